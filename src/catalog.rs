@@ -1,0 +1,126 @@
+//! The S3 and STS action catalogue (AWS's Service Authorization Reference, as
+//! copied into `data/`): every action, its access levels and whether it is
+//! authorised against the bucket ARN or an object ARN. Verbs of the query
+//! language expand against it.
+
+use crate::glob;
+use serde::Deserialize;
+use std::sync::OnceLock;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Target {
+    Bucket,
+    Object,
+    /// Account-level, access points, jobs…: outside what bucketlog answers.
+    Other,
+}
+
+#[derive(Clone, Debug)]
+pub struct Action {
+    pub name: String,
+    pub access_levels: Vec<String>,
+    pub target: Target,
+}
+
+#[derive(Deserialize)]
+struct RawService {
+    actions: Vec<RawAction>,
+}
+
+#[derive(Deserialize)]
+struct RawAction {
+    action: String,
+    access_level: String,
+    resource_types: Vec<RawResourceType>,
+}
+
+#[derive(Deserialize)]
+struct RawResourceType {
+    name: String,
+}
+
+pub struct Catalog {
+    pub actions: Vec<Action>,
+}
+
+pub const ASSUME_ROLE: &str = "sts:AssumeRole";
+
+/// The query language's verbs (cli.md "Names").
+pub const VERBS: [&str; 6] = ["read", "write", "delete", "list", "admin", "any"];
+
+impl Catalog {
+    pub fn get() -> &'static Catalog {
+        static CATALOG: OnceLock<Catalog> = OnceLock::new();
+        CATALOG.get_or_init(|| {
+            let mut actions = Vec::new();
+            for text in [
+                include_str!("../data/s3.json"),
+                include_str!("../data/sts.json"),
+            ] {
+                let raw: RawService = serde_json::from_str(text)
+                    .expect("data/ catalogue is valid JSON (checked by tests)");
+                actions.extend(raw.actions.into_iter().map(|a| {
+                    let names: Vec<&str> =
+                        a.resource_types.iter().map(|r| r.name.as_str()).collect();
+                    let target = if names.contains(&"object") {
+                        Target::Object
+                    } else if names.contains(&"bucket") {
+                        Target::Bucket
+                    } else {
+                        Target::Other
+                    };
+                    Action {
+                        name: a.action,
+                        access_levels: a.access_level.split(", ").map(str::to_string).collect(),
+                        target,
+                    }
+                }));
+            }
+            Catalog { actions }
+        })
+    }
+
+    pub fn find(&self, name: &str) -> Option<&Action> {
+        self.actions
+            .iter()
+            .find(|a| a.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Catalogue actions matching an Action pattern (case-insensitive glob).
+    pub fn matching(&self, pattern: &str) -> impl Iterator<Item = &Action> + '_ {
+        let pattern = pattern.to_string();
+        self.actions
+            .iter()
+            .filter(move |a| pattern == "*" || glob::matches(&pattern, &a.name, true))
+    }
+
+    /// The S3 bucket and object actions a verb or an action pattern names.
+    pub fn expand(&self, word: &str) -> Vec<&Action> {
+        let named = |names: &[&str]| -> Vec<&Action> {
+            names.iter().filter_map(|n| self.find(n)).collect()
+        };
+        let s3 = |a: &&Action| a.name.starts_with("s3:") && a.target != Target::Other;
+        match word {
+            "read" => named(&["s3:GetObject", "s3:GetObjectVersion"]),
+            "write" => named(&["s3:PutObject"]),
+            "delete" => named(&["s3:DeleteObject", "s3:DeleteObjectVersion"]),
+            "list" => named(&[
+                "s3:ListBucket",
+                "s3:ListBucketVersions",
+                "s3:ListBucketMultipartUploads",
+            ]),
+            "admin" => self
+                .actions
+                .iter()
+                .filter(s3)
+                .filter(|a| {
+                    a.access_levels
+                        .iter()
+                        .any(|l| l == "Permissions management")
+                })
+                .collect(),
+            "any" => self.actions.iter().filter(s3).collect(),
+            pattern => self.matching(pattern).filter(s3).collect(),
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! The Datalog program of `rules/`, compiled by crepe (build.rs joins the
+//! files), and the id and enum types its relations use. `run` unpacks the
+//! output tuple into `Derived`; nothing else touches crepe.
+
+#![allow(clippy::all, clippy::pedantic)]
+
+pub use crate::model::Effect;
+use std::collections::HashSet;
+
+macro_rules! id {
+    ($($(#[$m:meta])* $name:ident),*) => {$(
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub u32);
+    )*};
+}
+
+id!(
+    /// A request: one (principal, resource, action) this query evaluates.
+    ReqId,
+    /// A principal, group or resource (bucket scope or role).
+    EntId,
+    /// One statement (or one invalid policy).
+    StmtId,
+    AcctId,
+    ActId
+);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Bound {
+    Must,
+    May,
+}
+
+/// The layers of semantics.md 4.1, as named in `because` and `blocked_by`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Layer {
+    Identity,
+    Boundary,
+    BucketPolicy,
+    Trust,
+    Acl,
+    Scp,
+    Rcp,
+    Bpa,
+    Ownership,
+}
+
+impl Layer {
+    pub fn name(self) -> &'static str {
+        match self {
+            Layer::Identity => "identity",
+            Layer::Boundary => "boundary",
+            Layer::BucketPolicy => "bucket-policy",
+            Layer::Trust => "trust",
+            Layer::Acl => "acl",
+            Layer::Scp => "scp",
+            Layer::Rcp => "rcp",
+            Layer::Bpa => "bpa",
+            Layer::Ownership => "ownership",
+        }
+    }
+}
+
+/// How certainly a statement's elements hold for a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Guard {
+    Definite,
+    /// A Condition block, or a resource pattern that covers only part of the scope.
+    Conditional,
+    /// Something bucketlog does not model (an invalid policy, a policy variable…).
+    Unknown,
+}
+
+/// How a resource-based statement names the caller (semantics.md 4.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Class {
+    Direct,
+    Role,
+    Account,
+    Public,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PKind {
+    User,
+    Role,
+    Root,
+    OutsideAccount,
+    Anonymous,
+    Service,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Listed {
+    NoLink,
+    SomeLinks,
+    AllLinks,
+}
+
+/// A layer this version does not evaluate, and what it could do to an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Open {
+    /// ACLs are enabled on the bucket: ACL grants are not modelled yet.
+    Acls,
+    /// ACLs are enabled and the request is on objects: their owners and ACL
+    /// grants are not modelled yet.
+    AclsAndOwnership,
+    /// Organizations data is present: SCPs and RCPs are not modelled yet.
+    Organizations,
+    /// A Block Public Access or ownership file could not be read.
+    Unreadable,
+}
+
+impl Open {
+    pub fn can_grant(self) -> bool {
+        matches!(self, Open::Acls | Open::AclsAndOwnership | Open::Unreadable)
+    }
+
+    pub fn can_remove(self) -> bool {
+        !matches!(self, Open::Acls)
+    }
+
+    pub fn reason(self) -> &'static str {
+        match self {
+            Open::Acls => {
+                "the bucket has ACLs enabled (Object Ownership is not BucketOwnerEnforced): \
+                 ACL grants are not modelled yet"
+            }
+            Open::AclsAndOwnership => {
+                "the bucket has ACLs enabled (Object Ownership is not BucketOwnerEnforced): \
+                 ACL grants and object ownership are not modelled yet"
+            }
+            Open::Organizations => {
+                "the snapshot has Organizations data: SCPs and RCPs are not modelled yet"
+            }
+            Open::Unreadable => {
+                "the bucket's Block Public Access or ownership settings could not be read"
+            }
+        }
+    }
+}
+
+/// Ordered from most to least permissive; a chain is as good as its worst hop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Decision {
+    Allow,
+    Conditional,
+    Unknown,
+    DenyImplicit,
+    DenyExplicit,
+}
+
+impl Decision {
+    /// Whether an edge or an answer with this decision may give access.
+    pub fn reaches(self) -> bool {
+        self < Decision::DenyImplicit
+    }
+}
+
+include!(concat!(env!("OUT_DIR"), "/rules.rs"));
+
+/// The input facts of one query, as built by `facts`.
+#[derive(Default)]
+pub struct Facts {
+    pub requests: Vec<Request>,
+    pub assume_role: Vec<IsAssumeRole>,
+    pub kinds: Vec<PrincipalKindOf>,
+    pub principal_accounts: Vec<PrincipalAccount>,
+    pub resource_accounts: Vec<ResourceAccount>,
+    pub resource_layers: Vec<ResourcePolicyLayer>,
+    pub member_of: Vec<MemberOf>,
+    pub boundaries: Vec<HasBoundary>,
+    pub holds: Vec<Holds>,
+    pub stmts: Vec<StmtFacts>,
+    pub matches: Vec<Matches>,
+    pub principal_matches: Vec<PrincipalMatch>,
+    pub not_principal: Vec<NotPrincipalListed>,
+    pub names_everyone: Vec<StmtNamesEveryone>,
+    pub pins_trust_key: Vec<StmtPinsTrustKey>,
+    pub restrict_public: Vec<RestrictPublicBuckets>,
+    pub resource_open: Vec<ResourceOpen>,
+}
+
+/// The derived relations a query reads.
+pub struct Derived {
+    pub applicable: HashSet<Applicable>,
+    pub applies: HashSet<Applies>,
+    pub deny_explicit: HashSet<DenyExplicit>,
+    pub unknown_because: HashSet<UnknownBecause>,
+    pub open_layer: HashSet<OpenLayer>,
+    pub answer: HashSet<Answer>,
+    pub blocked_by: HashSet<BlockedBy>,
+    pub because: HashSet<Because>,
+    pub can_assume: HashSet<CanAssume>,
+    pub reach: HashSet<Reach>,
+    pub sanity_two_answers: HashSet<SanityTwoAnswers>,
+    pub sanity_must_not_may: HashSet<SanityMustNotMay>,
+}
+
+pub fn run(f: &Facts) -> Derived {
+    let mut rt = Crepe::new();
+    rt.extend([BoundDomain(Bound::Must), BoundDomain(Bound::May)]);
+    rt.extend(&f.requests);
+    rt.extend(&f.assume_role);
+    rt.extend(&f.kinds);
+    rt.extend(&f.principal_accounts);
+    rt.extend(&f.resource_accounts);
+    rt.extend(&f.resource_layers);
+    rt.extend(&f.member_of);
+    rt.extend(&f.boundaries);
+    rt.extend(&f.holds);
+    rt.extend(&f.stmts);
+    rt.extend(&f.matches);
+    rt.extend(&f.principal_matches);
+    rt.extend(&f.not_principal);
+    rt.extend(&f.names_everyone);
+    rt.extend(&f.pins_trust_key);
+    rt.extend(&f.restrict_public);
+    rt.extend(&f.resource_open);
+    let (
+        applicable,
+        applies,
+        deny_explicit,
+        unknown_because,
+        open_layer,
+        answer,
+        blocked_by,
+        because,
+        can_assume,
+        reach,
+        sanity_two_answers,
+        sanity_must_not_may,
+    ) = rt.run();
+    Derived {
+        applicable,
+        applies,
+        deny_explicit,
+        unknown_because,
+        open_layer,
+        answer,
+        blocked_by,
+        because,
+        can_assume,
+        reach,
+        sanity_two_answers,
+        sanity_must_not_may,
+    }
+}

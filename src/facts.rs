@@ -1,0 +1,666 @@
+//! From the estate and a query scope to the Datalog program's input facts.
+//! Strings are interned to ids here; Action/NotAction are expanded against
+//! the catalogue, Resource/NotResource are related to the scope, Principal
+//! entries are matched against the requesting principal. This module never
+//! decides allow or deny: it says what matches and how certainly (`Guard`).
+
+use crate::catalog::{Action, Target, ASSUME_ROLE};
+use crate::datalog::*;
+use crate::glob::{self, Relation};
+use crate::model::{
+    arn_fields, Bucket, ConditionEntry, Effect, Estate, Ownership, PolicyKind, PrincipalKind,
+    PrincipalPattern, Statement,
+};
+use std::collections::HashMap;
+
+/// Who makes a request.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Subject {
+    /// A user, role (its sessions) or root user of the estate.
+    Known(usize),
+    /// `account:ID`: any principal of an account the snapshot does not describe.
+    Outside(String),
+    Anonymous,
+    Service(String),
+}
+
+/// What a request is made on.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Resource {
+    /// A bucket's ARN (bucket actions).
+    Bucket(usize),
+    /// An object ARN pattern inside a bucket (object actions).
+    Objects(usize, String),
+    /// A role, for sts:AssumeRole.
+    Role(usize),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum EntKey {
+    Subject(Subject),
+    Group(usize),
+    Resource(Resource),
+}
+
+/// A statement id's origin: a statement of a policy, or a whole invalid policy.
+#[derive(Clone, Copy, Debug)]
+pub struct StmtOrigin {
+    pub policy: usize,
+    pub statement: Option<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RequestInfo {
+    pub subject: Subject,
+    pub action: String,
+    pub resource: Resource,
+}
+
+/// The facts of one query plus the tables that turn ids back into names.
+pub struct Built<'e> {
+    pub estate: &'e Estate,
+    pub facts: Facts,
+    pub requests: Vec<RequestInfo>,
+    pub stmts: Vec<StmtOrigin>,
+    ents: HashMap<EntKey, EntId>,
+    ent_keys: Vec<EntKey>,
+    policy_stmts: HashMap<usize, Vec<StmtId>>,
+    accounts: HashMap<String, AcctId>,
+    actions: HashMap<String, ActId>,
+}
+
+impl<'e> Built<'e> {
+    pub fn new(estate: &'e Estate) -> Built<'e> {
+        Built {
+            estate,
+            facts: Facts::default(),
+            requests: Vec::new(),
+            stmts: Vec::new(),
+            ents: HashMap::new(),
+            ent_keys: Vec::new(),
+            policy_stmts: HashMap::new(),
+            accounts: HashMap::new(),
+            actions: HashMap::new(),
+        }
+    }
+
+    /// The subject an entity id stands for, when it is one.
+    pub fn subject_of(&self, e: EntId) -> Option<&Subject> {
+        match &self.ent_keys[e.0 as usize] {
+            EntKey::Subject(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn subject_id(&self, s: &Subject) -> Option<EntId> {
+        self.ents.get(&EntKey::Subject(s.clone())).copied()
+    }
+
+    fn account(&mut self, id: &str) -> AcctId {
+        let n = self.accounts.len() as u32;
+        *self.accounts.entry(id.to_string()).or_insert(AcctId(n))
+    }
+
+    fn action(&mut self, name: &str) -> ActId {
+        let n = self.actions.len() as u32;
+        let id = *self.actions.entry(name.to_string()).or_insert(ActId(n));
+        if name == ASSUME_ROLE && id.0 == n {
+            self.facts.assume_role.push(IsAssumeRole(id));
+        }
+        id
+    }
+
+    fn entity(&mut self, key: EntKey) -> EntId {
+        // A role is one entity both as a principal (its sessions) and as the
+        // resource of sts:AssumeRole, so that chains compose.
+        let key = match key {
+            EntKey::Resource(Resource::Role(i)) => EntKey::Subject(Subject::Known(i)),
+            k => k,
+        };
+        if let Some(&id) = self.ents.get(&key) {
+            return id;
+        }
+        let id = EntId(self.ent_keys.len() as u32);
+        self.ents.insert(key.clone(), id);
+        self.ent_keys.push(key.clone());
+        match key {
+            EntKey::Subject(s) => self.describe_subject(id, &s),
+            EntKey::Group(g) => {
+                let pols = self.estate.groups[g].policies.clone();
+                self.hold(id, &pols);
+            }
+            EntKey::Resource(r) => self.describe_resource(id, &r),
+        }
+        id
+    }
+
+    fn describe_subject(&mut self, id: EntId, s: &Subject) {
+        let estate = self.estate;
+        let (kind, account) = match s {
+            Subject::Known(i) => {
+                let p = &estate.principals[*i];
+                let kind = match p.kind {
+                    PrincipalKind::User => PKind::User,
+                    PrincipalKind::Role => PKind::Role,
+                    PrincipalKind::Root => PKind::Root,
+                };
+                self.hold(id, &p.policies);
+                for g in &p.groups {
+                    if let Some(gi) = estate
+                        .groups
+                        .iter()
+                        .position(|x| x.account == p.account && x.name == *g)
+                    {
+                        let ge = self.entity(EntKey::Group(gi));
+                        self.facts.member_of.push(MemberOf(id, ge));
+                    }
+                }
+                if let Some(b) = p.boundary {
+                    self.facts.boundaries.push(HasBoundary(id));
+                    self.hold(id, &[b]);
+                }
+                if p.kind == PrincipalKind::Role {
+                    self.describe_resource(id, &Resource::Role(*i));
+                }
+                (kind, Some(p.account.clone()))
+            }
+            Subject::Outside(a) => (PKind::OutsideAccount, Some(a.clone())),
+            Subject::Anonymous => (PKind::Anonymous, None),
+            Subject::Service(_) => (PKind::Service, None),
+        };
+        self.facts.kinds.push(PrincipalKindOf(id, kind));
+        if let Some(a) = account {
+            let a = self.account(&a);
+            self.facts.principal_accounts.push(PrincipalAccount(id, a));
+        }
+    }
+
+    fn describe_resource(&mut self, id: EntId, r: &Resource) {
+        let estate = self.estate;
+        match r {
+            Resource::Bucket(b) | Resource::Objects(b, _) => {
+                let bucket = &estate.buckets[*b];
+                let a = self.account(&bucket.account);
+                self.facts.resource_accounts.push(ResourceAccount(id, a));
+                self.facts
+                    .resource_layers
+                    .push(ResourcePolicyLayer(id, Layer::BucketPolicy));
+                if let Some(p) = bucket.policy {
+                    self.hold(id, &[p]);
+                }
+                for open in bucket_open(estate, bucket, matches!(r, Resource::Objects(..))) {
+                    self.facts.resource_open.push(ResourceOpen(id, open));
+                }
+                if restrict_public_buckets(estate, bucket) {
+                    self.facts.restrict_public.push(RestrictPublicBuckets(id));
+                }
+            }
+            Resource::Role(i) => {
+                let role = &estate.principals[*i];
+                let a = self.account(&role.account);
+                self.facts.resource_accounts.push(ResourceAccount(id, a));
+                self.facts
+                    .resource_layers
+                    .push(ResourcePolicyLayer(id, Layer::Trust));
+                if let Some(t) = role.trust {
+                    self.hold(id, &[t]);
+                }
+            }
+        }
+        if estate.organizations_present {
+            self.facts
+                .resource_open
+                .push(ResourceOpen(id, Open::Organizations));
+        }
+    }
+
+    /// Statement ids of a policy, created on first use.
+    fn policy_statements(&mut self, policy: usize) -> Vec<StmtId> {
+        if let Some(ids) = self.policy_stmts.get(&policy) {
+            return ids.clone();
+        }
+        let pol = &self.estate.policies[policy];
+        let layer = match pol.kind {
+            PolicyKind::Identity => Layer::Identity,
+            PolicyKind::Boundary => Layer::Boundary,
+            PolicyKind::Bucket => Layer::BucketPolicy,
+            PolicyKind::Trust => Layer::Trust,
+        };
+        let mut ids = Vec::new();
+        match &pol.body {
+            Ok(body) => {
+                for (i, st) in body.statements.iter().enumerate() {
+                    let id = StmtId(self.stmts.len() as u32);
+                    self.stmts.push(StmtOrigin {
+                        policy,
+                        statement: Some(i),
+                    });
+                    self.facts.stmts.push(StmtFacts(id, layer, st.effect));
+                    if layer == Layer::BucketPolicy
+                        && st.effect == Effect::Allow
+                        && names_everyone(st)
+                    {
+                        self.facts.names_everyone.push(StmtNamesEveryone(id));
+                        if st.condition.iter().any(pins_trust_key) {
+                            self.facts.pins_trust_key.push(StmtPinsTrustKey(id));
+                        }
+                    }
+                    ids.push(id);
+                }
+            }
+            Err(_) => {
+                let id = StmtId(self.stmts.len() as u32);
+                self.stmts.push(StmtOrigin {
+                    policy,
+                    statement: None,
+                });
+                self.facts.stmts.push(StmtFacts(id, layer, Effect::Allow));
+                self.facts.stmts.push(StmtFacts(id, layer, Effect::Deny));
+                ids.push(id);
+            }
+        }
+        self.policy_stmts.insert(policy, ids.clone());
+        ids
+    }
+
+    fn hold(&mut self, e: EntId, policies: &[usize]) {
+        for &p in policies {
+            for s in self.policy_statements(p) {
+                self.facts.holds.push(Holds(e, s));
+            }
+        }
+    }
+
+    /// Adds one request with the match facts of every statement that could speak to it.
+    pub fn request(&mut self, subject: &Subject, action: &Action, resource: Resource) -> ReqId {
+        let p = self.entity(EntKey::Subject(subject.clone()));
+        let x = self.entity(EntKey::Resource(resource.clone()));
+        let a = self.action(&action.name);
+        let r = ReqId(self.requests.len() as u32);
+        self.requests.push(RequestInfo {
+            subject: subject.clone(),
+            action: action.name.clone(),
+            resource: resource.clone(),
+        });
+        self.facts.requests.push(Request(r, p, x, a));
+        let arn = self.resource_arn(&resource);
+        let estate = self.estate;
+        let mut candidates: Vec<usize> = match subject {
+            Subject::Known(i) => {
+                let pr = &estate.principals[*i];
+                let mut v = estate.identity_policies(pr);
+                v.extend(pr.boundary);
+                v
+            }
+            _ => Vec::new(),
+        };
+        let resource_policy = match &resource {
+            Resource::Bucket(b) | Resource::Objects(b, _) => estate.buckets[*b].policy,
+            Resource::Role(i) => estate.principals[*i].trust,
+        };
+        candidates.extend(resource_policy);
+        for pol in candidates {
+            let ids = self.policy_statements(pol);
+            let body = estate.policies[pol].body.as_ref();
+            for (k, s) in ids.into_iter().enumerate() {
+                match body {
+                    Err(_) => {
+                        self.facts.matches.push(Matches(r, s, Guard::Unknown));
+                        if Some(pol) == resource_policy {
+                            self.facts.principal_matches.push(PrincipalMatch(
+                                r,
+                                s,
+                                Class::Direct,
+                                Guard::Unknown,
+                            ));
+                        }
+                    }
+                    Ok(b) => {
+                        let st = &b.statements[k];
+                        let is_trust = estate.policies[pol].kind == PolicyKind::Trust;
+                        let Some(g) =
+                            element_guard(st, b.version.as_deref(), &action.name, &arn, is_trust)
+                        else {
+                            continue;
+                        };
+                        self.facts.matches.push(Matches(r, s, g));
+                        if Some(pol) == resource_policy {
+                            self.principal_facts(r, s, st, subject);
+                        }
+                    }
+                }
+            }
+        }
+        r
+    }
+
+    fn principal_facts(&mut self, r: ReqId, s: StmtId, st: &Statement, subject: &Subject) {
+        let Some(set) = &st.principal else { return };
+        if set.negated {
+            let listed = not_principal_listed(self.estate, &set.items, subject);
+            self.facts
+                .not_principal
+                .push(NotPrincipalListed(r, s, listed));
+            return;
+        }
+        for item in &set.items {
+            if let Some((class, guard)) = principal_match(self.estate, item, subject) {
+                self.facts
+                    .principal_matches
+                    .push(PrincipalMatch(r, s, class, guard));
+            }
+        }
+    }
+
+    pub fn resource_arn(&self, r: &Resource) -> String {
+        match r {
+            Resource::Bucket(b) => format!("arn:aws:s3:::{}", self.estate.buckets[*b].name),
+            Resource::Objects(b, key) => {
+                format!("arn:aws:s3:::{}/{key}", self.estate.buckets[*b].name)
+            }
+            Resource::Role(i) => self.estate.principals[*i].arn.clone(),
+        }
+    }
+
+    /// Whether a role's trust policy could name the subject at all, so that
+    /// chains need not consider every (principal, role) pair.
+    pub fn trust_may_name(&self, role: usize, subject: &Subject) -> bool {
+        let estate = self.estate;
+        let Some(t) = estate.principals[role].trust else {
+            return false;
+        };
+        match &estate.policies[t].body {
+            Err(_) => true,
+            Ok(b) => b.statements.iter().any(|st| match &st.principal {
+                None => false,
+                Some(set) if set.negated => true,
+                Some(set) => set
+                    .items
+                    .iter()
+                    .any(|i| principal_match(estate, i, subject).is_some()),
+            }),
+        }
+    }
+}
+
+/// The S3 request for an action on a bucket scope: the bucket ARN for bucket
+/// actions, the object pattern for object actions.
+pub fn s3_resource(bucket: usize, key: &str, action: &Action) -> Option<Resource> {
+    match action.target {
+        Target::Bucket => Some(Resource::Bucket(bucket)),
+        Target::Object => Some(Resource::Objects(bucket, key.to_string())),
+        Target::Other => None,
+    }
+}
+
+fn bucket_open(estate: &Estate, b: &Bucket, objects: bool) -> Vec<Open> {
+    let mut out = Vec::new();
+    let account_bpa_unreadable = estate
+        .accounts
+        .get(&b.account)
+        .and_then(|a| a.account_public_access_block.as_ref())
+        .is_some_and(|r| r.is_err());
+    match &b.ownership {
+        Err(_) => out.push(Open::Unreadable),
+        Ok(Ownership::BucketOwnerEnforced) => {}
+        Ok(_) => out.push(if objects {
+            Open::AclsAndOwnership
+        } else {
+            Open::Acls
+        }),
+    }
+    if b.public_access_block.is_err() || account_bpa_unreadable {
+        out.push(Open::Unreadable);
+    }
+    out
+}
+
+fn restrict_public_buckets(estate: &Estate, b: &Bucket) -> bool {
+    let account = estate
+        .accounts
+        .get(&b.account)
+        .and_then(|a| a.account_public_access_block.as_ref())
+        .and_then(|r| r.as_ref().ok())
+        .is_some_and(|c| c.restrict_public_buckets);
+    account
+        || b.public_access_block
+            .as_ref()
+            .is_ok_and(|c| c.restrict_public_buckets)
+}
+
+/// How certainly a statement's Action, Resource and Condition hold for one
+/// request; `None` when they cannot.
+fn element_guard(
+    st: &Statement,
+    version: Option<&str>,
+    action: &str,
+    arn: &str,
+    is_trust: bool,
+) -> Option<Guard> {
+    let named = st
+        .action
+        .items
+        .iter()
+        .any(|p| p == "*" || glob::matches(p, action, true));
+    if named == st.action.negated {
+        return None;
+    }
+    let resource = match &st.resource {
+        // Trust policies have no Resource: the role itself is the resource.
+        None if is_trust => Guard::Definite,
+        None => Guard::Unknown,
+        Some(res) => resource_guard(&res.items, res.negated, version, arn)?,
+    };
+    let condition = if st.condition.is_empty() {
+        Guard::Definite
+    } else {
+        Guard::Conditional
+    };
+    Some(resource.max(condition))
+}
+
+fn resource_guard(
+    items: &[String],
+    negated: bool,
+    version: Option<&str>,
+    scope: &str,
+) -> Option<Guard> {
+    let uses_variables = version == Some("2012-10-17");
+    let mut best = Relation::Disjoint;
+    let mut unknown = false;
+    for item in items {
+        if uses_variables && item.contains("${") {
+            unknown = true;
+            continue;
+        }
+        best = best.min(glob::relate_arn(scope, item));
+    }
+    match (negated, best, unknown) {
+        (false, Relation::Covers, _) => Some(Guard::Definite),
+        (false, Relation::Overlaps, false) => Some(Guard::Conditional),
+        (false, Relation::Disjoint, false) => None,
+        (false, _, true) => Some(Guard::Unknown),
+        (true, Relation::Covers, _) => None,
+        (true, _, true) => Some(Guard::Unknown),
+        (true, Relation::Overlaps, false) => Some(Guard::Conditional),
+        (true, Relation::Disjoint, false) => Some(Guard::Definite),
+    }
+}
+
+fn names_everyone(st: &Statement) -> bool {
+    st.principal
+        .as_ref()
+        .is_some_and(|p| p.negated || p.items.contains(&PrincipalPattern::Everyone))
+}
+
+/// Whether a condition entry pins a key that keeps an everyone-statement
+/// non-public (S3 User Guide, "The meaning of public"): a listed key under a
+/// positive exact operator with fixed values.
+fn pins_trust_key(c: &ConditionEntry) -> bool {
+    const KEYS: [&str; 10] = [
+        "aws:principalorgid",
+        "aws:sourcearn",
+        "aws:sourcevpc",
+        "aws:sourcevpce",
+        "aws:sourceowner",
+        "aws:sourceaccount",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id",
+        "s3:dataaccesspointarn",
+        "s3:dataaccesspointaccount",
+        "aws:sourceip",
+    ];
+    let key = c.key.to_ascii_lowercase();
+    let exact_op = matches!(
+        c.operator.as_str(),
+        "StringEquals" | "ArnEquals" | "ArnLike" | "IpAddress"
+    );
+    let fixed = c
+        .values
+        .iter()
+        .all(|v| !v.contains(['*', '?']) && !v.contains("${"));
+    if !(exact_op && fixed && KEYS.contains(&key.as_str())) {
+        return false;
+    }
+    if key == "aws:sourceip" {
+        return c.operator == "IpAddress" && c.values.iter().all(|v| narrow_cidr(v));
+    }
+    c.operator != "IpAddress"
+}
+
+/// A CIDR no wider than /8 (IPv4) or /32 (IPv6), or inside RFC 1918.
+fn narrow_cidr(v: &str) -> bool {
+    let net: Option<ipnet::IpNet> = v
+        .parse()
+        .ok()
+        .or_else(|| v.parse::<std::net::IpAddr>().ok().map(Into::into));
+    match net {
+        Some(ipnet::IpNet::V4(n)) => n.prefix_len() >= 8 || n.network().is_private(),
+        Some(ipnet::IpNet::V6(n)) => n.prefix_len() >= 32,
+        None => false,
+    }
+}
+
+/// The account of an IAM or STS ARN.
+fn arn_account(arn: &str) -> Option<&str> {
+    arn_fields(arn).map(|f| f[4])
+}
+
+/// How a Principal entry names a subject (semantics.md 2.4, 4.3).
+fn principal_match(
+    estate: &Estate,
+    item: &PrincipalPattern,
+    subject: &Subject,
+) -> Option<(Class, Guard)> {
+    let known = |i: &usize| &estate.principals[*i];
+    let canonical_account = |id: &str| {
+        estate
+            .accounts
+            .values()
+            .find(|a| a.canonical_id.as_deref() == Some(id))
+            .map(|a| a.id.clone())
+    };
+    match (item, subject) {
+        (PrincipalPattern::Everyone, _) => Some((Class::Public, Guard::Definite)),
+        (PrincipalPattern::Account(a), Subject::Known(i)) if known(i).account == *a => {
+            Some((Class::Account, Guard::Definite))
+        }
+        (PrincipalPattern::Account(a), Subject::Outside(x)) if a == x => {
+            Some((Class::Account, Guard::Definite))
+        }
+        (PrincipalPattern::CanonicalUser(c), Subject::Known(i))
+            if canonical_account(c).as_deref() == Some(&known(i).account) =>
+        {
+            Some((Class::Account, Guard::Definite))
+        }
+        (PrincipalPattern::Arn(arn), Subject::Known(i)) => {
+            let p = known(i);
+            if *arn == p.arn {
+                let class = if p.kind == PrincipalKind::Role {
+                    Class::Role
+                } else {
+                    Class::Direct
+                };
+                return Some((class, Guard::Definite));
+            }
+            // An assumed-role session ARN names one session of the role (no path): the session name is free.
+            let f = arn_fields(arn)?;
+            let session_of = f[5]
+                .strip_prefix("assumed-role/")
+                .and_then(|r| r.split('/').next());
+            (p.kind == PrincipalKind::Role
+                && f[4] == p.account
+                && session_of == Some(p.name.as_str()))
+            .then_some((Class::Direct, Guard::Conditional))
+        }
+        // A grant naming one principal of an outside account holds for some of its principals only.
+        (PrincipalPattern::Arn(arn), Subject::Outside(x)) if arn_account(arn) == Some(x) => {
+            let class = if arn.contains(":role/") {
+                Class::Role
+            } else {
+                Class::Direct
+            };
+            Some((class, Guard::Conditional))
+        }
+        (PrincipalPattern::UniqueId(id), Subject::Known(i))
+            if known(i).unique_id.as_deref() == Some(id) =>
+        {
+            let class = if known(i).kind == PrincipalKind::Role {
+                Class::Role
+            } else {
+                Class::Direct
+            };
+            Some((class, Guard::Definite))
+        }
+        (PrincipalPattern::Service(s), Subject::Service(x)) if s == x => {
+            Some((Class::Direct, Guard::Definite))
+        }
+        _ => None,
+    }
+}
+
+/// How many links of the subject's chain a NotPrincipal lists (semantics.md 2.5).
+fn not_principal_listed(estate: &Estate, items: &[PrincipalPattern], subject: &Subject) -> Listed {
+    if items.contains(&PrincipalPattern::Everyone) {
+        return Listed::AllLinks;
+    }
+    let listed: Vec<bool> = match subject {
+        Subject::Known(i) => {
+            let p = &estate.principals[*i];
+            let account = items
+                .iter()
+                .any(|it| matches!(it, PrincipalPattern::Account(a) if *a == p.account));
+            let own = items.iter().any(|it| match it {
+                PrincipalPattern::Arn(arn) => *arn == p.arn,
+                PrincipalPattern::UniqueId(u) => p.unique_id.as_deref() == Some(u),
+                _ => false,
+            });
+            if p.kind == PrincipalKind::Root {
+                vec![account]
+            } else {
+                vec![account, own]
+            }
+        }
+        Subject::Outside(x) => {
+            let account = items
+                .iter()
+                .any(|it| matches!(it, PrincipalPattern::Account(a) if a == x));
+            let some = items
+                .iter()
+                .any(|it| matches!(it, PrincipalPattern::Arn(arn) if arn_account(arn) == Some(x)));
+            if account {
+                vec![true]
+            } else {
+                vec![false, some]
+            }
+        }
+        Subject::Anonymous => vec![false],
+        Subject::Service(s) => vec![items
+            .iter()
+            .any(|it| matches!(it, PrincipalPattern::Service(x) if x == s))],
+    };
+    match (listed.iter().all(|&b| b), listed.iter().any(|&b| b)) {
+        (true, _) => Listed::AllLinks,
+        (false, true) => Listed::SomeLinks,
+        (false, false) => Listed::NoLink,
+    }
+}

@@ -1,0 +1,201 @@
+//! IAM globs: `*` matches any run of characters (empty and `/` included), `?`
+//! exactly one. Besides matching a string, the facts need to relate a policy's
+//! pattern to a query scope that is itself a glob (architecture.md): does the
+//! pattern cover every ARN of the scope, some of them, or none? Both questions
+//! are decided exactly on the patterns' automata, over an alphabet of the
+//! characters the two patterns name plus one symbol for "any other".
+
+use std::collections::{BTreeSet, HashSet, VecDeque};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Relation {
+    /// Every string of the scope matches the pattern.
+    Covers,
+    /// Some, not all.
+    Overlaps,
+    Disjoint,
+}
+
+/// Whether `text` matches the glob `pattern`.
+pub fn matches(pattern: &str, text: &str, ignore_case: bool) -> bool {
+    let fold = |s: &str| -> Vec<char> {
+        if ignore_case {
+            s.to_lowercase().chars().collect()
+        } else {
+            s.chars().collect()
+        }
+    };
+    let (p, t) = (fold(pattern), fold(text));
+    // Classic two-pointer wildcard match with backtracking to the last `*`.
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && p[pi] == t[ti])) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// A symbol of the finite alphabet: a named character, or any other one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sym {
+    Char(char),
+    Other,
+}
+
+struct Nfa(Vec<char>);
+
+impl Nfa {
+    fn closure(&self, states: impl IntoIterator<Item = usize>) -> BTreeSet<usize> {
+        let mut out = BTreeSet::new();
+        for mut s in states {
+            while out.insert(s) && s < self.0.len() && self.0[s] == '*' {
+                s += 1;
+            }
+        }
+        out
+    }
+
+    fn start(&self) -> BTreeSet<usize> {
+        self.closure([0])
+    }
+
+    fn step(&self, set: &BTreeSet<usize>, sym: Sym) -> BTreeSet<usize> {
+        let next = set.iter().filter_map(|&s| {
+            let c = *self.0.get(s)?;
+            match (c, sym) {
+                ('*', _) => Some(s),
+                ('?', _) => Some(s + 1),
+                (c, Sym::Char(x)) if c == x => Some(s + 1),
+                _ => None,
+            }
+        });
+        self.closure(next.collect::<Vec<_>>())
+    }
+
+    fn accepts(&self, set: &BTreeSet<usize>) -> bool {
+        set.contains(&self.0.len())
+    }
+}
+
+fn alphabet(a: &str, b: &str) -> Vec<Sym> {
+    let chars: BTreeSet<char> = a
+        .chars()
+        .chain(b.chars())
+        .filter(|c| *c != '*' && *c != '?')
+        .collect();
+    chars
+        .into_iter()
+        .map(Sym::Char)
+        .chain([Sym::Other])
+        .collect()
+}
+
+/// Explores the product of the two subset automata; `stop` sees each pair of
+/// state sets and ends the search by returning true.
+fn explore(
+    a: &str,
+    b: &str,
+    mut stop: impl FnMut(&Nfa, &BTreeSet<usize>, &Nfa, &BTreeSet<usize>) -> bool,
+) -> bool {
+    let (na, nb) = (Nfa(a.chars().collect()), Nfa(b.chars().collect()));
+    let sigma = alphabet(a, b);
+    let start = (na.start(), nb.start());
+    let mut seen = HashSet::from([start.clone()]);
+    let mut queue = VecDeque::from([start]);
+    while let Some((sa, sb)) = queue.pop_front() {
+        if stop(&na, &sa, &nb, &sb) {
+            return true;
+        }
+        for &sym in &sigma {
+            let next = (na.step(&sa, sym), nb.step(&sb, sym));
+            if !next.0.is_empty() && seen.insert(next.clone()) {
+                queue.push_back(next);
+            }
+        }
+    }
+    false
+}
+
+/// How the glob `pattern` relates to the set of strings the glob `scope` denotes.
+pub fn relate(scope: &str, pattern: &str) -> Relation {
+    let meets = explore(scope, pattern, |na, sa, nb, sb| {
+        na.accepts(sa) && nb.accepts(sb)
+    });
+    if !meets {
+        return Relation::Disjoint;
+    }
+    let escapes = explore(scope, pattern, |na, sa, nb, sb| {
+        na.accepts(sa) && !nb.accepts(sb)
+    });
+    if escapes {
+        Relation::Overlaps
+    } else {
+        Relation::Covers
+    }
+}
+
+/// Relates an ARN pattern of a policy to an ARN scope, field by field
+/// (semantics.md 2.3: the six fields are globbed separately).
+pub fn relate_arn(scope: &str, pattern: &str) -> Relation {
+    if pattern == "*" {
+        return Relation::Covers;
+    }
+    let (Some(s), Some(p)) = (
+        crate::model::arn_fields(scope),
+        crate::model::arn_fields(pattern),
+    ) else {
+        return Relation::Disjoint;
+    };
+    s.iter()
+        .zip(p.iter())
+        .map(|(s, p)| relate(s, p))
+        .fold(Relation::Covers, |acc, r| acc.max(r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matching() {
+        assert!(matches("s3:Get*", "s3:getobject", true));
+        assert!(!matches("s3:Get*", "s3:getobject", false));
+        assert!(matches("b/home/*", "b/home/x/y/z", false));
+        assert!(matches("a?c", "abc", false));
+        assert!(!matches("a?c", "ac", false));
+        assert!(matches("*", "", false));
+    }
+
+    #[test]
+    fn relations() {
+        assert_eq!(relate("b/x/*", "b/*"), Relation::Covers);
+        assert_eq!(relate("b/x/*", "b/x/y/*"), Relation::Overlaps);
+        assert_eq!(relate("b/x/*", "b/y/*"), Relation::Disjoint);
+        assert_eq!(relate("b/x/a.txt", "b/x/*"), Relation::Covers);
+        assert_eq!(relate("b/x/a.txt", "b/x/b*"), Relation::Disjoint);
+        assert_eq!(relate("b/Reports/*", "b/reports/*"), Relation::Disjoint);
+        assert_eq!(relate("b/*", "b/*.csv"), Relation::Overlaps);
+        assert_eq!(relate("b/?", "b/*"), Relation::Covers);
+        assert_eq!(relate("b/*", "b/?*"), Relation::Overlaps);
+        assert_eq!(
+            relate_arn("arn:aws:s3:::b-prod/k", "arn:aws:s3:::b*"),
+            Relation::Covers
+        );
+        assert_eq!(
+            relate_arn("arn:aws:s3:::b", "arn:aws:s3:::b/*"),
+            Relation::Disjoint
+        );
+    }
+}

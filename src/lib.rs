@@ -1,0 +1,14 @@
+//! bucketlog: who can read, write, list or administer S3 data — derived by
+//! Datalog rules that encode AWS's evaluation logic. See ARCHITECTURE.md.
+
+pub mod catalog;
+pub mod datalog;
+pub mod diag;
+pub mod facts;
+pub mod glob;
+pub mod load;
+pub mod model;
+pub mod policy;
+pub mod query;
+pub mod report;
+pub mod validate;

@@ -1,0 +1,205 @@
+//! The compact environment file (inputs.md §2): one JSON file with everything
+//! inline, for examples, tests and bug reports. It loads into the same model
+//! as a snapshot directory. Field names are documented in docs/env-file.md.
+
+use super::json::Node;
+use super::snapshot::{ownership_value, public_access_block};
+use super::{parse_file, policy_from};
+use crate::diag::Diagnostic;
+use crate::model::{
+    arn_fields, is_account_id, Account, Bucket, Estate, Group, Ownership, PolicyKind, Principal,
+    PrincipalKind, PublicAccessBlock,
+};
+
+pub fn load(file: &str, bytes: &[u8], estate: &mut Estate) {
+    let Some(doc) = parse_file(file, bytes, &mut estate.diagnostics) else {
+        return;
+    };
+    if let Err(d) = load_doc(&doc, estate) {
+        estate.diagnostics.push(d);
+    }
+}
+
+fn account_entry<'e>(estate: &'e mut Estate, id: &str) -> &'e mut Account {
+    estate
+        .accounts
+        .entry(id.to_string())
+        .or_insert_with(|| Account {
+            id: id.to_string(),
+            iam_loaded: true,
+            ..Account::default()
+        })
+}
+
+fn load_doc(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
+    for a in doc.array_field("accounts")? {
+        let id = a.str_field("id")?;
+        if !is_account_id(id) {
+            return Err(a
+                .get("id")
+                .unwrap_or(a)
+                .error("`id` as a 12-digit account ID"));
+        }
+        let canonical = a.str_field("canonical_id").ok().map(str::to_string);
+        let acct = account_entry(estate, id);
+        acct.canonical_id = canonical.or(acct.canonical_id.take());
+    }
+    for g in doc.array_field("groups")? {
+        let arn = g.str_field("arn")?.to_string();
+        let (account, name) = iam_parts(g, &arn, "group/")?;
+        let policies = docs(g, "policies", &name, PolicyKind::Identity, estate)?;
+        account_entry(estate, &account);
+        estate.groups.push(Group {
+            arn,
+            name,
+            account,
+            policies,
+        });
+    }
+    for p in doc.array_field("principals")? {
+        let arn = p.str_field("arn")?.to_string();
+        let (kind, (account, name)) = if arn.contains(":user/") {
+            (PrincipalKind::User, iam_parts(p, &arn, "user/")?)
+        } else {
+            (PrincipalKind::Role, iam_parts(p, &arn, "role/")?)
+        };
+        let groups = p
+            .array_field("groups")?
+            .iter()
+            .map(|g| {
+                g.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| g.error("a group name"))
+            })
+            .collect::<Result<_, _>>()?;
+        let policies = docs(p, "policies", &name, PolicyKind::Identity, estate)?;
+        let boundary = match p.get("boundary") {
+            Some(b) if b.value != super::json::Value::Null => Some(policy_from(
+                b,
+                &format!("{name} boundary"),
+                PolicyKind::Boundary,
+                estate,
+            )),
+            _ => None,
+        };
+        let trust = p.get("trust").map(|t| {
+            policy_from(
+                t,
+                &format!("{name} trust policy"),
+                PolicyKind::Trust,
+                estate,
+            )
+        });
+        account_entry(estate, &account);
+        estate.principals.push(Principal {
+            arn,
+            account,
+            kind,
+            name,
+            unique_id: p.str_field("id").ok().map(str::to_string),
+            policies,
+            groups,
+            boundary,
+            trust,
+        });
+    }
+    for b in doc.array_field("buckets")? {
+        let name = b.str_field("name")?.to_string();
+        let account = b.str_field("account")?.to_string();
+        let policy = match b.get("policy") {
+            Some(p) if p.value != super::json::Value::Null => {
+                Some(policy_from(p, &name, PolicyKind::Bucket, estate))
+            }
+            _ => None,
+        };
+        let ownership = match b.get("ownership") {
+            None => Ok(Ownership::ObjectWriter),
+            Some(o) => ownership_value(o).map_err(|d| {
+                let why = d.message.clone();
+                estate.diagnostics.push(d);
+                why
+            }),
+        };
+        let public_access_block = match b.get("public_access_block") {
+            None => Ok(PublicAccessBlock::default()),
+            Some(c) => public_access_block(c).map_err(|d| {
+                let why = d.message.clone();
+                estate.diagnostics.push(d);
+                why
+            }),
+        };
+        account_entry(estate, &account);
+        estate.buckets.push(Bucket {
+            name,
+            account,
+            policy,
+            ownership,
+            public_access_block,
+            span: b.span.clone(),
+        });
+    }
+    if let Some(super::json::Value::Object(m)) =
+        doc.get("account_public_access_block").map(|n| &n.value)
+    {
+        for (id, c) in m {
+            let pab = public_access_block(c).map_err(|d| d.message);
+            account_entry(estate, id).account_public_access_block = Some(pab);
+        }
+    }
+    for k in ["scps", "rcps"] {
+        if !doc.array_field(k)?.is_empty() {
+            estate.organizations_present = true;
+        }
+    }
+    let ids: Vec<String> = estate
+        .accounts
+        .values()
+        .filter(|a| a.iam_loaded)
+        .map(|a| a.id.clone())
+        .collect();
+    for id in ids {
+        let root = format!("arn:aws:iam::{id}:root");
+        if !estate.principals.iter().any(|p| p.arn == root) {
+            estate.principals.push(Principal {
+                arn: root,
+                account: id,
+                kind: PrincipalKind::Root,
+                name: "root".into(),
+                unique_id: None,
+                policies: vec![],
+                groups: vec![],
+                boundary: None,
+                trust: None,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Account and name of an IAM ARN of the given resource prefix (`user/`, `role/`, `group/`).
+fn iam_parts(n: &Node, arn: &str, prefix: &str) -> Result<(String, String), Diagnostic> {
+    match arn_fields(arn) {
+        Some(f) if f[2] == "iam" && is_account_id(f[4]) && f[5].starts_with(prefix) => {
+            let name = f[5].rsplit('/').next().unwrap_or_default().to_string();
+            Ok((f[4].to_string(), name))
+        }
+        _ => Err(n
+            .get("arn")
+            .unwrap_or(n)
+            .error(&format!("`arn` as arn:aws:iam::ACCOUNT:{prefix}NAME"))),
+    }
+}
+
+fn docs(
+    n: &Node,
+    key: &str,
+    owner: &str,
+    kind: PolicyKind,
+    estate: &mut Estate,
+) -> Result<Vec<usize>, Diagnostic> {
+    Ok(n.array_field(key)?
+        .iter()
+        .enumerate()
+        .map(|(i, d)| policy_from(d, &format!("{owner} policy {i}"), kind, estate))
+        .collect())
+}

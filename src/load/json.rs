@@ -1,0 +1,213 @@
+//! JSON with positions. AWS dumps are plain JSON, but every diagnostic and
+//! every statement must say where it came from, which serde_json cannot tell.
+//! We parse with jsonc-parser in strict mode (no comments, trailing commas or
+//! other JSONC leniencies) and keep a small tree whose nodes know their JSON
+//! pointer and line.
+
+use crate::diag::{line_column, Diagnostic, Span};
+use jsonc_parser::ast;
+use jsonc_parser::{CollectOptions, ParseOptions};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Number(String),
+    String(String),
+    Array(Vec<Node>),
+    Object(Vec<(String, Node)>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub span: Span,
+}
+
+/// A source text: the file it came from, plus, for a policy embedded as a JSON
+/// string, the pointer of that string in the outer file.
+pub struct Source<'a> {
+    pub file: &'a str,
+    pub outer_pointer: &'a str,
+    pub text: &'a str,
+}
+
+fn strict() -> ParseOptions {
+    ParseOptions {
+        allow_comments: false,
+        allow_loose_object_property_names: false,
+        allow_trailing_commas: false,
+        allow_missing_commas: false,
+        allow_single_quoted_strings: false,
+        allow_hexadecimal_numbers: false,
+        allow_unary_plus_numbers: false,
+        allow_bare_decimal_point_numbers: false,
+        allow_non_finite_numbers: false,
+        allow_extended_string_escapes: false,
+    }
+}
+
+/// Decodes file bytes as UTF-8, reporting the first bad byte's position.
+pub fn decode_utf8(file: &str, bytes: &[u8]) -> Result<String, Diagnostic> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(s.trim_start_matches('\u{feff}').to_string()),
+        Err(e) => {
+            let good = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
+            let (line, column) = line_column(good, good.len());
+            Err(Diagnostic::error(
+                Span {
+                    file: file.to_string(),
+                    pointer: String::new(),
+                    line,
+                    column,
+                },
+                format!(
+                    "expected UTF-8 text, found an invalid byte at offset {}",
+                    e.valid_up_to()
+                ),
+            ))
+        }
+    }
+}
+
+/// Parses one JSON document; duplicate object keys are an error (AWS's policy
+/// grammar forbids them and parsers disagree on which wins).
+pub fn parse(src: &Source) -> Result<Node, Diagnostic> {
+    let span_at = |offset: usize, pointer: String| {
+        let (line, column) = line_column(src.text, offset);
+        Span {
+            file: src.file.to_string(),
+            pointer: format!("{}{}", src.outer_pointer, pointer),
+            line,
+            column,
+        }
+    };
+    let parsed = jsonc_parser::parse_to_ast(src.text, &CollectOptions::default(), &strict())
+        .map_err(|e| {
+            Diagnostic::error(
+                span_at(e.range().start, String::new()),
+                format!("invalid JSON: {}", e.kind()),
+            )
+        })?;
+    let Some(root) = parsed.value else {
+        return Err(Diagnostic::error(
+            span_at(0, String::new()),
+            "expected a JSON document, found an empty file",
+        ));
+    };
+    convert(&root, String::new(), &span_at)
+}
+
+fn convert(
+    v: &ast::Value,
+    pointer: String,
+    span_at: &dyn Fn(usize, String) -> Span,
+) -> Result<Node, Diagnostic> {
+    use jsonc_parser::common::Ranged;
+    let span = span_at(v.range().start, pointer.clone());
+    let value = match v {
+        ast::Value::NullKeyword(_) => Value::Null,
+        ast::Value::BooleanLit(b) => Value::Bool(b.value),
+        ast::Value::NumberLit(n) => Value::Number(n.value.to_string()),
+        ast::Value::StringLit(s) => Value::String(s.value.to_string()),
+        ast::Value::Array(a) => Value::Array(
+            a.elements
+                .iter()
+                .enumerate()
+                .map(|(i, e)| convert(e, format!("{pointer}/{i}"), span_at))
+                .collect::<Result<_, _>>()?,
+        ),
+        ast::Value::Object(o) => {
+            let mut props: Vec<(String, Node)> = Vec::with_capacity(o.properties.len());
+            for p in &o.properties {
+                let name = p.name.clone().into_string();
+                let child = format!("{pointer}/{}", escape_pointer(&name));
+                if props.iter().any(|(k, _)| *k == name) {
+                    return Err(Diagnostic::error(
+                        span_at(p.range.start, child),
+                        format!("duplicate key `{name}`: expected each key once in an object"),
+                    ));
+                }
+                let node = convert(&p.value, child, span_at)?;
+                props.push((name, node));
+            }
+            Value::Object(props)
+        }
+    };
+    Ok(Node { value, span })
+}
+
+fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+impl Node {
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.value {
+            Value::Object(props) => props.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match &self.value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "an array",
+            Value::Object(_) => "an object",
+        }
+    }
+
+    pub fn error(&self, expected: &str) -> Diagnostic {
+        Diagnostic::error(
+            self.span.clone(),
+            format!("expected {expected}, found {}", self.kind()),
+        )
+    }
+
+    /// A required string field.
+    pub fn str_field(&self, key: &str) -> Result<&str, Diagnostic> {
+        match self.get(key) {
+            Some(n) => n
+                .as_str()
+                .ok_or_else(|| n.error(&format!("`{key}` as a string"))),
+            None => Err(Diagnostic::error(
+                self.span.clone(),
+                format!("expected a `{key}` field"),
+            )),
+        }
+    }
+
+    /// An optional array field: missing or null is empty.
+    pub fn array_field(&self, key: &str) -> Result<&[Node], Diagnostic> {
+        match self.get(key).map(|n| (&n.value, n)) {
+            None | Some((Value::Null, _)) => Ok(&[]),
+            Some((Value::Array(items), _)) => Ok(items),
+            Some((_, n)) => Err(n.error(&format!("`{key}` as an array"))),
+        }
+    }
+
+    /// A string or an array of strings (the policy language's value shape).
+    pub fn strings(&self, what: &str) -> Result<Vec<(String, Span)>, Diagnostic> {
+        match &self.value {
+            Value::String(s) => Ok(vec![(s.clone(), self.span.clone())]),
+            Value::Array(items) => items
+                .iter()
+                .map(|i| match &i.value {
+                    Value::String(s) => Ok((s.clone(), i.span.clone())),
+                    _ => Err(i.error(&format!("{what} as a string"))),
+                })
+                .collect(),
+            _ => Err(self.error(&format!("{what} as a string or an array of strings"))),
+        }
+    }
+}

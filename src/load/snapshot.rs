@@ -1,0 +1,385 @@
+//! The snapshot directory: the AWS CLI's own outputs (inputs.md §1).
+
+use super::json::{Node, Value};
+use super::{missing_policy, parse_file, policy_from, FileSet};
+use crate::diag::{Diagnostic, Span};
+use crate::model::{
+    is_account_id, Account, Bucket, Estate, Group, Ownership, PolicyKind, Principal, PrincipalKind,
+    PublicAccessBlock,
+};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub fn load(files: &FileSet, estate: &mut Estate) {
+    let accounts: BTreeSet<&str> = files
+        .files
+        .keys()
+        .filter_map(|k| k.strip_prefix("accounts/"))
+        .filter_map(|k| k.split('/').next())
+        .filter(|a| !a.is_empty())
+        .collect();
+    for id in accounts {
+        let base = format!("accounts/{id}");
+        if !is_account_id(id) {
+            estate.diagnostics.push(Diagnostic::error(
+                Span::file(&files.display(&base)),
+                format!("folder `{id}`: expected a 12-digit account ID"),
+            ));
+            continue;
+        }
+        load_account(files, id, estate);
+    }
+    if files.files.keys().any(|k| k.starts_with("org/")) {
+        estate.organizations_present = true;
+    }
+}
+
+fn read<'f>(files: &'f FileSet, rel: &str) -> Option<&'f [u8]> {
+    files.files.get(rel).map(Vec::as_slice)
+}
+
+fn load_account(files: &FileSet, id: &str, estate: &mut Estate) {
+    let base = format!("accounts/{id}");
+    let mut account = estate.accounts.remove(id).unwrap_or_else(|| Account {
+        id: id.to_string(),
+        ..Account::default()
+    });
+    if let Some(bytes) = read(files, &format!("{base}/list-buckets.json")) {
+        let file = files.display(&format!("{base}/list-buckets.json"));
+        if let Some(doc) = parse_file(&file, bytes, &mut estate.diagnostics) {
+            match doc.get("Owner").map(|o| o.str_field("ID")) {
+                Some(Ok(c)) => account.canonical_id = Some(c.to_string()),
+                Some(Err(d)) => estate.diagnostics.push(d),
+                None => {}
+            }
+        }
+    }
+    if let Some(bytes) = read(files, &format!("{base}/public-access-block.json")) {
+        let file = files.display(&format!("{base}/public-access-block.json"));
+        account.account_public_access_block = Some(
+            parse_file(&file, bytes, &mut estate.diagnostics)
+                .ok_or_else(|| format!("{file} could not be read"))
+                .and_then(|d| public_access_block(&d).map_err(|e| record(e, estate))),
+        );
+    }
+    match read(files, &format!("{base}/iam.json")) {
+        Some(bytes) => {
+            let file = files.display(&format!("{base}/iam.json"));
+            if let Some(doc) = parse_file(&file, bytes, &mut estate.diagnostics) {
+                account.iam_loaded = load_iam(&doc, id, estate);
+            }
+        }
+        None => estate.diagnostics.push(Diagnostic::warning(
+            Span::file(&files.display(&base)),
+            "no iam.json: the account's principals are not described, it is treated as an outside account",
+        )),
+    }
+    estate.accounts.insert(id.to_string(), account);
+
+    let prefix = format!("{base}/buckets/");
+    let buckets: BTreeSet<&str> = files
+        .files
+        .keys()
+        .filter_map(|k| k.strip_prefix(prefix.as_str()))
+        .filter_map(|k| k.split('/').next())
+        .filter(|b| !b.is_empty())
+        .collect();
+    for b in buckets {
+        load_bucket(files, id, b, estate);
+    }
+}
+
+/// Keeps a diagnostic and returns its text as the reason a value is unknown.
+fn record(d: Diagnostic, estate: &mut Estate) -> String {
+    let why = format!("{}: {}", d.span, d.message);
+    estate.diagnostics.push(d);
+    why
+}
+
+fn load_bucket(files: &FileSet, account: &str, name: &str, estate: &mut Estate) {
+    let dir = format!("accounts/{account}/buckets/{name}");
+    let shown = |f: &str| files.display(&format!("{dir}/{f}"));
+    let policy = read(files, &format!("{dir}/policy.json")).map(|bytes| {
+        let file = shown("policy.json");
+        match parse_file(&file, bytes, &mut estate.diagnostics) {
+            Some(doc) => {
+                let node = doc.get("Policy").cloned().unwrap_or(doc);
+                policy_from(&node, name, PolicyKind::Bucket, estate)
+            }
+            None => missing_policy(
+                name,
+                Span::file(&file),
+                format!("bucket policy of `{name}` could not be read"),
+                estate,
+            ),
+        }
+    });
+    let ownership = match read(files, &format!("{dir}/ownership-controls.json")) {
+        None => Ok(Ownership::ObjectWriter),
+        Some(bytes) => parse_file(
+            &shown("ownership-controls.json"),
+            bytes,
+            &mut estate.diagnostics,
+        )
+        .ok_or_else(|| format!("{} could not be read", shown("ownership-controls.json")))
+        .and_then(|d| ownership(&d).map_err(|e| record(e, estate))),
+    };
+    let public_access_block = match read(files, &format!("{dir}/public-access-block.json")) {
+        None => Ok(PublicAccessBlock::default()),
+        Some(bytes) => parse_file(
+            &shown("public-access-block.json"),
+            bytes,
+            &mut estate.diagnostics,
+        )
+        .ok_or_else(|| format!("{} could not be read", shown("public-access-block.json")))
+        .and_then(|d| public_access_block(&d).map_err(|e| record(e, estate))),
+    };
+    for other in ["acl.json", "versioning.json"] {
+        if let Some(bytes) = read(files, &format!("{dir}/{other}")) {
+            parse_file(&shown(other), bytes, &mut estate.diagnostics);
+        }
+    }
+    estate.buckets.push(Bucket {
+        name: name.to_string(),
+        account: account.to_string(),
+        policy,
+        ownership,
+        public_access_block,
+        span: Span::file(&files.display(&dir)),
+    });
+}
+
+pub(crate) fn ownership(doc: &Node) -> Result<Ownership, Diagnostic> {
+    let controls = doc.get("OwnershipControls").unwrap_or(doc);
+    let rules = controls.array_field("Rules")?;
+    let Some(rule) = rules.first() else {
+        return Err(controls.error("`Rules` with one `ObjectOwnership` rule"));
+    };
+    ownership_value(rule.get("ObjectOwnership").unwrap_or(rule))
+}
+
+pub(crate) fn ownership_value(n: &Node) -> Result<Ownership, Diagnostic> {
+    match n.as_str() {
+        Some("BucketOwnerEnforced") => Ok(Ownership::BucketOwnerEnforced),
+        Some("BucketOwnerPreferred") => Ok(Ownership::BucketOwnerPreferred),
+        Some("ObjectWriter") => Ok(Ownership::ObjectWriter),
+        _ => Err(n.error(
+            "`ObjectOwnership` as BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter",
+        )),
+    }
+}
+
+pub(crate) fn public_access_block(doc: &Node) -> Result<PublicAccessBlock, Diagnostic> {
+    let c = doc.get("PublicAccessBlockConfiguration").unwrap_or(doc);
+    if !matches!(c.value, Value::Object(_)) {
+        return Err(c.error("a PublicAccessBlockConfiguration object"));
+    }
+    let flag = |k: &str| match c.get(k).map(|n| &n.value) {
+        None => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(c.get(k).map_or_else(
+            || c.error(k),
+            |n| n.error(&format!("`{k}` as true or false")),
+        )),
+    };
+    Ok(PublicAccessBlock {
+        block_public_acls: flag("BlockPublicAcls")?,
+        ignore_public_acls: flag("IgnorePublicAcls")?,
+        block_public_policy: flag("BlockPublicPolicy")?,
+        restrict_public_buckets: flag("RestrictPublicBuckets")?,
+    })
+}
+
+/// `get-account-authorization-details`. Returns whether the account's
+/// principals could be listed; per-entity errors are recorded and skipped.
+fn load_iam(doc: &Node, account: &str, estate: &mut Estate) -> bool {
+    let lists = [
+        "UserDetailList",
+        "GroupDetailList",
+        "RoleDetailList",
+        "Policies",
+    ];
+    let mut parts: BTreeMap<&str, &[Node]> = BTreeMap::new();
+    for l in lists {
+        match doc.array_field(l) {
+            Ok(items) => {
+                parts.insert(l, items);
+            }
+            Err(d) => {
+                estate.diagnostics.push(d);
+                return false;
+            }
+        }
+    }
+    // Managed policies first, by ARN: only the default version is in force.
+    let mut managed: BTreeMap<String, usize> = BTreeMap::new();
+    for p in parts["Policies"] {
+        match managed_policy(p, estate) {
+            Ok((arn, idx)) => {
+                managed.insert(arn, idx);
+            }
+            Err(d) => estate.diagnostics.push(d),
+        }
+    }
+    for g in parts["GroupDetailList"] {
+        let r = (|| {
+            let name = g.str_field("GroupName")?.to_string();
+            let arn = g.str_field("Arn")?.to_string();
+            let policies = entity_policies(g, "GroupPolicyList", &managed, estate)?;
+            estate.groups.push(Group {
+                arn,
+                name,
+                account: account.to_string(),
+                policies,
+            });
+            Ok::<_, Diagnostic>(())
+        })();
+        if let Err(d) = r {
+            estate.diagnostics.push(d);
+        }
+    }
+    for (list, kind, inline) in [
+        ("UserDetailList", PrincipalKind::User, "UserPolicyList"),
+        ("RoleDetailList", PrincipalKind::Role, "RolePolicyList"),
+    ] {
+        for e in parts[list] {
+            if let Err(d) = principal(e, account, kind, inline, &managed, estate) {
+                estate.diagnostics.push(d);
+            }
+        }
+    }
+    estate.principals.push(Principal {
+        arn: format!("arn:aws:iam::{account}:root"),
+        account: account.to_string(),
+        kind: PrincipalKind::Root,
+        name: "root".to_string(),
+        unique_id: None,
+        policies: Vec::new(),
+        groups: Vec::new(),
+        boundary: None,
+        trust: None,
+    });
+    true
+}
+
+fn managed_policy(p: &Node, estate: &mut Estate) -> Result<(String, usize), Diagnostic> {
+    let arn = p.str_field("Arn")?.to_string();
+    let name = p.str_field("PolicyName")?.to_string();
+    let default = p.str_field("DefaultVersionId").ok().map(str::to_string);
+    let versions = p.array_field("PolicyVersionList")?;
+    let chosen = versions.iter().find(|v| match &default {
+        Some(d) => v.get("VersionId").and_then(Node::as_str) == Some(d),
+        None => matches!(
+            v.get("IsDefaultVersion").map(|n| &n.value),
+            Some(Value::Bool(true))
+        ),
+    });
+    let Some(doc) = chosen.and_then(|v| v.get("Document")) else {
+        return Err(
+            p.error("a `PolicyVersionList` entry for the default version with a `Document`")
+        );
+    };
+    Ok((arn, policy_from(doc, &name, PolicyKind::Identity, estate)))
+}
+
+fn entity_policies(
+    e: &Node,
+    inline_list: &str,
+    managed: &BTreeMap<String, usize>,
+    estate: &mut Estate,
+) -> Result<Vec<usize>, Diagnostic> {
+    let mut out = Vec::new();
+    for ip in e.array_field(inline_list)? {
+        let name = ip.str_field("PolicyName")?.to_string();
+        let Some(doc) = ip.get("PolicyDocument") else {
+            return Err(ip.error("an inline policy with a `PolicyDocument`"));
+        };
+        out.push(policy_from(doc, &name, PolicyKind::Identity, estate));
+    }
+    for mp in e.array_field("AttachedManagedPolicies")? {
+        let arn = mp.str_field("PolicyArn")?;
+        out.push(match managed.get(arn) {
+            Some(&i) => i,
+            None => missing_policy(
+                arn,
+                mp.span.clone(),
+                format!("attached managed policy `{arn}` is not in the snapshot's `Policies`: its content is unknown"),
+                estate,
+            ),
+        });
+    }
+    Ok(out)
+}
+
+fn principal(
+    e: &Node,
+    account: &str,
+    kind: PrincipalKind,
+    inline: &str,
+    managed: &BTreeMap<String, usize>,
+    estate: &mut Estate,
+) -> Result<(), Diagnostic> {
+    let arn = e.str_field("Arn")?.to_string();
+    let name_field = if kind == PrincipalKind::User {
+        "UserName"
+    } else {
+        "RoleName"
+    };
+    let name = e.str_field(name_field)?.to_string();
+    let id_field = if kind == PrincipalKind::User {
+        "UserId"
+    } else {
+        "RoleId"
+    };
+    let unique_id = e.str_field(id_field).ok().map(str::to_string);
+    let groups = e
+        .array_field("GroupList")?
+        .iter()
+        .map(|g| {
+            g.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| g.error("a group name"))
+        })
+        .collect::<Result<_, _>>()?;
+    let policies = entity_policies(e, inline, managed, estate)?;
+    let boundary = match e.get("PermissionsBoundary") {
+        None => None,
+        Some(b) => {
+            let barn = b.str_field("PermissionsBoundaryArn")?;
+            Some(match managed.get(barn) {
+                Some(&i) => {
+                    let mut p = estate.policies[i].clone();
+                    p.kind = PolicyKind::Boundary;
+                    estate.policies.push(p);
+                    estate.policies.len() - 1
+                }
+                None => missing_policy(
+                    barn,
+                    b.span.clone(),
+                    format!("permissions boundary `{barn}` is not in the snapshot's `Policies`: its content is unknown"),
+                    estate,
+                ),
+            })
+        }
+    };
+    let trust = match (kind, e.get("AssumeRolePolicyDocument")) {
+        (PrincipalKind::Role, Some(doc)) => Some(policy_from(
+            doc,
+            &format!("{name} trust policy"),
+            PolicyKind::Trust,
+            estate,
+        )),
+        _ => None,
+    };
+    estate.principals.push(Principal {
+        arn,
+        account: account.to_string(),
+        kind,
+        name,
+        unique_id,
+        policies,
+        groups,
+        boundary,
+        trust,
+    });
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! The `bucketlog` command line (cli.md). Only this file decides exit
+//! statuses: 0 success, 1 a check or validation found problems, 2 the input
+//! or the query could not be used.
+
+use bucketlog::diag::Severity;
+use bucketlog::query::{self, Options};
+use bucketlog::{load, report, validate};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "bucketlog",
+    version,
+    about = "Who can read, write, list or administer your S3 data — exactly, with the statement that decides."
+)]
+struct Cli {
+    /// A snapshot directory or a compact environment file; repeat to merge
+    /// accounts. Without it, the built-in demo estate is used.
+    #[arg(long, global = true)]
+    env: Vec<PathBuf>,
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// List account root users in `who can` answers.
+    #[arg(long, global = true)]
+    include_root: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Answer queries, one result per query.
+    Query {
+        #[arg(required = true)]
+        queries: Vec<String>,
+    },
+    /// Parse and lint every policy; exit 1 on any error.
+    Validate,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if cli.env.is_empty() {
+        eprintln!("bucketlog: no --env given: using the built-in demo estate (examples/demo)");
+    }
+    let estate = match load::load_paths(&cli.env) {
+        Ok(e) => e,
+        Err(d) => {
+            match cli.format {
+                Format::Json => println!("{}", report::diagnostic_json(&d)),
+                Format::Text => eprintln!("bucketlog: {d}"),
+            }
+            return ExitCode::from(2);
+        }
+    };
+    match cli.command {
+        Command::Query { queries } => {
+            for d in &estate.diagnostics {
+                eprintln!("bucketlog: {d}");
+            }
+            let opts = Options {
+                include_root: cli.include_root,
+            };
+            for q in &queries {
+                match query::answer(&estate, q, opts) {
+                    Ok(o) => match cli.format {
+                        Format::Json => println!("{}", report::outcome_json(&o)),
+                        Format::Text => print!("{}", report::outcome_text(&o)),
+                    },
+                    Err(e) => {
+                        match cli.format {
+                            Format::Json => println!("{}", report::query_error_json(&e, q)),
+                            Format::Text => eprintln!(
+                                "bucketlog: query column {}: {}\n  {q}\n  {:>w$}",
+                                e.column,
+                                e.message,
+                                "^",
+                                w = e.column.max(1)
+                            ),
+                        }
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Validate => {
+            let mut all = estate.diagnostics.clone();
+            all.extend(validate::lint(&estate));
+            for d in &all {
+                println!("{d}");
+            }
+            let errors = all.iter().filter(|d| d.severity == Severity::Error).count();
+            let warnings = all.len() - errors;
+            println!(
+                "{errors} error(s), {warnings} warning(s) in {} policies",
+                estate.policies.len()
+            );
+            if errors > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! The typed estate: accounts, principals, groups, buckets and their policies,
+//! as loaded from a snapshot. Knows neither crepe nor Z3; every policy and
+//! statement keeps its source span.
+
+use crate::diag::{Diagnostic, Span};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+/// Where a policy sits; the rules place its statements in a layer from this.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PolicyKind {
+    /// Inline or managed identity policy of a user, role or group.
+    Identity,
+    Boundary,
+    Bucket,
+    Trust,
+}
+
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// What a person calls it: the policy name, or the bucket for a bucket policy.
+    pub name: String,
+    pub kind: PolicyKind,
+    pub span: Span,
+    /// `Err` when the document is invalid: every answer that depends on it is unknown.
+    pub body: Result<PolicyBody, String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PolicyBody {
+    pub version: Option<String>,
+    pub statements: Vec<Statement>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Statement {
+    /// The Sid, or the statement's index when it has none.
+    pub label: String,
+    pub effect: Effect,
+    /// `None`: no Principal element (identity policies).
+    pub principal: Option<PrincipalSet>,
+    pub action: Negatable<String>,
+    /// `None`: no Resource element (trust policies).
+    pub resource: Option<Negatable<String>>,
+    pub condition: Vec<ConditionEntry>,
+    pub span: Span,
+}
+
+/// An element that may be written in its `Not` form (NotAction, NotResource, NotPrincipal).
+#[derive(Clone, Debug)]
+pub struct Negatable<T> {
+    pub negated: bool,
+    pub items: Vec<T>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PrincipalSet {
+    pub negated: bool,
+    pub items: Vec<PrincipalPattern>,
+}
+
+/// One entry of a Principal element, parsed (semantics.md 2.4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PrincipalPattern {
+    /// `"*"` or `{"AWS": "*"}`.
+    Everyone,
+    /// Every principal of an account: `ID`, `arn:aws:iam::ID:root`, or its canonical user ID.
+    Account(String),
+    CanonicalUser(String),
+    /// A user, role, assumed-role session or federated user, by ARN.
+    Arn(String),
+    /// A unique ID (`AIDA…`, `AROA…`) left when the entity was deleted.
+    UniqueId(String),
+    Service(String),
+    Federated(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct ConditionEntry {
+    pub operator: String,
+    pub key: String,
+    pub values: Vec<String>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PrincipalKind {
+    User,
+    Role,
+    Root,
+}
+
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub arn: String,
+    pub account: String,
+    pub kind: PrincipalKind,
+    pub name: String,
+    /// The `UserId`/`RoleId`, matched by unique-ID principal entries.
+    pub unique_id: Option<String>,
+    /// Indices into `Estate::policies`: inline and attached.
+    pub policies: Vec<usize>,
+    pub groups: Vec<String>,
+    pub boundary: Option<usize>,
+    pub trust: Option<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub arn: String,
+    pub name: String,
+    pub account: String,
+    pub policies: Vec<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Ownership {
+    BucketOwnerEnforced,
+    BucketOwnerPreferred,
+    ObjectWriter,
+}
+
+/// The four Block Public Access flags; `None` when the file could not be read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PublicAccessBlock {
+    pub block_public_acls: bool,
+    pub ignore_public_acls: bool,
+    pub block_public_policy: bool,
+    pub restrict_public_buckets: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Bucket {
+    pub name: String,
+    pub account: String,
+    pub policy: Option<usize>,
+    /// `Err` with the reason when the ownership controls could not be read.
+    pub ownership: Result<Ownership, String>,
+    pub public_access_block: Result<PublicAccessBlock, String>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Account {
+    pub id: String,
+    pub canonical_id: Option<String>,
+    /// False when the account's IAM could not be loaded: its principals are
+    /// then unknown and it is treated as undescribed.
+    pub iam_loaded: bool,
+    pub account_public_access_block: Option<Result<PublicAccessBlock, String>>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Estate {
+    pub accounts: BTreeMap<String, Account>,
+    pub principals: Vec<Principal>,
+    pub groups: Vec<Group>,
+    pub buckets: Vec<Bucket>,
+    pub policies: Vec<Policy>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// The snapshot has Organizations data (SCPs/RCPs).
+    pub organizations_present: bool,
+}
+
+impl Estate {
+    pub fn is_described(&self, account: &str) -> bool {
+        self.accounts.get(account).is_some_and(|a| a.iam_loaded)
+    }
+
+    pub fn bucket(&self, name: &str) -> Option<&Bucket> {
+        self.buckets.iter().find(|b| b.name == name)
+    }
+
+    /// Every policy whose statements speak for `p`'s identity: its own and its groups'.
+    pub fn identity_policies(&self, p: &Principal) -> Vec<usize> {
+        let mut out = p.policies.clone();
+        for g in &p.groups {
+            if let Some(group) = self
+                .groups
+                .iter()
+                .find(|x| x.account == p.account && x.name == *g)
+            {
+                out.extend(&group.policies);
+            }
+        }
+        out
+    }
+}
+
+/// Splits an ARN into its six fields (the sixth keeps any further colons).
+pub fn arn_fields(arn: &str) -> Option<[&str; 6]> {
+    let mut it = arn.splitn(6, ':');
+    let f = [
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+    ];
+    (f[0] == "arn").then_some(f)
+}
+
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}

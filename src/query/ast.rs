@@ -1,0 +1,98 @@
+//! Queries as typed, before any name is resolved against the estate.
+
+/// A word of the query and its byte offset, so errors can point at it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Word {
+    pub text: String,
+    pub offset: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ContextValue {
+    One(Word),
+    Set(Vec<Word>),
+    Absent,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContextItem {
+    pub key: Word,
+    pub value: ContextValue,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShowKind {
+    Principal,
+    Bucket,
+    Policy,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Query {
+    WhoCan {
+        action: Word,
+        resource: Word,
+        context: Vec<ContextItem>,
+    },
+    Can {
+        principal: Word,
+        action: Word,
+        resource: Word,
+        context: Vec<ContextItem>,
+    },
+    Why {
+        not: bool,
+        principal: Word,
+        action: Word,
+        resource: Word,
+        context: Vec<ContextItem>,
+    },
+    WhatCan {
+        principal: Word,
+        on: Option<Word>,
+    },
+    ProveWriteOnly {
+        principal: Word,
+        resource: Word,
+    },
+    ProveNoPublicAccess {
+        bucket: Word,
+    },
+    ProveRequires {
+        principal: Word,
+        action: Word,
+        resource: Word,
+        key: Word,
+        op: Word,
+        value: Word,
+    },
+    Public,
+    Path {
+        principal: Word,
+        resource: Word,
+    },
+    Show {
+        kind: ShowKind,
+        name: Word,
+    },
+    Help,
+}
+
+impl Query {
+    /// The `kind` of cli.md's JSON output.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Query::WhoCan { .. } => "who-can",
+            Query::Can { .. } => "can",
+            Query::Why { .. } => "why",
+            Query::WhatCan { .. } => "what-can",
+            Query::ProveWriteOnly { .. }
+            | Query::ProveNoPublicAccess { .. }
+            | Query::ProveRequires { .. } => "prove",
+            Query::Public => "public",
+            Query::Path { .. } => "path",
+            Query::Show { .. } => "show",
+            Query::Help => "help",
+        }
+    }
+}

@@ -1,0 +1,455 @@
+//! Queries: parsing (grammar/query.lalrpop), resolving names against the
+//! estate, and answering from the derived relations. Answers are data
+//! (`Answer`); `report` renders them.
+
+pub mod ast;
+mod resolve;
+
+use crate::catalog::{Action, Catalog, ASSUME_ROLE};
+use crate::datalog::{self, Decision, Derived, EntId, ReqId};
+use crate::facts::{s3_resource, Built, Resource, Subject};
+use crate::model::{Estate, PrincipalKind};
+use ast::{Query, Word};
+use resolve::Scope;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+lalrpop_util::lalrpop_mod!(
+    #[allow(clippy::all, clippy::pedantic, unused)]
+    grammar,
+    "/query.rs"
+);
+
+/// A query that cannot be answered as written: where and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueryError {
+    /// 1-based column in the query text (0 when the error is about the whole query).
+    pub column: usize,
+    pub message: String,
+}
+
+impl QueryError {
+    fn at(word: &Word, message: impl Into<String>) -> QueryError {
+        QueryError {
+            column: word.offset + 1,
+            message: message.into(),
+        }
+    }
+}
+
+pub fn parse(text: &str) -> Result<Query, QueryError> {
+    use lalrpop_util::ParseError as E;
+    let expected = |exp: &[String]| {
+        let mut names: Vec<String> = exp
+            .iter()
+            .map(|e| {
+                if e.starts_with("r#") {
+                    "a name".to_string()
+                } else {
+                    e.clone()
+                }
+            })
+            .collect();
+        names.dedup();
+        names.join(", ")
+    };
+    grammar::QueryParser::new()
+        .parse(text)
+        .map_err(|e| match e {
+            E::InvalidToken { location } => QueryError {
+                column: location + 1,
+                message: "unexpected character".into(),
+            },
+            E::UnrecognizedEof {
+                location,
+                expected: exp,
+            } => QueryError {
+                column: location + 1,
+                message: format!("the query ends early: expected {}", expected(&exp)),
+            },
+            E::UnrecognizedToken {
+                token: (l, t, _),
+                expected: exp,
+            } => QueryError {
+                column: l + 1,
+                message: format!("unexpected `{}`: expected {}", t.1, expected(&exp)),
+            },
+            E::ExtraToken { token: (l, t, _) } => QueryError {
+                column: l + 1,
+                message: format!("unexpected `{}` after the end of the query", t.1),
+            },
+            E::User { error } => QueryError {
+                column: 0,
+                message: error.to_string(),
+            },
+        })
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// List account root users in `who can` answers.
+    pub include_root: bool,
+}
+
+/// A policy statement (or an unmet layer) that decided an answer.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Reason {
+    /// `Allow`, `Deny`, or `Unknown` for an invalid policy.
+    pub effect: &'static str,
+    pub layer: &'static str,
+    pub policy: String,
+    pub statement: Option<String>,
+    pub file: String,
+    pub pointer: String,
+    pub line: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    pub principal: String,
+    pub action: String,
+    pub resource: String,
+    pub decision: Decision,
+    pub via: Vec<String>,
+    pub because: Vec<Reason>,
+    pub blocked_by: Vec<&'static str>,
+    /// Why the answer is `unknown`.
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub query: String,
+    pub kind: &'static str,
+    pub answers: Vec<Answer>,
+    /// One-line remarks for the text output (left-out root users, context not evaluated…).
+    pub notes: Vec<String>,
+}
+
+/// Parses and answers one query.
+pub fn answer(estate: &Estate, text: &str, opts: Options) -> Result<Outcome, QueryError> {
+    let q = parse(text)?;
+    let mut notes = Vec::new();
+    let answers = match &q {
+        Query::Can { principal, action, resource, context } => {
+            note_context(context, &mut notes);
+            let subject = resolve::subject(estate, principal)?;
+            let actions = resolve::actions(action)?;
+            let scope = resolve::scope(estate, resource)?;
+            can(estate, &subject, &actions, &scope)
+        }
+        Query::WhoCan { action, resource, context } => {
+            note_context(context, &mut notes);
+            let actions = resolve::actions(action)?;
+            let scope = resolve::scope(estate, resource)?;
+            who_can(estate, &actions, &scope, opts, &mut notes)
+        }
+        Query::Help => Vec::new(),
+        other => {
+            return Err(QueryError {
+                column: 1,
+                message: format!(
+                    "`{}` queries parse, but are not built yet: this version answers `can` and `who can` \
+                     (`why`, `what can`, `path` and `public` come with the layers work, `prove` with conditions and proofs)",
+                    other.kind()
+                ),
+            })
+        }
+    };
+    Ok(Outcome {
+        query: text.trim().to_string(),
+        kind: q.kind(),
+        answers,
+        notes,
+    })
+}
+
+fn note_context(context: &[ast::ContextItem], notes: &mut Vec<String>) {
+    if !context.is_empty() {
+        notes.push(
+            "condition values are not evaluated yet: statements with a Condition stay conditional whatever `with` fixes"
+                .into(),
+        );
+    }
+}
+
+/// One evaluation: facts for the S3 requests of `subjects` on `scope`, plus
+/// every sts:AssumeRole request a chain could need.
+struct Evaluation<'e> {
+    built: Built<'e>,
+    derived: Derived,
+    direct: Vec<ReqId>,
+}
+
+fn evaluate<'e>(
+    estate: &'e Estate,
+    subjects: &[Subject],
+    actions: &[&Action],
+    scope: &Scope,
+) -> Evaluation<'e> {
+    let mut built = Built::new(estate);
+    let roles: Vec<usize> = (0..estate.principals.len())
+        .filter(|&i| estate.principals[i].kind == PrincipalKind::Role)
+        .collect();
+    let mut direct = Vec::new();
+    let mut s3_subjects: Vec<Subject> = subjects.to_vec();
+    s3_subjects.extend(roles.iter().map(|&i| Subject::Known(i)));
+    s3_subjects.sort();
+    s3_subjects.dedup();
+    for s in &s3_subjects {
+        for a in actions {
+            if let Some(res) = s3_resource(scope.bucket, &scope.key, a) {
+                let r = built.request(s, a, res);
+                if subjects.contains(s) {
+                    direct.push(r);
+                }
+            }
+        }
+    }
+    let assume = Catalog::get()
+        .find(ASSUME_ROLE)
+        .expect("the catalogue has sts:AssumeRole");
+    for s in s3_subjects
+        .iter()
+        .filter(|s| !matches!(s, Subject::Anonymous))
+    {
+        for &q in &roles {
+            if Subject::Known(q) != *s && built.trust_may_name(q, s) {
+                built.request(s, assume, Resource::Role(q));
+            }
+        }
+    }
+    let derived = datalog::run(&built.facts);
+    Evaluation {
+        built,
+        derived,
+        direct,
+    }
+}
+
+impl Evaluation<'_> {
+    fn decision(&self, r: ReqId) -> Decision {
+        self.derived
+            .answer
+            .iter()
+            .find(|a| a.0 == r)
+            .map_or(Decision::Unknown, |a| a.1)
+    }
+
+    fn principal_name(&self, s: &Subject) -> String {
+        match s {
+            Subject::Known(i) => self.built.estate.principals[*i].arn.clone(),
+            Subject::Outside(a) => format!("account:{a}"),
+            Subject::Anonymous => "anonymous".into(),
+            Subject::Service(n) => format!("service:{n}"),
+        }
+    }
+
+    fn answer_for(&self, r: ReqId, via: Vec<String>, decision: Decision) -> Answer {
+        let info = &self.built.requests[r.0 as usize];
+        let estate = self.built.estate;
+        let mut because: Vec<Reason> = self
+            .derived
+            .because
+            .iter()
+            .filter(|b| b.0 == r)
+            .map(|b| self.reason(b.1))
+            .collect();
+        because.sort();
+        because.dedup();
+        let mut blocked_by: Vec<&'static str> = self
+            .derived
+            .blocked_by
+            .iter()
+            .filter(|b| b.0 == r)
+            .map(|b| b.1.name())
+            .collect();
+        blocked_by.sort();
+        let mut reasons: Vec<String> = self
+            .derived
+            .open_layer
+            .iter()
+            .filter(|o| o.0 == r)
+            .map(|o| o.1.reason().to_string())
+            .collect();
+        for u in self.derived.unknown_because.iter().filter(|u| u.0 == r) {
+            let origin = self.built.stmts[u.1 .0 as usize];
+            let pol = &estate.policies[origin.policy];
+            reasons.push(match &pol.body {
+                Err(e) => format!("policy `{}` is invalid: {e}", pol.name),
+                Ok(_) => format!(
+                    "statement `{}` of `{}` uses something not modelled yet (a policy variable, a Resource-less statement or a NotPrincipal that names only part of the caller's chain)",
+                    self.reason(u.1).statement.unwrap_or_default(),
+                    pol.name
+                ),
+            });
+        }
+        reasons.sort();
+        reasons.dedup();
+        Answer {
+            principal: self.principal_name(&info.subject),
+            action: info.action.clone(),
+            resource: self.built.resource_arn(&info.resource),
+            decision,
+            via,
+            because,
+            blocked_by,
+            reason: (decision == Decision::Unknown).then(|| reasons.join("; ")),
+        }
+    }
+
+    fn reason(&self, s: datalog::StmtId) -> Reason {
+        let estate = self.built.estate;
+        let origin = self.built.stmts[s.0 as usize];
+        let pol = &estate.policies[origin.policy];
+        let layer = match pol.kind {
+            crate::model::PolicyKind::Identity => "identity",
+            crate::model::PolicyKind::Boundary => "boundary",
+            crate::model::PolicyKind::Bucket => "bucket-policy",
+            crate::model::PolicyKind::Trust => "trust",
+        };
+        let (effect, statement, span) = match (&pol.body, origin.statement) {
+            (Ok(b), Some(i)) => {
+                let st = &b.statements[i];
+                let effect = match st.effect {
+                    crate::model::Effect::Allow => "Allow",
+                    crate::model::Effect::Deny => "Deny",
+                };
+                (effect, Some(st.label.clone()), st.span.clone())
+            }
+            _ => ("Unknown", None, pol.span.clone()),
+        };
+        Reason {
+            effect,
+            layer,
+            policy: pol.name.clone(),
+            statement,
+            file: span.file,
+            pointer: span.pointer,
+            line: span.line,
+        }
+    }
+
+    /// Shortest chain of role assumptions from `from` to `to` over edges that may hold.
+    fn path(&self, from: EntId, to: EntId) -> Option<Vec<EntId>> {
+        let mut edges: HashMap<EntId, Vec<EntId>> = HashMap::new();
+        for e in self.derived.can_assume.iter() {
+            edges.entry(e.0).or_default().push(e.1);
+        }
+        for v in edges.values_mut() {
+            v.sort();
+        }
+        let mut prev: HashMap<EntId, EntId> = HashMap::new();
+        let mut queue = VecDeque::from([from]);
+        while let Some(n) = queue.pop_front() {
+            if n == to {
+                let mut path = vec![to];
+                let mut cur = to;
+                while let Some(&p) = prev.get(&cur) {
+                    path.push(p);
+                    cur = p;
+                }
+                path.reverse();
+                return Some(path);
+            }
+            for &m in edges.get(&n).map(Vec::as_slice).unwrap_or_default() {
+                if m != from && !prev.contains_key(&m) {
+                    prev.insert(m, n);
+                    queue.push_back(m);
+                }
+            }
+        }
+        None
+    }
+
+    /// Answers through role chains for the requests of `subject`'s actions:
+    /// one per reachable role whose own answer may give access.
+    fn chain_answers(&self, subject: &Subject, action: &str) -> Vec<Answer> {
+        let Some(p) = self.built.subject_id(subject) else {
+            return Vec::new();
+        };
+        let mut best: BTreeMap<EntId, Decision> = BTreeMap::new();
+        for r in self.derived.reach.iter().filter(|r| r.0 == p) {
+            let e = best.entry(r.1).or_insert(r.2);
+            *e = (*e).min(r.2);
+        }
+        let mut out = Vec::new();
+        for (q, hop) in best {
+            let Some(req) = self.built.facts.requests.iter().find(|rq| {
+                rq.1 == q
+                    && self.built.requests[rq.0 .0 as usize].action == action
+                    && !matches!(
+                        self.built.requests[rq.0 .0 as usize].resource,
+                        Resource::Role(_)
+                    )
+            }) else {
+                continue;
+            };
+            let data = self.decision(req.0);
+            if !data.reaches() {
+                continue;
+            }
+            let via = self
+                .path(p, q)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|e| self.built.subject_of(e).map(|s| self.principal_name(s)))
+                .collect();
+            let mut a = self.answer_for(req.0, via, hop.max(data));
+            a.principal = self.principal_name(subject);
+            out.push(a);
+        }
+        out
+    }
+}
+
+fn can(estate: &Estate, subject: &Subject, actions: &[&Action], scope: &Scope) -> Vec<Answer> {
+    let ev = evaluate(estate, std::slice::from_ref(subject), actions, scope);
+    let mut out = Vec::new();
+    for &r in &ev.direct {
+        let name = ev.principal_name(subject);
+        let d = ev.decision(r);
+        out.push(ev.answer_for(r, vec![name], d));
+    }
+    for &r in &ev.direct {
+        if ev.decision(r) != Decision::Allow {
+            let action = ev.built.requests[r.0 as usize].action.clone();
+            out.extend(ev.chain_answers(subject, &action));
+        }
+    }
+    out
+}
+
+fn who_can(
+    estate: &Estate,
+    actions: &[&Action],
+    scope: &Scope,
+    opts: Options,
+    notes: &mut Vec<String>,
+) -> Vec<Answer> {
+    let subjects = resolve::all_subjects(estate);
+    let ev = evaluate(estate, &subjects, actions, scope);
+    let mut out = Vec::new();
+    let mut roots_left_out = 0;
+    for &r in &ev.direct {
+        let info = &ev.built.requests[r.0 as usize];
+        let is_root = matches!(info.subject, Subject::Known(i) if estate.principals[i].kind == PrincipalKind::Root);
+        let d = ev.decision(r);
+        if d.reaches() && is_root && !opts.include_root {
+            roots_left_out += 1;
+            continue;
+        }
+        if d.reaches() {
+            let name = ev.principal_name(&info.subject);
+            out.push(ev.answer_for(r, vec![name], d));
+        } else if !is_root || opts.include_root {
+            let subject = info.subject.clone();
+            out.extend(ev.chain_answers(&subject, &info.action.clone()));
+        }
+    }
+    if roots_left_out > 0 {
+        notes.push(format!(
+            "{roots_left_out} answer(s) for account root users left out (they reach nearly everything in their own account); use --include-root to list them"
+        ));
+    }
+    out
+}

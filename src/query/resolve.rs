@@ -1,0 +1,158 @@
+//! Names as typed in a query, resolved against the estate (cli.md "Names").
+
+use super::ast::Word;
+use super::QueryError;
+use crate::catalog::{Action, Catalog, VERBS};
+use crate::facts::Subject;
+use crate::model::{arn_fields, is_account_id, Estate, PrincipalKind, PrincipalPattern};
+use std::collections::BTreeSet;
+
+/// A resource scope: one bucket and a key pattern for object actions.
+pub struct Scope {
+    pub bucket: usize,
+    pub key: String,
+}
+
+pub fn subject(estate: &Estate, w: &Word) -> Result<Subject, QueryError> {
+    let t = w.text.as_str();
+    if t == "anonymous" {
+        return Ok(Subject::Anonymous);
+    }
+    if let Some(s) = t.strip_prefix("service:") {
+        return Ok(Subject::Service(s.to_string()));
+    }
+    if let Some(a) = t.strip_prefix("account:") {
+        if !is_account_id(a) {
+            return Err(QueryError::at(
+                w,
+                format!("`{a}` is not an account ID: expected account:<12 digits>"),
+            ));
+        }
+        if estate.is_described(a) {
+            return Err(QueryError::at(
+                w,
+                format!("account {a} is described in the snapshot, so it is never abstract: name one of its principals (user/…, role/…, or arn:aws:iam::{a}:root)"),
+            ));
+        }
+        return Ok(Subject::Outside(a.to_string()));
+    }
+    let found: Vec<usize> = if t.starts_with("arn:") {
+        let hits: Vec<usize> = (0..estate.principals.len())
+            .filter(|&i| estate.principals[i].arn == t)
+            .collect();
+        if hits.is_empty() {
+            if let Some(f) = arn_fields(t).filter(|f| f[5] == "root" && !estate.is_described(f[4]))
+            {
+                return Ok(Subject::Outside(f[4].to_string()));
+            }
+        }
+        hits
+    } else if let Some((kind, name)) = t.split_once('/') {
+        let kind = match kind {
+            "user" => PrincipalKind::User,
+            "role" => PrincipalKind::Role,
+            "group" => {
+                return Err(QueryError::at(
+                    w,
+                    "a group is not a principal: ask about one of its members",
+                ));
+            }
+            other => {
+                return Err(QueryError::at(w, format!("unknown principal kind `{other}`: expected user/NAME, role/NAME, an ARN, a unique name, anonymous, account:ID or service:NAME")));
+            }
+        };
+        let name = name.rsplit('/').next().unwrap_or(name);
+        (0..estate.principals.len())
+            .filter(|&i| estate.principals[i].kind == kind && estate.principals[i].name == name)
+            .collect()
+    } else {
+        (0..estate.principals.len())
+            .filter(|&i| {
+                estate.principals[i].kind != PrincipalKind::Root && estate.principals[i].name == t
+            })
+            .collect()
+    };
+    match found.as_slice() {
+        [one] => Ok(Subject::Known(*one)),
+        [] => Err(QueryError::at(
+            w,
+            format!("no principal `{t}` in the snapshot"),
+        )),
+        many => Err(QueryError::at(
+            w,
+            format!(
+                "`{t}` is ambiguous: {}; name it by ARN",
+                many.iter()
+                    .map(|&i| estate.principals[i].arn.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+pub fn actions(w: &Word) -> Result<Vec<&'static Action>, QueryError> {
+    let found = Catalog::get().expand(&w.text);
+    if found.is_empty() {
+        let hint = if w.text.contains(':') {
+            "no S3 bucket or object action matches it"
+        } else {
+            "expected a verb or an action such as s3:GetObject"
+        };
+        return Err(QueryError::at(
+            w,
+            format!("`{}`: {hint} (verbs: {})", w.text, VERBS.join(", ")),
+        ));
+    }
+    Ok(found)
+}
+
+pub fn scope(estate: &Estate, w: &Word) -> Result<Scope, QueryError> {
+    let t = w.text.as_str();
+    let path = t
+        .strip_prefix("s3://")
+        .or_else(|| t.strip_prefix("arn:aws:s3:::"))
+        .unwrap_or(t);
+    let (bucket, key) = match path.split_once('/') {
+        Some((b, k)) => (b, if k.is_empty() { "*" } else { k }),
+        None => (path, "*"),
+    };
+    if bucket.contains(['*', '?']) {
+        return Err(QueryError::at(
+            w,
+            "a resource names one bucket: wildcards are for keys (bucket/prefix/*)",
+        ));
+    }
+    match estate.buckets.iter().position(|b| b.name == bucket) {
+        Some(i) => Ok(Scope { bucket: i, key: key.to_string() }),
+        None => Err(QueryError::at(
+            w,
+            format!("no bucket `{bucket}` in the snapshot: expected bucket, bucket/key, bucket/prefix/*, s3://… or arn:aws:s3:::…"),
+        )),
+    }
+}
+
+/// Everyone `who can` considers: the estate's principals, anonymous, and each
+/// outside account that some policy names.
+pub fn all_subjects(estate: &Estate) -> Vec<Subject> {
+    let mut outside = BTreeSet::new();
+    for pol in &estate.policies {
+        let Ok(body) = &pol.body else { continue };
+        for st in &body.statements {
+            for item in st.principal.iter().flat_map(|p| p.items.iter()) {
+                let account = match item {
+                    PrincipalPattern::Account(a) => Some(a.as_str()),
+                    PrincipalPattern::Arn(arn) => arn_fields(arn).map(|f| f[4]),
+                    _ => None,
+                };
+                if let Some(a) = account.filter(|a| !estate.is_described(a)) {
+                    outside.insert(a.to_string());
+                }
+            }
+        }
+    }
+    let mut out: Vec<Subject> = (0..estate.principals.len()).map(Subject::Known).collect();
+    out.push(Subject::Anonymous);
+    out.extend(outside.into_iter().map(Subject::Outside));
+    out
+}

@@ -1,0 +1,145 @@
+//! Rendering answers: the JSON wire shape of cli.md and the text output.
+//! Only this module knows either format.
+
+use crate::datalog::Decision;
+use crate::diag::Diagnostic;
+use crate::query::{Answer, Outcome, QueryError, Reason};
+use serde_json::{json, Value};
+
+pub fn decision_name(d: Decision) -> (&'static str, Option<&'static str>) {
+    match d {
+        Decision::Allow => ("allow", None),
+        Decision::Conditional => ("conditional", None),
+        Decision::Unknown => ("unknown", None),
+        Decision::DenyImplicit => ("deny", Some("implicit")),
+        Decision::DenyExplicit => ("deny", Some("explicit")),
+    }
+}
+
+fn reason_json(r: &Reason) -> Value {
+    json!({
+        "effect": r.effect,
+        "layer": r.layer,
+        "policy": r.policy,
+        "statement": r.statement,
+        "file": r.file,
+        "pointer": r.pointer,
+        "line": r.line,
+    })
+}
+
+fn answer_json(a: &Answer) -> Value {
+    let (decision, deny) = decision_name(a.decision);
+    let mut because: Vec<Value> = a.because.iter().map(reason_json).collect();
+    // An implicit deny names each required layer that did not allow (semantics.md 4.4).
+    because.extend(
+        a.blocked_by
+            .iter()
+            .map(|l| json!({"effect": "None", "layer": l, "statement": null})),
+    );
+    json!({
+        "principal": a.principal,
+        "action": a.action,
+        "resource": a.resource,
+        "decision": decision,
+        "deny": deny,
+        "allow_witness": null,
+        "deny_witness": null,
+        "via": a.via,
+        "because": because,
+        "blocked_by": a.blocked_by,
+        "reason": a.reason,
+    })
+}
+
+pub fn outcome_json(o: &Outcome) -> Value {
+    json!({
+        "query": o.query,
+        "kind": o.kind,
+        "answers": o.answers.iter().map(answer_json).collect::<Vec<_>>(),
+    })
+}
+
+pub fn query_error_json(e: &QueryError, query: &str) -> Value {
+    json!({"error": {"message": e.message, "query": query, "column": e.column}})
+}
+
+pub fn diagnostic_json(d: &Diagnostic) -> Value {
+    json!({"error": {
+        "message": d.message,
+        "file": d.span.file,
+        "pointer": d.span.pointer,
+        "line": d.span.line,
+        "column": d.span.column,
+    }})
+}
+
+fn reason_text(r: &Reason) -> String {
+    let stmt = r
+        .statement
+        .as_deref()
+        .map(|s| format!(" statement {s}"))
+        .unwrap_or_default();
+    let at = if r.line > 0 {
+        format!("{}:{}", r.file, r.line)
+    } else {
+        r.file.clone()
+    };
+    format!("{} {} `{}`{stmt} ({at})", r.effect, r.layer, r.policy)
+}
+
+pub fn outcome_text(o: &Outcome) -> String {
+    let mut out = format!("{}\n", o.query);
+    if o.kind == "help" {
+        out.push_str(HELP);
+        return out;
+    }
+    if o.answers.is_empty() {
+        out.push_str(if o.kind == "who-can" {
+            "  nobody\n"
+        } else {
+            "  no answer\n"
+        });
+    }
+    for a in &o.answers {
+        let (d, kind) = decision_name(a.decision);
+        let d = kind.map_or_else(|| d.to_string(), |k| format!("{d} ({k})"));
+        out.push_str(&format!(
+            "  {d:<16} {}  {}  {}\n",
+            a.principal, a.action, a.resource
+        ));
+        if a.via.len() > 1 {
+            out.push_str(&format!("      via {}\n", a.via.join(" → ")));
+        }
+        for r in &a.because {
+            out.push_str(&format!("      because {}\n", reason_text(r)));
+        }
+        if !a.blocked_by.is_empty() {
+            out.push_str(&format!(
+                "      blocked by: no Allow in {}\n",
+                a.blocked_by.join(", ")
+            ));
+        }
+        if let Some(r) = &a.reason {
+            out.push_str(&format!("      unknown: {r}\n"));
+        }
+    }
+    for n in &o.notes {
+        out.push_str(&format!("  note: {n}\n"));
+    }
+    out
+}
+
+pub const HELP: &str = "\
+  who can <action> <resource> [with <context>]
+  can <principal> <action> <resource> [with <context>]
+  why [not] <principal> <action> <resource>        (not built yet)
+  what can <principal> do [on <resource>]          (not built yet)
+  prove write-only <principal> on <resource>       (not built yet)
+  prove no-public-access <bucket>                  (not built yet)
+  prove <principal> <action> <resource> requires <key> <op> <value>   (not built yet)
+  public | path <principal> to <resource> | show principal|bucket|policy <name>   (not built yet)
+  actions: read write delete list admin any, or s3:GetObject, s3:Get*
+  principals: user/alice, role/reader, alice, an ARN, anonymous, account:ID, service:NAME
+  resources: bucket, bucket/key, bucket/prefix/*, s3://bucket/key, arn:aws:s3:::bucket/key
+";
