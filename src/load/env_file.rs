@@ -4,20 +4,25 @@
 
 use super::json::Node;
 use super::snapshot::{ownership_value, public_access_block};
-use super::{parse_file, policy_from};
+use super::policy_from;
 use crate::diag::Diagnostic;
 use crate::model::{
     arn_fields, is_account_id, Account, Bucket, Estate, Group, Ownership, PolicyKind, Principal,
     PrincipalKind, PublicAccessBlock,
 };
 
-pub fn load(file: &str, bytes: &[u8], estate: &mut Estate) {
-    let Some(doc) = parse_file(file, bytes, &mut estate.diagnostics) else {
-        return;
-    };
-    if let Err(d) = load_doc(&doc, estate) {
-        estate.diagnostics.push(d);
-    }
+/// Loads the file into `estate`. A file that is not JSON, or whose shape is
+/// wrong outside any policy document, cannot be used at all: that is the
+/// error returned. Invalid policies inside it are diagnostics, as in a snapshot.
+pub fn load(file: &str, bytes: &[u8], estate: &mut Estate) -> Result<(), Diagnostic> {
+    let doc = super::json::decode_utf8(file, bytes).and_then(|text| {
+        super::json::parse(&super::json::Source {
+            file,
+            outer_pointer: "",
+            text: &text,
+        })
+    })?;
+    load_doc(&doc, estate)
 }
 
 fn account_entry<'e>(estate: &'e mut Estate, id: &str) -> &'e mut Account {

@@ -110,7 +110,7 @@ pub fn load_paths(paths: &[std::path::PathBuf]) -> Result<Estate, Diagnostic> {
         } else {
             let bytes = std::fs::read(p)
                 .map_err(|e| Diagnostic::error(Span::file(&shown), format!("cannot read: {e}")))?;
-            env_file::load(&shown, &bytes, &mut estate);
+            env_file::load(&shown, &bytes, &mut estate)?;
         }
     }
     Ok(estate)
