@@ -3,8 +3,8 @@
 //! as a snapshot directory. Field names are documented in docs/env-file.md.
 
 use super::json::Node;
-use super::snapshot::{ownership_value, public_access_block};
 use super::policy_from;
+use super::snapshot::{ownership_value, public_access_block};
 use crate::diag::Diagnostic;
 use crate::model::{
     arn_fields, is_account_id, Account, Bucket, Estate, Group, Ownership, PolicyKind, Principal,

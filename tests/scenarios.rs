@@ -1,0 +1,183 @@
+//! The scenarios of tests/scenarios/ (ported from the shared design's
+//! scenarios, with the deciding statements added): each line of an
+//! `expect.jsonl` is a query and the answer it must get, checked through the
+//! JSON contract of cli.md.
+//!
+//! A line marked `"pending"` needs a later capability (named there). It must
+//! not contradict the expectation — an answer that is not built yet may be an
+//! error, `unknown` or `conditional`, never the opposite decision — and it must
+//! not already pass in full (then the mark is stale and must go).
+
+use bucketlog::query::{self, Options};
+use bucketlog::report;
+use serde_json::Value;
+use std::path::Path;
+
+fn direct_answers(doc: &Value) -> Vec<&Value> {
+    let answers = doc["answers"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    answers
+        .iter()
+        .filter(|a| a["via"].as_array().is_none_or(|v| v.len() <= 1))
+        .collect()
+}
+
+fn granted(doc: &Value) -> Vec<&str> {
+    doc["answers"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter(|a| matches!(a["decision"].as_str(), Some("allow" | "conditional")))
+        .filter_map(|a| a["principal"].as_str())
+        .collect()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every way the document misses the expectation; empty when it meets it.
+fn misses(e: &Value, doc: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(err) = doc.get("error") {
+        return vec![format!("error: {}", err["message"])];
+    }
+    if let Some(want) = e["decision"].as_str() {
+        let answers = direct_answers(doc);
+        if answers.is_empty() {
+            out.push("no answers".into());
+        }
+        for a in answers {
+            if a["decision"] != want {
+                out.push(format!(
+                    "decision {} (want {want}) for {}",
+                    a["decision"], a["action"]
+                ));
+            }
+            if e.get("deny").is_some() && a["deny"] != e["deny"] {
+                out.push(format!("deny kind {} (want {})", a["deny"], e["deny"]));
+            }
+            if let Some(want) = e.get("because") {
+                let mut got: Vec<String> = a["because"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|b| b["effect"] != "None")
+                    .map(|b| {
+                        format!(
+                            "{}:{}:{}",
+                            b["layer"].as_str().unwrap_or(""),
+                            b["policy"].as_str().unwrap_or(""),
+                            b["statement"].as_str().unwrap_or("")
+                        )
+                    })
+                    .collect();
+                got.sort();
+                if got != strings(want) {
+                    out.push(format!("because {got:?} (want {want})"));
+                }
+            }
+            if let Some(want) = e.get("blocked_by") {
+                if strings(&a["blocked_by"]) != strings(want) {
+                    out.push(format!("blocked_by {} (want {want})", a["blocked_by"]));
+                }
+            }
+        }
+    }
+    if let Some(r) = e.get("result") {
+        if doc.get("result") != Some(r) {
+            out.push(format!("result {:?} (want {r})", doc.get("result")));
+        }
+    }
+    let got = granted(doc);
+    for need in strings(&e["includes"]) {
+        if !got.contains(&need.as_str()) {
+            out.push(format!("missing {need}"));
+        }
+    }
+    for bad in strings(&e["excludes"]) {
+        if got.contains(&bad.as_str()) {
+            out.push(format!("should not include {bad}"));
+        }
+    }
+    if let Some(p) = e.get("path") {
+        if doc.get("path") != Some(p) {
+            out.push(format!("path {:?} (want {p})", doc.get("path")));
+        }
+    }
+    out
+}
+
+/// For a pending line: whether the answer contradicts the expectation.
+fn contradicts(e: &Value, doc: &Value) -> Option<String> {
+    let want = e["decision"].as_str()?;
+    direct_answers(doc).into_iter().find_map(|a| {
+        let got = a["decision"].as_str().unwrap_or("");
+        let tolerated = got == want || got == "unknown" || got == "conditional";
+        (!tolerated).then(|| format!("answers {got} where {want} is expected"))
+    })
+}
+
+#[test]
+fn scenarios() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .expect("tests/scenarios")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    dirs.sort();
+    let (mut checked, mut failures) = (0, Vec::new());
+    for dir in dirs {
+        let name = dir
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let estate = bucketlog::load::load_paths(&[dir.join("snapshot")]).expect("scenario loads");
+        assert!(
+            estate.diagnostics.is_empty(),
+            "{name}: {:?}",
+            estate.diagnostics
+        );
+        let expect = std::fs::read_to_string(dir.join("expect.jsonl")).expect("expect.jsonl");
+        for line in expect.lines().filter(|l| !l.trim().is_empty()) {
+            let e: Value = serde_json::from_str(line).expect("expect line is JSON");
+            let q = e["q"].as_str().expect("q");
+            let doc = match query::answer(&estate, q, Options::default()) {
+                Ok(o) => report::outcome_json(&o),
+                Err(err) => report::query_error_json(&err, q),
+            };
+            checked += 1;
+            let missed = misses(&e, &doc);
+            match (e.get("pending"), missed.is_empty()) {
+                (None, false) => failures.push(format!("{name}: {q}: {}", missed.join("; "))),
+                (Some(p), true) => {
+                    failures.push(format!("{name}: {q}: passes now, drop its `pending` ({p})"))
+                }
+                (Some(_), false) => {
+                    if let Some(c) = contradicts(&e, &doc) {
+                        failures.push(format!("{name}: {q}: pending line {c}"));
+                    }
+                }
+                (None, true) => {}
+            }
+        }
+    }
+    assert!(checked > 30, "only {checked} scenario lines were checked");
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} scenario lines failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
