@@ -110,11 +110,16 @@ pub enum Open {
     Organizations,
     /// A Block Public Access or ownership file could not be read.
     Unreadable,
+    /// The principal's account IAM could not be read: its policies are unknown.
+    IamUnreadable,
 }
 
 impl Open {
     pub fn can_grant(self) -> bool {
-        matches!(self, Open::Acls | Open::AclsAndOwnership | Open::Unreadable)
+        matches!(
+            self,
+            Open::Acls | Open::AclsAndOwnership | Open::Unreadable | Open::IamUnreadable
+        )
     }
 
     pub fn can_remove(self) -> bool {
@@ -136,6 +141,9 @@ impl Open {
             }
             Open::Unreadable => {
                 "the bucket's Block Public Access or ownership settings could not be read"
+            }
+            Open::IamUnreadable => {
+                "the principal's account has an iam.json that could not be read: its policies are unknown"
             }
         }
     }
@@ -180,6 +188,7 @@ pub struct Facts {
     pub pins_trust_key: Vec<StmtPinsTrustKey>,
     pub restrict_public: Vec<RestrictPublicBuckets>,
     pub resource_open: Vec<ResourceOpen>,
+    pub principal_open: Vec<PrincipalOpen>,
 }
 
 /// The derived relations a query reads.
@@ -218,6 +227,7 @@ pub fn run(f: &Facts) -> Derived {
     rt.extend(&f.pins_trust_key);
     rt.extend(&f.restrict_public);
     rt.extend(&f.resource_open);
+    rt.extend(&f.principal_open);
     let (
         applicable,
         applies,

@@ -8,8 +8,8 @@ use crate::catalog::{Action, Target, ASSUME_ROLE};
 use crate::datalog::*;
 use crate::glob::{self, Relation};
 use crate::model::{
-    arn_fields, Bucket, ConditionEntry, Effect, Estate, Ownership, PolicyKind, PrincipalKind,
-    PrincipalPattern, Statement,
+    arn_fields, Bucket, ConditionEntry, Effect, Estate, IamState, Ownership, PolicyKind,
+    PrincipalKind, PrincipalPattern, Statement,
 };
 use std::collections::HashMap;
 
@@ -164,7 +164,18 @@ impl<'e> Built<'e> {
                 }
                 (kind, Some(p.account.clone()))
             }
-            Subject::Outside(a) => (PKind::OutsideAccount, Some(a.clone())),
+            Subject::Outside(a) => {
+                let unreadable = estate
+                    .accounts
+                    .get(a)
+                    .is_some_and(|x| matches!(x.iam, IamState::Unreadable(_)));
+                if unreadable {
+                    self.facts
+                        .principal_open
+                        .push(PrincipalOpen(id, Open::IamUnreadable));
+                }
+                (PKind::OutsideAccount, Some(a.clone()))
+            }
             Subject::Anonymous => (PKind::Anonymous, None),
             Subject::Service(_) => (PKind::Service, None),
         };

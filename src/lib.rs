@@ -11,4 +11,5 @@ pub mod model;
 pub mod policy;
 pub mod query;
 pub mod report;
+pub mod synth;
 pub mod validate;

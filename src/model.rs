@@ -145,13 +145,23 @@ pub struct Bucket {
     pub span: Span,
 }
 
+/// Whether an account's principals are known.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum IamState {
+    Loaded,
+    /// No IAM in the snapshot: an outside account, `account:ID` (cli.md).
+    #[default]
+    Missing,
+    /// The IAM file could not be used (the reason): answers about its
+    /// principals are unknown.
+    Unreadable(String),
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Account {
     pub id: String,
     pub canonical_id: Option<String>,
-    /// False when the account's IAM could not be loaded: its principals are
-    /// then unknown and it is treated as undescribed.
-    pub iam_loaded: bool,
+    pub iam: IamState,
     pub account_public_access_block: Option<Result<PublicAccessBlock, String>>,
 }
 
@@ -169,7 +179,9 @@ pub struct Estate {
 
 impl Estate {
     pub fn is_described(&self, account: &str) -> bool {
-        self.accounts.get(account).is_some_and(|a| a.iam_loaded)
+        self.accounts
+            .get(account)
+            .is_some_and(|a| a.iam == IamState::Loaded)
     }
 
     pub fn bucket(&self, name: &str) -> Option<&Bucket> {

@@ -377,7 +377,7 @@ fn aws_principal(v: &str) -> Result<PrincipalPattern, String> {
         )
     };
     let f = arn_fields(v).ok_or_else(bad)?;
-    if !is_account_id(f[4]) || f[3] != "" || v.contains('*') || v.contains('?') {
+    if !is_account_id(f[4]) || !f[3].is_empty() || v.contains('*') || v.contains('?') {
         return Err(bad());
     }
     match (f[2], f[5]) {

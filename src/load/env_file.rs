@@ -7,22 +7,15 @@ use super::policy_from;
 use super::snapshot::{ownership_value, public_access_block};
 use crate::diag::Diagnostic;
 use crate::model::{
-    arn_fields, is_account_id, Account, Bucket, Estate, Group, Ownership, PolicyKind, Principal,
-    PrincipalKind, PublicAccessBlock,
+    arn_fields, is_account_id, Account, Bucket, Estate, Group, IamState, Ownership, PolicyKind,
+    Principal, PrincipalKind, PublicAccessBlock,
 };
 
 /// Loads the file into `estate`. A file that is not JSON, or whose shape is
 /// wrong outside any policy document, cannot be used at all: that is the
 /// error returned. Invalid policies inside it are diagnostics, as in a snapshot.
 pub fn load(file: &str, bytes: &[u8], estate: &mut Estate) -> Result<(), Diagnostic> {
-    let doc = super::json::decode_utf8(file, bytes).and_then(|text| {
-        super::json::parse(&super::json::Source {
-            file,
-            outer_pointer: "",
-            text: &text,
-        })
-    })?;
-    load_doc(&doc, estate)
+    load_doc(&super::parse_file(file, bytes)?, estate)
 }
 
 fn account_entry<'e>(estate: &'e mut Estate, id: &str) -> &'e mut Account {
@@ -31,7 +24,7 @@ fn account_entry<'e>(estate: &'e mut Estate, id: &str) -> &'e mut Account {
         .entry(id.to_string())
         .or_insert_with(|| Account {
             id: id.to_string(),
-            iam_loaded: true,
+            iam: IamState::Loaded,
             ..Account::default()
         })
 }
@@ -159,7 +152,7 @@ fn load_doc(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
     let ids: Vec<String> = estate
         .accounts
         .values()
-        .filter(|a| a.iam_loaded)
+        .filter(|a| a.iam == IamState::Loaded)
         .map(|a| a.id.clone())
         .collect();
     for id in ids {

@@ -4,7 +4,7 @@
 //! other JSONC leniencies) and keep a small tree whose nodes know their JSON
 //! pointer and line.
 
-use crate::diag::{line_column, Diagnostic, Span};
+use crate::diag::{line_column, Diagnostic, LineIndex, Span};
 use jsonc_parser::ast;
 use jsonc_parser::{CollectOptions, ParseOptions};
 
@@ -73,8 +73,9 @@ pub fn decode_utf8(file: &str, bytes: &[u8]) -> Result<String, Diagnostic> {
 /// Parses one JSON document; duplicate object keys are an error (AWS's policy
 /// grammar forbids them and parsers disagree on which wins).
 pub fn parse(src: &Source) -> Result<Node, Diagnostic> {
+    let lines = LineIndex::new(src.text);
     let span_at = |offset: usize, pointer: String| {
-        let (line, column) = line_column(src.text, offset);
+        let (line, column) = lines.line_column(offset);
         Span {
             file: src.file.to_string(),
             pointer: format!("{}{}", src.outer_pointer, pointer),

@@ -116,16 +116,22 @@ pub fn load_paths(paths: &[std::path::PathBuf]) -> Result<Estate, Diagnostic> {
     Ok(estate)
 }
 
-/// Parses a whole file as JSON, recording the diagnostic on failure.
-pub(crate) fn parse_file(file: &str, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> Option<Node> {
-    let parsed = json::decode_utf8(file, bytes).and_then(|text| {
+/// Parses a whole file as JSON.
+pub(crate) fn parse_file(file: &str, bytes: &[u8]) -> Result<Node, Diagnostic> {
+    json::decode_utf8(file, bytes).and_then(|text| {
         json::parse(&Source {
             file,
             outer_pointer: "",
             text: &text,
         })
-    });
-    parsed.map_err(|d| diags.push(d)).ok()
+    })
+}
+
+/// Keeps a diagnostic and returns its text, as the reason something is unknown.
+pub(crate) fn record(d: Diagnostic, estate: &mut Estate) -> String {
+    let why = format!("{}: {}", d.span, d.message);
+    estate.diagnostics.push(d);
+    why
 }
 
 /// A policy document as found in a dump: a JSON object, a JSON string, or a
@@ -168,15 +174,20 @@ pub(crate) fn policy_from(node: &Node, name: &str, kind: PolicyKind, estate: &mu
     estate.policies.len() - 1
 }
 
-/// A policy that the estate refers to but does not contain (an attached managed
-/// policy missing from the dump): invalid, so answers that need it are unknown.
-pub(crate) fn missing_policy(name: &str, span: Span, why: String, estate: &mut Estate) -> usize {
-    estate
-        .diagnostics
-        .push(Diagnostic::error(span.clone(), why.clone()));
+/// A policy that the estate refers to but that could not be had (a file that
+/// does not parse, an attached managed policy missing from the dump): invalid,
+/// so answers that need it are unknown.
+pub(crate) fn missing_policy(
+    name: &str,
+    kind: PolicyKind,
+    problem: Diagnostic,
+    estate: &mut Estate,
+) -> usize {
+    let span = problem.span.clone();
+    let why = record(problem, estate);
     estate.policies.push(Policy {
         name: name.to_string(),
-        kind: PolicyKind::Identity,
+        kind,
         span,
         body: Err(why),
     });

@@ -1,11 +1,11 @@
 //! The snapshot directory: the AWS CLI's own outputs (inputs.md §1).
 
 use super::json::{Node, Value};
-use super::{missing_policy, parse_file, policy_from, FileSet};
+use super::{missing_policy, parse_file, policy_from, record, FileSet};
 use crate::diag::{Diagnostic, Span};
 use crate::model::{
-    is_account_id, Account, Bucket, Estate, Group, Ownership, PolicyKind, Principal, PrincipalKind,
-    PublicAccessBlock,
+    is_account_id, Account, Bucket, Estate, Group, IamState, Ownership, PolicyKind, Principal,
+    PrincipalKind, PublicAccessBlock,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -45,28 +45,31 @@ fn load_account(files: &FileSet, id: &str, estate: &mut Estate) {
     });
     if let Some(bytes) = read(files, &format!("{base}/list-buckets.json")) {
         let file = files.display(&format!("{base}/list-buckets.json"));
-        if let Some(doc) = parse_file(&file, bytes, &mut estate.diagnostics) {
-            match doc.get("Owner").map(|o| o.str_field("ID")) {
-                Some(Ok(c)) => account.canonical_id = Some(c.to_string()),
-                Some(Err(d)) => estate.diagnostics.push(d),
-                None => {}
-            }
+        let owner = parse_file(&file, bytes).and_then(|doc| {
+            doc.get("Owner")
+                .map(|o| o.str_field("ID").map(str::to_string))
+                .transpose()
+        });
+        match owner {
+            Ok(c) => account.canonical_id = c,
+            Err(d) => estate.diagnostics.push(d),
         }
     }
     if let Some(bytes) = read(files, &format!("{base}/public-access-block.json")) {
         let file = files.display(&format!("{base}/public-access-block.json"));
         account.account_public_access_block = Some(
-            parse_file(&file, bytes, &mut estate.diagnostics)
-                .ok_or_else(|| format!("{file} could not be read"))
-                .and_then(|d| public_access_block(&d).map_err(|e| record(e, estate))),
+            parse_file(&file, bytes)
+                .and_then(|d| public_access_block(&d))
+                .map_err(|e| record(e, estate)),
         );
     }
     match read(files, &format!("{base}/iam.json")) {
         Some(bytes) => {
             let file = files.display(&format!("{base}/iam.json"));
-            if let Some(doc) = parse_file(&file, bytes, &mut estate.diagnostics) {
-                account.iam_loaded = load_iam(&doc, id, estate);
-            }
+            account.iam = match parse_file(&file, bytes).and_then(|doc| load_iam(&doc, id, estate)) {
+                Ok(()) => IamState::Loaded,
+                Err(d) => IamState::Unreadable(record(d, estate)),
+            };
         }
         None => estate.diagnostics.push(Diagnostic::warning(
             Span::file(&files.display(&base)),
@@ -88,54 +91,41 @@ fn load_account(files: &FileSet, id: &str, estate: &mut Estate) {
     }
 }
 
-/// Keeps a diagnostic and returns its text as the reason a value is unknown.
-fn record(d: Diagnostic, estate: &mut Estate) -> String {
-    let why = format!("{}: {}", d.span, d.message);
-    estate.diagnostics.push(d);
-    why
-}
-
 fn load_bucket(files: &FileSet, account: &str, name: &str, estate: &mut Estate) {
     let dir = format!("accounts/{account}/buckets/{name}");
-    let shown = |f: &str| files.display(&format!("{dir}/{f}"));
-    let policy = read(files, &format!("{dir}/policy.json")).map(|bytes| {
-        let file = shown("policy.json");
-        match parse_file(&file, bytes, &mut estate.diagnostics) {
-            Some(doc) => {
+    let file = |f: &str| {
+        (
+            files.display(&format!("{dir}/{f}")),
+            read(files, &format!("{dir}/{f}")),
+        )
+    };
+    let policy = match file("policy.json") {
+        (_, None) => None,
+        (shown, Some(bytes)) => Some(match parse_file(&shown, bytes) {
+            Ok(doc) => {
                 let node = doc.get("Policy").cloned().unwrap_or(doc);
                 policy_from(&node, name, PolicyKind::Bucket, estate)
             }
-            None => missing_policy(
-                name,
-                Span::file(&file),
-                format!("bucket policy of `{name}` could not be read"),
-                estate,
-            ),
-        }
-    });
-    let ownership = match read(files, &format!("{dir}/ownership-controls.json")) {
-        None => Ok(Ownership::ObjectWriter),
-        Some(bytes) => parse_file(
-            &shown("ownership-controls.json"),
-            bytes,
-            &mut estate.diagnostics,
-        )
-        .ok_or_else(|| format!("{} could not be read", shown("ownership-controls.json")))
-        .and_then(|d| ownership(&d).map_err(|e| record(e, estate))),
+            Err(d) => missing_policy(name, PolicyKind::Bucket, d, estate),
+        }),
     };
-    let public_access_block = match read(files, &format!("{dir}/public-access-block.json")) {
-        None => Ok(PublicAccessBlock::default()),
-        Some(bytes) => parse_file(
-            &shown("public-access-block.json"),
-            bytes,
-            &mut estate.diagnostics,
-        )
-        .ok_or_else(|| format!("{} could not be read", shown("public-access-block.json")))
-        .and_then(|d| public_access_block(&d).map_err(|e| record(e, estate))),
+    let ownership = match file("ownership-controls.json") {
+        (_, None) => Ok(Ownership::ObjectWriter),
+        (shown, Some(bytes)) => parse_file(&shown, bytes)
+            .and_then(|d| ownership(&d))
+            .map_err(|e| record(e, estate)),
+    };
+    let public_access_block = match file("public-access-block.json") {
+        (_, None) => Ok(PublicAccessBlock::default()),
+        (shown, Some(bytes)) => parse_file(&shown, bytes)
+            .and_then(|d| public_access_block(&d))
+            .map_err(|e| record(e, estate)),
     };
     for other in ["acl.json", "versioning.json"] {
-        if let Some(bytes) = read(files, &format!("{dir}/{other}")) {
-            parse_file(&shown(other), bytes, &mut estate.diagnostics);
+        if let (shown, Some(bytes)) = file(other) {
+            if let Err(d) = parse_file(&shown, bytes) {
+                estate.diagnostics.push(d);
+            }
         }
     }
     estate.buckets.push(Bucket {
@@ -191,7 +181,7 @@ pub(crate) fn public_access_block(doc: &Node) -> Result<PublicAccessBlock, Diagn
 
 /// `get-account-authorization-details`. Returns whether the account's
 /// principals could be listed; per-entity errors are recorded and skipped.
-fn load_iam(doc: &Node, account: &str, estate: &mut Estate) -> bool {
+fn load_iam(doc: &Node, account: &str, estate: &mut Estate) -> Result<(), Diagnostic> {
     let lists = [
         "UserDetailList",
         "GroupDetailList",
@@ -200,15 +190,7 @@ fn load_iam(doc: &Node, account: &str, estate: &mut Estate) -> bool {
     ];
     let mut parts: BTreeMap<&str, &[Node]> = BTreeMap::new();
     for l in lists {
-        match doc.array_field(l) {
-            Ok(items) => {
-                parts.insert(l, items);
-            }
-            Err(d) => {
-                estate.diagnostics.push(d);
-                return false;
-            }
-        }
+        parts.insert(l, doc.array_field(l)?);
     }
     // Managed policies first, by ARN: only the default version is in force.
     let mut managed: BTreeMap<String, usize> = BTreeMap::new();
@@ -258,7 +240,7 @@ fn load_iam(doc: &Node, account: &str, estate: &mut Estate) -> bool {
         boundary: None,
         trust: None,
     });
-    true
+    Ok(())
 }
 
 fn managed_policy(p: &Node, estate: &mut Estate) -> Result<(String, usize), Diagnostic> {
@@ -301,8 +283,8 @@ fn entity_policies(
             Some(&i) => i,
             None => missing_policy(
                 arn,
-                mp.span.clone(),
-                format!("attached managed policy `{arn}` is not in the snapshot's `Policies`: its content is unknown"),
+                PolicyKind::Identity,
+                Diagnostic::error(mp.span.clone(), format!("attached managed policy `{arn}` is not in the snapshot's `Policies`: its content is unknown")),
                 estate,
             ),
         });
@@ -354,8 +336,8 @@ fn principal(
                 }
                 None => missing_policy(
                     barn,
-                    b.span.clone(),
-                    format!("permissions boundary `{barn}` is not in the snapshot's `Policies`: its content is unknown"),
+                    PolicyKind::Boundary,
+                    Diagnostic::error(b.span.clone(), format!("permissions boundary `{barn}` is not in the snapshot's `Policies`: its content is unknown")),
                     estate,
                 ),
             })

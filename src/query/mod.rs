@@ -6,7 +6,7 @@ pub mod ast;
 mod resolve;
 
 use crate::catalog::{Action, Catalog, ASSUME_ROLE};
-use crate::datalog::{self, Decision, Derived, EntId, ReqId};
+use crate::datalog::{self, Decision, EntId, ReqId};
 use crate::facts::{s3_resource, Built, Resource, Subject};
 use crate::model::{Estate, PrincipalKind};
 use ast::{Query, Word};
@@ -173,11 +173,32 @@ fn note_context(context: &[ast::ContextItem], notes: &mut Vec<String>) {
 }
 
 /// One evaluation: facts for the S3 requests of `subjects` on `scope`, plus
-/// every sts:AssumeRole request a chain could need.
+/// every sts:AssumeRole request a chain could need; the derived relations are
+/// indexed by request once, so answers are read in constant time.
 struct Evaluation<'e> {
     built: Built<'e>,
-    derived: Derived,
     direct: Vec<ReqId>,
+    answer: HashMap<ReqId, Decision>,
+    because: HashMap<ReqId, Vec<datalog::StmtId>>,
+    blocked_by: HashMap<ReqId, Vec<datalog::Layer>>,
+    open_layer: HashMap<ReqId, Vec<datalog::Open>>,
+    unknown_because: HashMap<ReqId, Vec<datalog::StmtId>>,
+    edges: HashMap<EntId, Vec<EntId>>,
+    reach: HashMap<EntId, BTreeMap<EntId, Decision>>,
+    /// The S3 request of a principal entity for an action.
+    s3_request: HashMap<(EntId, String), ReqId>,
+}
+
+fn index<T, K: std::hash::Hash + Eq, V>(
+    items: impl IntoIterator<Item = T>,
+    kv: impl Fn(T) -> (K, V),
+) -> HashMap<K, Vec<V>> {
+    let mut out: HashMap<K, Vec<V>> = HashMap::new();
+    for item in items {
+        let (k, v) = kv(item);
+        out.entry(k).or_default().push(v);
+    }
+    out
 }
 
 fn evaluate<'e>(
@@ -205,34 +226,61 @@ fn evaluate<'e>(
             }
         }
     }
+    // Only the assumptions a chain from the subjects could take: a breadth-first
+    // walk over roles whose trust policy may name the current principal.
     let assume = Catalog::get()
         .find(ASSUME_ROLE)
         .expect("the catalogue has sts:AssumeRole");
-    for s in s3_subjects
+    let mut seen: std::collections::HashSet<Subject> = subjects.iter().cloned().collect();
+    let mut frontier: VecDeque<Subject> = subjects
         .iter()
         .filter(|s| !matches!(s, Subject::Anonymous))
-    {
+        .cloned()
+        .collect();
+    while let Some(s) = frontier.pop_front() {
         for &q in &roles {
-            if Subject::Known(q) != *s && built.trust_may_name(q, s) {
-                built.request(s, assume, Resource::Role(q));
+            if Subject::Known(q) != s && built.trust_may_name(q, &s) {
+                built.request(&s, assume, Resource::Role(q));
+                if seen.insert(Subject::Known(q)) {
+                    frontier.push_back(Subject::Known(q));
+                }
             }
         }
     }
-    let derived = datalog::run(&built.facts);
+    let d = datalog::run(&built.facts);
+    let s3_request = built
+        .facts
+        .requests
+        .iter()
+        .filter(|r| !matches!(built.requests[r.0 .0 as usize].resource, Resource::Role(_)))
+        .map(|r| ((r.1, built.requests[r.0 .0 as usize].action.clone()), r.0))
+        .collect();
+    let mut edges = index(d.can_assume.iter(), |e| (e.0, e.1));
+    for v in edges.values_mut() {
+        v.sort();
+    }
+    let mut reach: HashMap<EntId, BTreeMap<EntId, Decision>> = HashMap::new();
+    for r in &d.reach {
+        let e = reach.entry(r.0).or_default().entry(r.1).or_insert(r.2);
+        *e = (*e).min(r.2);
+    }
     Evaluation {
-        built,
-        derived,
         direct,
+        answer: d.answer.iter().map(|a| (a.0, a.1)).collect(),
+        because: index(d.because.iter(), |b| (b.0, b.1)),
+        blocked_by: index(d.blocked_by.iter(), |b| (b.0, b.1)),
+        open_layer: index(d.open_layer.iter(), |o| (o.0, o.1)),
+        unknown_because: index(d.unknown_because.iter(), |u| (u.0, u.1)),
+        edges,
+        reach,
+        s3_request,
+        built,
     }
 }
 
 impl Evaluation<'_> {
     fn decision(&self, r: ReqId) -> Decision {
-        self.derived
-            .answer
-            .iter()
-            .find(|a| a.0 == r)
-            .map_or(Decision::Unknown, |a| a.1)
+        self.answer.get(&r).copied().unwrap_or(Decision::Unknown)
     }
 
     fn principal_name(&self, s: &Subject) -> String {
@@ -247,38 +295,36 @@ impl Evaluation<'_> {
     fn answer_for(&self, r: ReqId, via: Vec<String>, decision: Decision) -> Answer {
         let info = &self.built.requests[r.0 as usize];
         let estate = self.built.estate;
-        let mut because: Vec<Reason> = self
-            .derived
-            .because
-            .iter()
-            .filter(|b| b.0 == r)
-            .map(|b| self.reason(b.1))
+        let list =
+            |m: &HashMap<ReqId, Vec<datalog::StmtId>>| m.get(&r).cloned().unwrap_or_default();
+        let mut because: Vec<Reason> = list(&self.because)
+            .into_iter()
+            .map(|s| self.reason(s))
             .collect();
         because.sort();
         because.dedup();
         let mut blocked_by: Vec<&'static str> = self
-            .derived
             .blocked_by
-            .iter()
-            .filter(|b| b.0 == r)
-            .map(|b| b.1.name())
+            .get(&r)
+            .into_iter()
+            .flatten()
+            .map(|l| l.name())
             .collect();
         blocked_by.sort();
         let mut reasons: Vec<String> = self
-            .derived
             .open_layer
-            .iter()
-            .filter(|o| o.0 == r)
-            .map(|o| o.1.reason().to_string())
+            .get(&r)
+            .into_iter()
+            .flatten()
+            .map(|o| o.reason().to_string())
             .collect();
-        for u in self.derived.unknown_because.iter().filter(|u| u.0 == r) {
-            let origin = self.built.stmts[u.1 .0 as usize];
-            let pol = &estate.policies[origin.policy];
+        for s in list(&self.unknown_because) {
+            let pol = &estate.policies[self.built.stmts[s.0 as usize].policy];
             reasons.push(match &pol.body {
                 Err(e) => format!("policy `{}` is invalid: {e}", pol.name),
                 Ok(_) => format!(
-                    "statement `{}` of `{}` uses something not modelled yet (a policy variable, a Resource-less statement or a NotPrincipal that names only part of the caller's chain)",
-                    self.reason(u.1).statement.unwrap_or_default(),
+                    "statement `{}` of `{}` uses something not modelled yet (a policy variable, or a NotPrincipal that names only part of the caller's chain)",
+                    self.reason(s).statement.unwrap_or_default(),
                     pol.name
                 ),
             });
@@ -331,13 +377,6 @@ impl Evaluation<'_> {
 
     /// Shortest chain of role assumptions from `from` to `to` over edges that may hold.
     fn path(&self, from: EntId, to: EntId) -> Option<Vec<EntId>> {
-        let mut edges: HashMap<EntId, Vec<EntId>> = HashMap::new();
-        for e in self.derived.can_assume.iter() {
-            edges.entry(e.0).or_default().push(e.1);
-        }
-        for v in edges.values_mut() {
-            v.sort();
-        }
         let mut prev: HashMap<EntId, EntId> = HashMap::new();
         let mut queue = VecDeque::from([from]);
         while let Some(n) = queue.pop_front() {
@@ -351,7 +390,7 @@ impl Evaluation<'_> {
                 path.reverse();
                 return Some(path);
             }
-            for &m in edges.get(&n).map(Vec::as_slice).unwrap_or_default() {
+            for &m in self.edges.get(&n).map(Vec::as_slice).unwrap_or_default() {
                 if m != from && !prev.contains_key(&m) {
                     prev.insert(m, n);
                     queue.push_back(m);
@@ -361,30 +400,18 @@ impl Evaluation<'_> {
         None
     }
 
-    /// Answers through role chains for the requests of `subject`'s actions:
-    /// one per reachable role whose own answer may give access.
+    /// Answers through role chains for `subject`'s request of `action`: one
+    /// per reachable role whose own answer may give access.
     fn chain_answers(&self, subject: &Subject, action: &str) -> Vec<Answer> {
         let Some(p) = self.built.subject_id(subject) else {
             return Vec::new();
         };
-        let mut best: BTreeMap<EntId, Decision> = BTreeMap::new();
-        for r in self.derived.reach.iter().filter(|r| r.0 == p) {
-            let e = best.entry(r.1).or_insert(r.2);
-            *e = (*e).min(r.2);
-        }
         let mut out = Vec::new();
-        for (q, hop) in best {
-            let Some(req) = self.built.facts.requests.iter().find(|rq| {
-                rq.1 == q
-                    && self.built.requests[rq.0 .0 as usize].action == action
-                    && !matches!(
-                        self.built.requests[rq.0 .0 as usize].resource,
-                        Resource::Role(_)
-                    )
-            }) else {
+        for (&q, &hop) in self.reach.get(&p).into_iter().flatten() {
+            let Some(&req) = self.s3_request.get(&(q, action.to_string())) else {
                 continue;
             };
-            let data = self.decision(req.0);
+            let data = self.decision(req);
             if !data.reaches() {
                 continue;
             }
@@ -394,7 +421,7 @@ impl Evaluation<'_> {
                 .into_iter()
                 .filter_map(|e| self.built.subject_of(e).map(|s| self.principal_name(s)))
                 .collect();
-            let mut a = self.answer_for(req.0, via, hop.max(data));
+            let mut a = self.answer_for(req, via, hop.max(data));
             a.principal = self.principal_name(subject);
             out.push(a);
         }

@@ -151,6 +151,14 @@ pub fn all_subjects(estate: &Estate) -> Vec<Subject> {
             }
         }
     }
+    // Accounts whose IAM is missing or unreadable stand in for their principals.
+    outside.extend(
+        estate
+            .accounts
+            .values()
+            .filter(|a| !estate.is_described(&a.id))
+            .map(|a| a.id.clone()),
+    );
     let mut out: Vec<Subject> = (0..estate.principals.len()).map(Subject::Known).collect();
     out.push(Subject::Anonymous);
     out.extend(outside.into_iter().map(Subject::Outside));
