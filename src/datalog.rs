@@ -91,11 +91,12 @@ pub enum PKind {
     Service,
 }
 
+/// A link of a principal's chain, as a NotPrincipal may list it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Listed {
-    NoLink,
-    SomeLinks,
-    AllLinks,
+pub enum Link {
+    Account,
+    Role,
+    Own,
 }
 
 /// A layer this version does not evaluate, and what it could do to an answer.
@@ -112,20 +113,12 @@ pub enum Open {
     Unreadable,
     /// The principal's account IAM could not be read: its policies are unknown.
     IamUnreadable,
+    /// The bucket policy is public by one of AWS's two definitions only, and
+    /// RestrictPublicBuckets is on.
+    PublicPolicyAmbiguous,
 }
 
 impl Open {
-    pub fn can_grant(self) -> bool {
-        matches!(
-            self,
-            Open::Acls | Open::AclsAndOwnership | Open::Unreadable | Open::IamUnreadable
-        )
-    }
-
-    pub fn can_remove(self) -> bool {
-        !matches!(self, Open::Acls)
-    }
-
     pub fn reason(self) -> &'static str {
         match self {
             Open::Acls => {
@@ -141,6 +134,10 @@ impl Open {
             }
             Open::Unreadable => {
                 "the bucket's Block Public Access or ownership settings could not be read"
+            }
+            Open::PublicPolicyAmbiguous => {
+                "RestrictPublicBuckets is on and the bucket policy is public by the S3 User Guide's definition \
+                 but not by the API reference's (its public statements grant no Get/List/Put/Delete action)"
             }
             Open::IamUnreadable => {
                 "the principal's account has an iam.json that could not be read: its policies are unknown"
@@ -183,26 +180,30 @@ pub struct Facts {
     pub stmts: Vec<StmtFacts>,
     pub matches: Vec<Matches>,
     pub principal_matches: Vec<PrincipalMatch>,
-    pub not_principal: Vec<NotPrincipalListed>,
+    pub chain_links: Vec<ChainLink>,
+    pub not_principal: Vec<NotPrincipalOf>,
+    pub not_principal_names: Vec<NotPrincipalNames>,
+    pub not_principal_everyone: Vec<NotPrincipalEveryone>,
     pub names_everyone: Vec<StmtNamesEveryone>,
     pub pins_trust_key: Vec<StmtPinsTrustKey>,
-    pub restrict_public: Vec<RestrictPublicBuckets>,
+    pub only_quiet_actions: Vec<StmtOnlyQuietActions>,
+    pub bucket_restrict_public: Vec<BucketRestrictPublic>,
+    pub account_restrict_public: Vec<AccountRestrictPublic>,
+    pub bucket_policy_actions: Vec<IsBucketPolicyAction>,
+    pub grantor_is_owner: Vec<GrantorIsBucketOwner>,
     pub resource_open: Vec<ResourceOpen>,
     pub principal_open: Vec<PrincipalOpen>,
 }
 
 /// The derived relations a query reads.
 pub struct Derived {
-    pub applicable: HashSet<Applicable>,
-    pub applies: HashSet<Applies>,
-    pub deny_explicit: HashSet<DenyExplicit>,
     pub unknown_because: HashSet<UnknownBecause>,
     pub open_layer: HashSet<OpenLayer>,
     pub answer: HashSet<Answer>,
     pub blocked_by: HashSet<BlockedBy>,
     pub because: HashSet<Because>,
     pub can_assume: HashSet<CanAssume>,
-    pub reach: HashSet<Reach>,
+    pub chain_answer: HashSet<ChainAnswer>,
     pub sanity_two_answers: HashSet<SanityTwoAnswers>,
     pub sanity_must_not_may: HashSet<SanityMustNotMay>,
 }
@@ -222,37 +223,38 @@ pub fn run(f: &Facts) -> Derived {
     rt.extend(&f.stmts);
     rt.extend(&f.matches);
     rt.extend(&f.principal_matches);
+    rt.extend(&f.chain_links);
     rt.extend(&f.not_principal);
+    rt.extend(&f.not_principal_names);
+    rt.extend(&f.not_principal_everyone);
     rt.extend(&f.names_everyone);
     rt.extend(&f.pins_trust_key);
-    rt.extend(&f.restrict_public);
+    rt.extend(&f.only_quiet_actions);
+    rt.extend(&f.bucket_restrict_public);
+    rt.extend(&f.account_restrict_public);
+    rt.extend(&f.bucket_policy_actions);
+    rt.extend(&f.grantor_is_owner);
     rt.extend(&f.resource_open);
     rt.extend(&f.principal_open);
     let (
-        applicable,
-        applies,
-        deny_explicit,
         unknown_because,
         open_layer,
         answer,
         blocked_by,
         because,
         can_assume,
-        reach,
+        chain_answer,
         sanity_two_answers,
         sanity_must_not_may,
     ) = rt.run();
     Derived {
-        applicable,
-        applies,
-        deny_explicit,
         unknown_because,
         open_layer,
         answer,
         blocked_by,
         because,
         can_assume,
-        reach,
+        chain_answer,
         sanity_two_answers,
         sanity_must_not_may,
     }

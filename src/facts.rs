@@ -104,8 +104,23 @@ impl<'e> Built<'e> {
     fn action(&mut self, name: &str) -> ActId {
         let n = self.actions.len() as u32;
         let id = *self.actions.entry(name.to_string()).or_insert(ActId(n));
-        if name == ASSUME_ROLE && id.0 == n {
-            self.facts.assume_role.push(IsAssumeRole(id));
+        if id.0 == n {
+            match name {
+                ASSUME_ROLE => self.facts.assume_role.push(IsAssumeRole(id)),
+                "s3:GetBucketPolicy" | "s3:PutBucketPolicy" | "s3:DeleteBucketPolicy" => self
+                    .facts
+                    .bucket_policy_actions
+                    .push(IsBucketPolicyAction(id)),
+                // semantics.md §1 "Grantor": these act on the bucket's namespace or an upload.
+                "s3:PutObject"
+                | "s3:DeleteObject"
+                | "s3:DeleteObjectVersion"
+                | "s3:AbortMultipartUpload"
+                | "s3:ListMultipartUploadParts" => {
+                    self.facts.grantor_is_owner.push(GrantorIsBucketOwner(id))
+                }
+                _ => {}
+            }
         }
         id
     }
@@ -180,6 +195,9 @@ impl<'e> Built<'e> {
             Subject::Service(_) => (PKind::Service, None),
         };
         self.facts.kinds.push(PrincipalKindOf(id, kind));
+        for &link in chain_links(estate, s) {
+            self.facts.chain_links.push(ChainLink(id, link));
+        }
         if let Some(a) = account {
             let a = self.account(&a);
             self.facts.principal_accounts.push(PrincipalAccount(id, a));
@@ -202,8 +220,23 @@ impl<'e> Built<'e> {
                 for open in bucket_open(estate, bucket, matches!(r, Resource::Objects(..))) {
                     self.facts.resource_open.push(ResourceOpen(id, open));
                 }
-                if restrict_public_buckets(estate, bucket) {
-                    self.facts.restrict_public.push(RestrictPublicBuckets(id));
+                if bucket
+                    .public_access_block
+                    .as_ref()
+                    .is_ok_and(|c| c.restrict_public_buckets)
+                {
+                    self.facts
+                        .bucket_restrict_public
+                        .push(BucketRestrictPublic(id));
+                }
+                let account_flag = estate
+                    .accounts
+                    .get(&bucket.account)
+                    .and_then(|x| x.account_public_access_block.as_ref());
+                if matches!(account_flag, Some(Ok(c)) if c.restrict_public_buckets) {
+                    self.facts
+                        .account_restrict_public
+                        .push(AccountRestrictPublic(a));
                 }
             }
             Resource::Role(i) => {
@@ -255,6 +288,17 @@ impl<'e> Built<'e> {
                         if st.condition.iter().any(pins_trust_key) {
                             self.facts.pins_trust_key.push(StmtPinsTrustKey(id));
                         }
+                        if only_quiet_actions(st) {
+                            self.facts.only_quiet_actions.push(StmtOnlyQuietActions(id));
+                        }
+                    }
+                    let negated_everyone = st.principal.as_ref().is_some_and(|p| {
+                        p.negated && p.items.contains(&PrincipalPattern::Everyone)
+                    });
+                    if negated_everyone {
+                        self.facts
+                            .not_principal_everyone
+                            .push(NotPrincipalEveryone(id));
                     }
                     ids.push(id);
                 }
@@ -348,10 +392,14 @@ impl<'e> Built<'e> {
     fn principal_facts(&mut self, r: ReqId, s: StmtId, st: &Statement, subject: &Subject) {
         let Some(set) = &st.principal else { return };
         if set.negated {
-            let listed = not_principal_listed(self.estate, &set.items, subject);
-            self.facts
-                .not_principal
-                .push(NotPrincipalListed(r, s, listed));
+            self.facts.not_principal.push(NotPrincipalOf(r, s));
+            for item in &set.items {
+                if let Some((link, guard)) = names_link(self.estate, item, subject) {
+                    self.facts
+                        .not_principal_names
+                        .push(NotPrincipalNames(r, s, link, guard));
+                }
+            }
             return;
         }
         for item in &set.items {
@@ -426,17 +474,40 @@ fn bucket_open(estate: &Estate, b: &Bucket, objects: bool) -> Vec<Open> {
     out
 }
 
-fn restrict_public_buckets(estate: &Estate, b: &Bucket) -> bool {
-    let account = estate
-        .accounts
-        .get(&b.account)
-        .and_then(|a| a.account_public_access_block.as_ref())
-        .and_then(|r| r.as_ref().ok())
-        .is_some_and(|c| c.restrict_public_buckets);
-    account
-        || b.public_access_block
+/// What, in a statement, bucketlog cannot evaluate: the words for an
+/// `unknown` answer that turns on it.
+pub fn unknown_reasons(st: &Statement, version: Option<&str>) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if st.condition_empty {
+        out.push("an empty Condition block, operator or value list (AWS's own tools disagree on its meaning)");
+    }
+    let variables = version == Some("2012-10-17")
+        && st
+            .resource
             .as_ref()
-            .is_ok_and(|c| c.restrict_public_buckets)
+            .is_some_and(|r| r.items.iter().any(|i| i.contains("${")));
+    if variables {
+        out.push(
+            "a policy variable in Resource (variables are evaluated with conditions, not yet)",
+        );
+    }
+    if st.principal.as_ref().is_some_and(|p| p.negated) {
+        out.push("a NotPrincipal that lists only part of the caller's chain (AWS may check the account first)");
+    }
+    if st.principal.as_ref().is_some_and(|p| {
+        p.items
+            .iter()
+            .any(|i| matches!(i, PrincipalPattern::CanonicalUser(_)))
+    }) {
+        out.push("a CanonicalUser principal that maps to no account of the snapshot");
+    }
+    if st.resource.is_none() {
+        out.push("no Resource element");
+    }
+    if out.is_empty() {
+        out.push("something not modelled yet");
+    }
+    out
 }
 
 /// How certainly a statement's Action, Resource and Condition hold for one
@@ -462,10 +533,10 @@ fn element_guard(
         None => Guard::Unknown,
         Some(res) => resource_guard(&res.items, res.negated, version, arn)?,
     };
-    let condition = if st.condition.is_empty() {
-        Guard::Definite
-    } else {
-        Guard::Conditional
+    let condition = match (st.condition_empty, st.condition.is_empty()) {
+        (true, _) => Guard::Unknown,
+        (false, true) => Guard::Definite,
+        (false, false) => Guard::Conditional,
     };
     Some(resource.max(condition))
 }
@@ -498,17 +569,48 @@ fn resource_guard(
     }
 }
 
+/// A Principal that does not name its principals: everyone, a NotPrincipal,
+/// or a Federated identity (S3 User Guide, "The meaning of public").
 fn names_everyone(st: &Statement) -> bool {
-    st.principal
-        .as_ref()
-        .is_some_and(|p| p.negated || p.items.contains(&PrincipalPattern::Everyone))
+    st.principal.as_ref().is_some_and(|p| {
+        p.negated
+            || p.items.iter().any(|i| {
+                matches!(
+                    i,
+                    PrincipalPattern::Everyone | PrincipalPattern::Federated(_)
+                )
+            })
+    })
+}
+
+/// Whether a statement grants none of the actions the S3 API reference counts
+/// when it calls a policy public (PublicAccessBlockConfiguration).
+fn only_quiet_actions(st: &Statement) -> bool {
+    let loud = |name: &str| {
+        ["s3:Get", "s3:List", "s3:Put", "s3:Delete"]
+            .iter()
+            .any(|p| name.starts_with(p))
+            || name == "s3:AbortMultipartUpload"
+            || name == "s3:RestoreObject"
+    };
+    let named = |a: &str| {
+        st.action
+            .items
+            .iter()
+            .any(|p| p == "*" || glob::matches(p, a, true))
+    };
+    !crate::catalog::Catalog::get()
+        .actions
+        .iter()
+        .any(|a| named(&a.name) != st.action.negated && loud(&a.name))
 }
 
 /// Whether a condition entry pins a key that keeps an everyone-statement
 /// non-public (S3 User Guide, "The meaning of public"): a listed key under a
 /// positive exact operator with fixed values.
 fn pins_trust_key(c: &ConditionEntry) -> bool {
-    const KEYS: [&str; 10] = [
+    const KEYS: [&str; 11] = [
+        "aws:userid",
         "aws:principalorgid",
         "aws:sourcearn",
         "aws:sourcevpc",
@@ -578,10 +680,23 @@ fn principal_match(
         (PrincipalPattern::Account(a), Subject::Outside(x)) if a == x => {
             Some((Class::Account, Guard::Definite))
         }
-        (PrincipalPattern::CanonicalUser(c), Subject::Known(i))
-            if canonical_account(c).as_deref() == Some(&known(i).account) =>
-        {
-            Some((Class::Account, Guard::Definite))
+        (PrincipalPattern::CanonicalUser(c), Subject::Known(_) | Subject::Outside(_)) => {
+            let account = match subject {
+                Subject::Known(i) => known(i).account.as_str(),
+                Subject::Outside(a) => a.as_str(),
+                _ => return None,
+            };
+            let own = estate
+                .accounts
+                .get(account)
+                .and_then(|a| a.canonical_id.as_deref());
+            match (canonical_account(c), own) {
+                (Some(a), _) => (a == account).then_some((Class::Account, Guard::Definite)),
+                // An ID no account of the snapshot has may be this account's
+                // when its own ID is not known.
+                (None, None) => Some((Class::Account, Guard::Unknown)),
+                (None, Some(_)) => None,
+            }
         }
         (PrincipalPattern::Arn(arn), Subject::Known(i)) => {
             let p = known(i);
@@ -629,49 +744,33 @@ fn principal_match(
     }
 }
 
-/// How many links of the subject's chain a NotPrincipal lists (semantics.md 2.5).
-fn not_principal_listed(estate: &Estate, items: &[PrincipalPattern], subject: &Subject) -> Listed {
-    if items.contains(&PrincipalPattern::Everyone) {
-        return Listed::AllLinks;
+/// The links of a subject's chain that a NotPrincipal may list (semantics.md 2.5).
+fn chain_links(estate: &Estate, subject: &Subject) -> &'static [Link] {
+    match subject {
+        Subject::Known(i) => match estate.principals[*i].kind {
+            PrincipalKind::User => &[Link::Account, Link::Own],
+            PrincipalKind::Role => &[Link::Account, Link::Role, Link::Own],
+            PrincipalKind::Root => &[Link::Account],
+        },
+        // Some principal of the account: its own link stands for that principal.
+        Subject::Outside(_) => &[Link::Account, Link::Own],
+        Subject::Anonymous => &[],
+        Subject::Service(_) => &[Link::Own],
     }
-    let listed: Vec<bool> = match subject {
-        Subject::Known(i) => {
-            let p = &estate.principals[*i];
-            let account = items
-                .iter()
-                .any(|it| matches!(it, PrincipalPattern::Account(a) if *a == p.account));
-            let own = items.iter().any(|it| match it {
-                PrincipalPattern::Arn(arn) => *arn == p.arn,
-                PrincipalPattern::UniqueId(u) => p.unique_id.as_deref() == Some(u),
-                _ => false,
-            });
-            if p.kind == PrincipalKind::Root {
-                vec![account]
-            } else {
-                vec![account, own]
-            }
-        }
-        Subject::Outside(x) => {
-            let account = items
-                .iter()
-                .any(|it| matches!(it, PrincipalPattern::Account(a) if a == x));
-            let some = items
-                .iter()
-                .any(|it| matches!(it, PrincipalPattern::Arn(arn) if arn_account(arn) == Some(x)));
-            if account {
-                vec![true]
-            } else {
-                vec![false, some]
-            }
-        }
-        Subject::Anonymous => vec![false],
-        Subject::Service(s) => vec![items
-            .iter()
-            .any(|it| matches!(it, PrincipalPattern::Service(x) if x == s))],
-    };
-    match (listed.iter().all(|&b| b), listed.iter().any(|&b| b)) {
-        (true, _) => Listed::AllLinks,
-        (false, true) => Listed::SomeLinks,
-        (false, false) => Listed::NoLink,
+}
+
+/// Which link of the subject's chain a principal entry names, and how
+/// certainly: a session ARN names one session of a role, an ARN in an
+/// outside account one of its principals.
+fn names_link(
+    estate: &Estate,
+    item: &PrincipalPattern,
+    subject: &Subject,
+) -> Option<(Link, Guard)> {
+    match (item, principal_match(estate, item, subject)?) {
+        (PrincipalPattern::Everyone, _) => None,
+        (_, (Class::Account, g)) => Some((Link::Account, g)),
+        (_, (Class::Role, g)) if matches!(subject, Subject::Known(_)) => Some((Link::Role, g)),
+        (_, (_, g)) => Some((Link::Own, g)),
     }
 }

@@ -48,6 +48,9 @@ pub struct Statement {
     /// `None`: no Resource element (trust policies).
     pub resource: Option<Negatable<String>>,
     pub condition: Vec<ConditionEntry>,
+    /// `Condition: {}`, an operator with no keys or a key with no values:
+    /// AWS's own tools disagree on what they mean (semantics.md 3.1).
+    pub condition_empty: bool,
     pub span: Span,
 }
 

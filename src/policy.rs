@@ -214,7 +214,7 @@ fn parse_statement(
         ));
         return None;
     }
-    let condition = s
+    let (condition, condition_empty) = s
         .get("Condition")
         .map(|c| conditions(c, diags))
         .unwrap_or_default();
@@ -225,6 +225,7 @@ fn parse_statement(
         action,
         resource,
         condition,
+        condition_empty,
         span: s.span.clone(),
     })
 }
@@ -395,12 +396,14 @@ fn aws_principal(v: &str) -> Result<PrincipalPattern, String> {
     }
 }
 
-fn conditions(c: &Node, diags: &mut Vec<Diagnostic>) -> Vec<ConditionEntry> {
+/// The entries of a Condition block, and whether some part of it is empty.
+fn conditions(c: &Node, diags: &mut Vec<Diagnostic>) -> (Vec<ConditionEntry>, bool) {
     let mut out = Vec::new();
     let Value::Object(ops) = &c.value else {
         diags.push(c.error("`Condition` as an object of operators"));
-        return out;
+        return (out, false);
     };
+    let mut empty = ops.is_empty();
     for (op, keys) in ops {
         if !is_known_operator(op) {
             diags.push(Diagnostic::error(
@@ -417,6 +420,7 @@ fn conditions(c: &Node, diags: &mut Vec<Diagnostic>) -> Vec<ConditionEntry> {
             diags.push(keys.error(&format!("`{op}` as an object of condition keys")));
             continue;
         };
+        empty |= entries.is_empty();
         for (key, vals) in entries {
             let values = match &vals.value {
                 Value::Bool(b) => vec![b.to_string()],
@@ -446,6 +450,7 @@ fn conditions(c: &Node, diags: &mut Vec<Diagnostic>) -> Vec<ConditionEntry> {
                     continue;
                 }
             };
+            empty |= values.is_empty();
             out.push(ConditionEntry {
                 operator: op.clone(),
                 key: key.clone(),
@@ -454,5 +459,5 @@ fn conditions(c: &Node, diags: &mut Vec<Diagnostic>) -> Vec<ConditionEntry> {
             });
         }
     }
-    out
+    (out, empty)
 }

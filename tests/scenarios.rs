@@ -154,7 +154,13 @@ fn scenarios() {
             let e: Value = serde_json::from_str(line).expect("expect line is JSON");
             let q = e["q"].as_str().expect("q");
             let doc = match query::answer(&estate, q, Options::default()) {
-                Ok(o) => report::outcome_json(&o),
+                Ok(o) => {
+                    assert_eq!(
+                        o.sanity_violations, 0,
+                        "{name}: {q}: rules/90-sanity.dl relations are not empty"
+                    );
+                    report::outcome_json(&o)
+                }
                 Err(err) => report::query_error_json(&err, q),
             };
             checked += 1;

@@ -123,13 +123,15 @@ pub struct Outcome {
     pub answers: Vec<Answer>,
     /// One-line remarks for the text output (left-out root users, context not evaluated…).
     pub notes: Vec<String>,
+    /// Rows of the invariant relations of rules/90-sanity.dl; tests assert none.
+    pub sanity_violations: usize,
 }
 
 /// Parses and answers one query.
 pub fn answer(estate: &Estate, text: &str, opts: Options) -> Result<Outcome, QueryError> {
     let q = parse(text)?;
     let mut notes = Vec::new();
-    let answers = match &q {
+    let (answers, sanity_violations) = match &q {
         Query::Can { principal, action, resource, context } => {
             note_context(context, &mut notes);
             let subject = resolve::subject(estate, principal)?;
@@ -143,7 +145,7 @@ pub fn answer(estate: &Estate, text: &str, opts: Options) -> Result<Outcome, Que
             let scope = resolve::scope(estate, resource)?;
             who_can(estate, &actions, &scope, opts, &mut notes)
         }
-        Query::Help => Vec::new(),
+        Query::Help => (Vec::new(), 0),
         other => {
             return Err(QueryError {
                 column: 1,
@@ -160,6 +162,7 @@ pub fn answer(estate: &Estate, text: &str, opts: Options) -> Result<Outcome, Que
         kind: q.kind(),
         answers,
         notes,
+        sanity_violations,
     })
 }
 
@@ -177,6 +180,8 @@ fn note_context(context: &[ast::ContextItem], notes: &mut Vec<String>) {
 /// indexed by request once, so answers are read in constant time.
 struct Evaluation<'e> {
     built: Built<'e>,
+    /// Rows of rules/90-sanity.dl's relations, which must stay empty.
+    sanity_violations: usize,
     direct: Vec<ReqId>,
     answer: HashMap<ReqId, Decision>,
     because: HashMap<ReqId, Vec<datalog::StmtId>>,
@@ -184,9 +189,8 @@ struct Evaluation<'e> {
     open_layer: HashMap<ReqId, Vec<datalog::Open>>,
     unknown_because: HashMap<ReqId, Vec<datalog::StmtId>>,
     edges: HashMap<EntId, Vec<EntId>>,
-    reach: HashMap<EntId, BTreeMap<EntId, Decision>>,
-    /// The S3 request of a principal entity for an action.
-    s3_request: HashMap<(EntId, String), ReqId>,
+    /// S3 requests a principal reaches through a chain, with the best decision.
+    chains: HashMap<EntId, BTreeMap<ReqId, Decision>>,
 }
 
 fn index<T, K: std::hash::Hash + Eq, V>(
@@ -232,11 +236,7 @@ fn evaluate<'e>(
         .find(ASSUME_ROLE)
         .expect("the catalogue has sts:AssumeRole");
     let mut seen: std::collections::HashSet<Subject> = subjects.iter().cloned().collect();
-    let mut frontier: VecDeque<Subject> = subjects
-        .iter()
-        .filter(|s| !matches!(s, Subject::Anonymous))
-        .cloned()
-        .collect();
+    let mut frontier: VecDeque<Subject> = subjects.iter().cloned().collect();
     while let Some(s) = frontier.pop_front() {
         for &q in &roles {
             if Subject::Known(q) != s && built.trust_may_name(q, &s) {
@@ -248,23 +248,17 @@ fn evaluate<'e>(
         }
     }
     let d = datalog::run(&built.facts);
-    let s3_request = built
-        .facts
-        .requests
-        .iter()
-        .filter(|r| !matches!(built.requests[r.0 .0 as usize].resource, Resource::Role(_)))
-        .map(|r| ((r.1, built.requests[r.0 .0 as usize].action.clone()), r.0))
-        .collect();
     let mut edges = index(d.can_assume.iter(), |e| (e.0, e.1));
     for v in edges.values_mut() {
         v.sort();
     }
-    let mut reach: HashMap<EntId, BTreeMap<EntId, Decision>> = HashMap::new();
-    for r in &d.reach {
-        let e = reach.entry(r.0).or_default().entry(r.1).or_insert(r.2);
-        *e = (*e).min(r.2);
+    let mut chains: HashMap<EntId, BTreeMap<ReqId, Decision>> = HashMap::new();
+    for c in &d.chain_answer {
+        let e = chains.entry(c.0).or_default().entry(c.1).or_insert(c.2);
+        *e = (*e).min(c.2);
     }
     Evaluation {
+        sanity_violations: d.sanity_two_answers.len() + d.sanity_must_not_may.len(),
         direct,
         answer: d.answer.iter().map(|a| (a.0, a.1)).collect(),
         because: index(d.because.iter(), |b| (b.0, b.1)),
@@ -272,8 +266,7 @@ fn evaluate<'e>(
         open_layer: index(d.open_layer.iter(), |o| (o.0, o.1)),
         unknown_because: index(d.unknown_because.iter(), |u| (u.0, u.1)),
         edges,
-        reach,
-        s3_request,
+        chains,
         built,
     }
 }
@@ -320,13 +313,17 @@ impl Evaluation<'_> {
             .collect();
         for s in list(&self.unknown_because) {
             let pol = &estate.policies[self.built.stmts[s.0 as usize].policy];
-            reasons.push(match &pol.body {
-                Err(e) => format!("policy `{}` is invalid: {e}", pol.name),
-                Ok(_) => format!(
-                    "statement `{}` of `{}` uses something not modelled yet (a policy variable, or a NotPrincipal that names only part of the caller's chain)",
-                    self.reason(s).statement.unwrap_or_default(),
-                    pol.name
+            let origin = self.built.stmts[s.0 as usize];
+            reasons.push(match (&pol.body, origin.statement) {
+                (Ok(b), Some(i)) => format!(
+                    "statement `{}` of `{}`: {}",
+                    b.statements[i].label,
+                    pol.name,
+                    crate::facts::unknown_reasons(&b.statements[i], b.version.as_deref())
+                        .join("; ")
                 ),
+                (Err(e), _) => format!("policy `{}` is invalid: {e}", pol.name),
+                (Ok(_), None) => format!("policy `{}` is invalid", pol.name),
             });
         }
         reasons.sort();
@@ -407,21 +404,18 @@ impl Evaluation<'_> {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for (&q, &hop) in self.reach.get(&p).into_iter().flatten() {
-            let Some(&req) = self.s3_request.get(&(q, action.to_string())) else {
-                continue;
-            };
-            let data = self.decision(req);
-            if !data.reaches() {
+        for (&req, &d) in self.chains.get(&p).into_iter().flatten() {
+            if self.built.requests[req.0 as usize].action != action {
                 continue;
             }
+            let q = self.built.facts.requests[req.0 as usize].1;
             let via = self
                 .path(p, q)
                 .unwrap_or_default()
                 .into_iter()
                 .filter_map(|e| self.built.subject_of(e).map(|s| self.principal_name(s)))
                 .collect();
-            let mut a = self.answer_for(req, via, hop.max(data));
+            let mut a = self.answer_for(req, via, d);
             a.principal = self.principal_name(subject);
             out.push(a);
         }
@@ -429,7 +423,12 @@ impl Evaluation<'_> {
     }
 }
 
-fn can(estate: &Estate, subject: &Subject, actions: &[&Action], scope: &Scope) -> Vec<Answer> {
+fn can(
+    estate: &Estate,
+    subject: &Subject,
+    actions: &[&Action],
+    scope: &Scope,
+) -> (Vec<Answer>, usize) {
     let ev = evaluate(estate, std::slice::from_ref(subject), actions, scope);
     let mut out = Vec::new();
     for &r in &ev.direct {
@@ -443,7 +442,7 @@ fn can(estate: &Estate, subject: &Subject, actions: &[&Action], scope: &Scope) -
             out.extend(ev.chain_answers(subject, &action));
         }
     }
-    out
+    (out, ev.sanity_violations)
 }
 
 fn who_can(
@@ -452,7 +451,7 @@ fn who_can(
     scope: &Scope,
     opts: Options,
     notes: &mut Vec<String>,
-) -> Vec<Answer> {
+) -> (Vec<Answer>, usize) {
     let subjects = resolve::all_subjects(estate);
     let ev = evaluate(estate, &subjects, actions, scope);
     let mut out = Vec::new();
@@ -478,5 +477,5 @@ fn who_can(
             "{roots_left_out} answer(s) for account root users left out (they reach nearly everything in their own account); use --include-root to list them"
         ));
     }
-    out
+    (out, ev.sanity_violations)
 }

@@ -1,0 +1,898 @@
+//! Property tests over random small estates (two described accounts, one
+//! outside account, two to four users and roles, one or two buckets under
+//! BucketOwnerEnforced, no RestrictPublicBuckets). Each estate is written as a
+//! compact environment file, loaded, and asked every `can` and `who can`
+//! question of a fixed grid; the answers are read back through the JSON
+//! contract of cli.md.
+//!
+//! 1. Adding an Allow statement never removes an allowed answer.
+//! 2. Adding a Deny statement never adds access.
+//! 3. The JSON output parses back and names a deciding statement for every
+//!    allow and every explicit deny.
+//! 4. Reordering a policy's statements or renaming Sids changes no decision.
+//! 5. `who can` agrees with `can` for every principal and action.
+
+use bucketlog::model::Estate;
+use bucketlog::query::{self, Options};
+use bucketlog::report;
+use proptest::collection::vec;
+use proptest::option;
+use proptest::prelude::*;
+use proptest::sample::select;
+use proptest::test_runner::TestCaseError;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// Two described accounts and one that the estate only names.
+const ACCOUNTS: [&str; 3] = ["111111111111", "222222222222", "333333333333"];
+const OUTSIDE: &str = ACCOUNTS[2];
+const S3_ACTIONS: [&str; 6] = [
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:ListBucket",
+    "s3:Get*",
+    "s3:*",
+    "*",
+];
+const S3_RESOURCES: [&str; 6] = [
+    "arn:aws:s3:::b1/*",
+    "arn:aws:s3:::b1/x/*",
+    "arn:aws:s3:::b1",
+    "*",
+    "arn:aws:s3:::b2/*",
+    "arn:aws:s3:::b2",
+];
+const QUERY_ACTIONS: [&str; 4] = [
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:ListBucket",
+    "s3:DeleteObject",
+];
+/// At most this many users and roles (statements name them modulo the real count).
+const MAX_SLOTS: usize = 4;
+
+fn condition(i: usize) -> Value {
+    [
+        json!({"Bool": {"aws:SecureTransport": "true"}}),
+        json!({"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}),
+        json!({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}),
+        json!({"StringLike": {"s3:prefix": "x/*"}}),
+    ][i % 4]
+        .clone()
+}
+
+// ---------------------------------------------------------------- the model
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Identity,
+    Trust,
+    Bucket,
+}
+
+#[derive(Clone, Debug)]
+enum Who {
+    Everyone,
+    Account(usize),
+    Slot(usize),
+}
+
+#[derive(Clone, Debug)]
+enum Res {
+    Lit(&'static str),
+    Role(usize),
+}
+
+#[derive(Clone, Debug)]
+struct Stmt {
+    /// Unique in the estate: the Sid is built from it, so Sids never clash.
+    uid: usize,
+    allow: bool,
+    sid: bool,
+    not_action: bool,
+    actions: Vec<&'static str>,
+    not_resource: bool,
+    resources: Vec<Res>,
+    principals: Vec<Who>,
+    condition: Option<usize>,
+}
+
+#[derive(Clone, Debug)]
+struct Slot {
+    role: bool,
+    account: usize,
+}
+
+#[derive(Clone, Debug)]
+struct BucketSpec {
+    account: usize,
+    /// BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy (RestrictPublicBuckets stays off).
+    block: [bool; 3],
+    policy: Vec<Stmt>,
+}
+
+#[derive(Clone, Debug)]
+struct Spec {
+    slots: Vec<Slot>,
+    identity: Vec<Vec<Stmt>>,
+    trust: Vec<Vec<Stmt>>,
+    buckets: Vec<BucketSpec>,
+    sid_prefix: &'static str,
+}
+
+/// A policy of the estate; indices are taken modulo what exists, and the
+/// trust policy of a user falls back to its identity policy.
+#[derive(Clone, Copy, Debug)]
+enum Target {
+    Identity(usize),
+    Trust(usize),
+    Bucket(usize),
+}
+
+/// A statement to add, one drawn for each kind of policy it may land in.
+#[derive(Clone, Debug)]
+struct Addition {
+    target: Target,
+    identity: Stmt,
+    trust: Stmt,
+    bucket: Stmt,
+}
+
+impl Spec {
+    fn arn(&self, i: usize) -> String {
+        let i = i % self.slots.len();
+        let s = &self.slots[i];
+        let (kind, letter) = if s.role { ("role", "r") } else { ("user", "u") };
+        format!("arn:aws:iam::{}:{kind}/{letter}{i}", ACCOUNTS[s.account])
+    }
+
+    fn principal_json(&self, who: &[Who]) -> Value {
+        let names: Vec<String> = who
+            .iter()
+            .map(|w| match w {
+                Who::Everyone => "*".to_string(),
+                Who::Account(a) => ACCOUNTS[a % ACCOUNTS.len()].to_string(),
+                Who::Slot(i) => self.arn(*i),
+            })
+            .collect();
+        if names == ["*"] {
+            json!("*")
+        } else {
+            json!({ "AWS": names })
+        }
+    }
+
+    fn stmt_json(&self, s: &Stmt, kind: Kind) -> Value {
+        let mut m = Map::new();
+        if s.sid {
+            m.insert("Sid".into(), json!(format!("{}{}", self.sid_prefix, s.uid)));
+        }
+        m.insert(
+            "Effect".into(),
+            json!(if s.allow { "Allow" } else { "Deny" }),
+        );
+        if kind != Kind::Identity {
+            m.insert("Principal".into(), self.principal_json(&s.principals));
+        }
+        let action = if s.not_action { "NotAction" } else { "Action" };
+        m.insert(action.into(), json!(s.actions));
+        if kind != Kind::Trust {
+            let resources: Vec<String> = s
+                .resources
+                .iter()
+                .map(|r| match r {
+                    Res::Lit(l) => l.to_string(),
+                    Res::Role(i) => self.arn(*i),
+                })
+                .collect();
+            let key = if s.not_resource {
+                "NotResource"
+            } else {
+                "Resource"
+            };
+            m.insert(key.into(), json!(resources));
+        }
+        if let Some(c) = s.condition {
+            m.insert("Condition".into(), condition(c));
+        }
+        Value::Object(m)
+    }
+
+    fn policy_json(&self, stmts: &[Stmt], kind: Kind, prefix: &[Value]) -> Value {
+        let mut all = prefix.to_vec();
+        all.extend(stmts.iter().map(|s| self.stmt_json(s, kind)));
+        json!({"Version": "2012-10-17", "Statement": all})
+    }
+
+    /// The compact environment file (src/load/env_file.rs).
+    fn render(&self) -> Value {
+        let principals: Vec<Value> = self
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut p = json!({"arn": self.arn(i), "policies": []});
+                if !self.identity[i].is_empty() {
+                    p["policies"] =
+                        json!([self.policy_json(&self.identity[i], Kind::Identity, &[])]);
+                }
+                if s.role {
+                    p["trust"] = self.policy_json(&self.trust[i], Kind::Trust, &[]);
+                }
+                p
+            })
+            .collect();
+        // b1's policy always names the outside account (in a Deny of an action
+        // no query asks about), so `who can` always considers `account:OUTSIDE`.
+        let anchor = json!({"Sid": "Anchor", "Effect": "Deny", "Principal": {"AWS": OUTSIDE},
+                            "Action": "s3:PutBucketPolicy", "Resource": "arn:aws:s3:::b1"});
+        let buckets: Vec<Value> = self
+            .buckets
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let prefix = if i == 0 { vec![anchor.clone()] } else { vec![] };
+                let policy = if prefix.is_empty() && b.policy.is_empty() {
+                    Value::Null
+                } else {
+                    self.policy_json(&b.policy, Kind::Bucket, &prefix)
+                };
+                json!({
+                    "name": format!("b{}", i + 1),
+                    "account": ACCOUNTS[b.account],
+                    "ownership": "BucketOwnerEnforced",
+                    "public_access_block": {
+                        "BlockPublicAcls": b.block[0],
+                        "IgnorePublicAcls": b.block[1],
+                        "BlockPublicPolicy": b.block[2],
+                        "RestrictPublicBuckets": false,
+                    },
+                    "policy": policy,
+                })
+            })
+            .collect();
+        json!({
+            "accounts": [{"id": ACCOUNTS[0]}, {"id": ACCOUNTS[1]}],
+            "principals": principals,
+            "buckets": buckets,
+        })
+    }
+
+    fn policies_mut(&mut self) -> impl Iterator<Item = &mut Vec<Stmt>> {
+        self.identity
+            .iter_mut()
+            .chain(self.trust.iter_mut())
+            .chain(self.buckets.iter_mut().map(|b| &mut b.policy))
+    }
+
+    fn number_statements(mut self) -> Spec {
+        for (uid, s) in self.policies_mut().flatten().enumerate() {
+            s.uid = uid;
+        }
+        self
+    }
+
+    /// The estate with `add`'s statement (its effect forced) in its target policy.
+    fn with(&self, add: &Addition, allow: bool) -> Spec {
+        let mut out = self.clone();
+        let n = out.slots.len();
+        let (policy, stmt) = match add.target {
+            Target::Trust(i) if out.slots[i % n].role => (&mut out.trust[i % n], &add.trust),
+            Target::Identity(i) | Target::Trust(i) => (&mut out.identity[i % n], &add.identity),
+            Target::Bucket(i) => {
+                let nb = out.buckets.len();
+                (&mut out.buckets[i % nb].policy, &add.bucket)
+            }
+        };
+        policy.push(Stmt {
+            allow,
+            ..stmt.clone()
+        });
+        out.number_statements()
+    }
+
+    /// Every policy's statements shuffled by `seed`, every Sid renamed.
+    fn reordered(&self, seed: u64) -> Spec {
+        let mut out = self.clone();
+        let mut state = seed;
+        for policy in out.policies_mut() {
+            for i in (1..policy.len()).rev() {
+                state = splitmix(state);
+                policy.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+        }
+        out.sid_prefix = "Renamed";
+        out
+    }
+
+    fn json_text(&self) -> String {
+        serde_json::to_string_pretty(&self.render()).expect("serialise the estate")
+    }
+}
+
+fn splitmix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+// ------------------------------------------------------------- strategies
+
+fn who(kind: Kind) -> BoxedStrategy<Who> {
+    let account = (0..ACCOUNTS.len()).prop_map(Who::Account);
+    let slot = (0..MAX_SLOTS).prop_map(Who::Slot);
+    match kind {
+        Kind::Bucket => prop_oneof![Just(Who::Everyone), account, slot].boxed(),
+        _ => prop_oneof![1 => account, 2 => slot].boxed(),
+    }
+}
+
+type Body = (bool, Vec<&'static str>, bool, Vec<Res>);
+
+fn stmt(kind: Kind) -> BoxedStrategy<Stmt> {
+    let s3 = (
+        prop::bool::weighted(0.15),
+        vec(select(S3_ACTIONS.to_vec()), 1..=2),
+        prop::bool::weighted(0.15),
+        vec(select(S3_RESOURCES.to_vec()).prop_map(Res::Lit), 1..=2),
+    );
+    let assume = vec(
+        prop_oneof![(0..MAX_SLOTS).prop_map(Res::Role), Just(Res::Lit("*"))],
+        1..=2,
+    )
+    .prop_map(|r| (false, vec!["sts:AssumeRole"], false, r));
+    let body: BoxedStrategy<Body> = match kind {
+        Kind::Identity => prop_oneof![2 => s3, 1 => assume].boxed(),
+        Kind::Bucket => s3.boxed(),
+        Kind::Trust => Just((false, vec!["sts:AssumeRole"], false, vec![])).boxed(),
+    };
+    let principals = match kind {
+        Kind::Identity => Just(vec![]).boxed(),
+        _ => vec(who(kind), 1..=2).boxed(),
+    };
+    // Mostly Allows (trust policies nearly always), so that access and chains appear.
+    let allow = prop::bool::weighted(if kind == Kind::Trust { 0.9 } else { 0.75 });
+    (
+        allow,
+        any::<bool>(),
+        body,
+        principals,
+        option::weighted(0.2, 0..4usize),
+    )
+        .prop_map(
+            |(
+                allow,
+                sid,
+                (not_action, actions, not_resource, resources),
+                principals,
+                condition,
+            )| Stmt {
+                uid: 0,
+                allow,
+                sid,
+                not_action,
+                actions,
+                not_resource,
+                resources,
+                principals,
+                condition,
+            },
+        )
+        .boxed()
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    let bucket = (
+        0..2usize,
+        any::<[bool; 3]>(),
+        vec(stmt(Kind::Bucket), 0..=3),
+    )
+        .prop_map(|(account, block, policy)| BucketSpec {
+            account,
+            block,
+            policy,
+        });
+    (
+        2..=MAX_SLOTS,
+        vec((any::<bool>(), 0..2usize), MAX_SLOTS),
+        vec(vec(stmt(Kind::Identity), 0..=3), MAX_SLOTS),
+        vec(vec(stmt(Kind::Trust), 1..=2), MAX_SLOTS),
+        vec(bucket, 1..=2),
+    )
+        .prop_map(|(n, kinds, identity, trust, buckets)| {
+            let slots = kinds
+                .into_iter()
+                .take(n)
+                .enumerate()
+                // at least one user and one role, so that chains can appear
+                .map(|(i, (role, account))| Slot {
+                    role: (role || i == 1) && i != 0,
+                    account,
+                })
+                .collect();
+            Spec {
+                slots,
+                identity: identity.into_iter().take(n).collect(),
+                trust: trust.into_iter().take(n).collect(),
+                buckets,
+                sid_prefix: "S",
+            }
+            .number_statements()
+        })
+}
+
+fn addition() -> impl Strategy<Value = Addition> {
+    let target = prop_oneof![
+        (0..MAX_SLOTS).prop_map(Target::Identity),
+        (0..MAX_SLOTS).prop_map(Target::Trust),
+        (0..2usize).prop_map(Target::Bucket),
+    ];
+    (
+        target,
+        stmt(Kind::Identity),
+        stmt(Kind::Trust),
+        stmt(Kind::Bucket),
+    )
+        .prop_map(|(target, identity, trust, bucket)| Addition {
+            target,
+            identity,
+            trust,
+            bucket,
+        })
+}
+
+// ------------------------------------------------------------- answering
+
+/// One answer row: who, what, the scope queried, and the chain acted through.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    principal: String,
+    action: String,
+    scope: String,
+    via: Vec<String>,
+}
+
+/// (principal, action, scope): the question a row answers.
+type Question = (String, String, String);
+
+impl Key {
+    fn question(&self) -> Question {
+        (
+            self.principal.clone(),
+            self.action.clone(),
+            self.scope.clone(),
+        )
+    }
+    fn direct(&self) -> bool {
+        self.via.len() == 1
+    }
+    fn acting(&self) -> &str {
+        self.via.last().map_or("", String::as_str)
+    }
+    fn query(&self) -> String {
+        format!("can {} {} {}", self.principal, self.action, self.scope)
+    }
+}
+
+/// Decision as "allow", "conditional", "unknown", "deny implicit" or "deny explicit".
+type Table = BTreeMap<Key, String>;
+
+struct Answers {
+    can: Table,
+    who: Table,
+    /// Every JSON document, with its query.
+    docs: Vec<(String, Value)>,
+    /// Rows that answered the same (principal, action, scope, via) twice.
+    duplicates: Vec<String>,
+}
+
+fn rank(decision: &str) -> u8 {
+    match decision {
+        "allow" => 0,
+        "conditional" => 1,
+        "unknown" => 2,
+        "deny implicit" => 3,
+        _ => 4,
+    }
+}
+
+fn load(spec: &Spec) -> Estate {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("estate.json");
+    std::fs::write(&path, spec.json_text()).expect("write the estate");
+    let estate = bucketlog::load::load_paths(&[path])
+        .unwrap_or_else(|d| panic!("estate does not load: {d:?}\n{}", spec.json_text()));
+    assert!(
+        estate.diagnostics.is_empty(),
+        "generated estate has diagnostics {:?}\n{}",
+        estate.diagnostics,
+        spec.json_text()
+    );
+    estate
+}
+
+fn ask(estate: &Estate, q: &str) -> Value {
+    let outcome = query::answer(estate, q, Options { include_root: true })
+        .unwrap_or_else(|e| panic!("query `{q}` fails: {e:?}"));
+    report::outcome_json(&outcome)
+}
+
+fn subjects(spec: &Spec) -> Vec<String> {
+    let mut out: Vec<String> = (0..spec.slots.len()).map(|i| spec.arn(i)).collect();
+    out.extend(
+        ACCOUNTS[..2]
+            .iter()
+            .map(|a| format!("arn:aws:iam::{a}:root")),
+    );
+    out.push("anonymous".into());
+    out.push(format!("account:{OUTSIDE}"));
+    out
+}
+
+fn scopes(spec: &Spec) -> Vec<&'static str> {
+    let mut out = vec!["b1/x/a.txt", "b1/y.txt", "b1/x/*"];
+    if spec.buckets.len() > 1 {
+        out.push("b2/x/a.txt");
+    }
+    out
+}
+
+fn record(table: &mut Table, duplicates: &mut Vec<String>, scope: &str, doc: &Value) {
+    for a in doc["answers"].as_array().into_iter().flatten() {
+        let s = |k: &str| a[k].as_str().unwrap_or_default().to_string();
+        let decision = match a["deny"].as_str() {
+            Some(kind) => format!("{} {kind}", s("decision")),
+            None => s("decision"),
+        };
+        let key = Key {
+            principal: s("principal"),
+            action: s("action"),
+            scope: scope.to_string(),
+            via: a["via"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+        };
+        if let Some(old) = table.insert(key.clone(), decision.clone()) {
+            duplicates.push(format!(
+                "{}: {key:?} answered {old} and {decision}",
+                doc["query"]
+            ));
+        }
+    }
+}
+
+/// Every `can` and `who can` question of the grid, answered.
+fn answers(spec: &Spec) -> Answers {
+    let estate = load(spec);
+    let mut out = Answers {
+        can: Table::new(),
+        who: Table::new(),
+        docs: Vec::new(),
+        duplicates: Vec::new(),
+    };
+    for scope in scopes(spec) {
+        for action in QUERY_ACTIONS {
+            let q = format!("who can {action} {scope}");
+            let doc = ask(&estate, &q);
+            record(&mut out.who, &mut out.duplicates, scope, &doc);
+            out.docs.push((q, doc));
+            for p in subjects(spec) {
+                let q = format!("can {p} {action} {scope}");
+                let doc = ask(&estate, &q);
+                record(&mut out.can, &mut out.duplicates, scope, &doc);
+                out.docs.push((q, doc));
+            }
+        }
+    }
+    out
+}
+
+// ------------------------------------------------------------- properties
+
+fn rows_of<'t>(table: &'t Table, q: &Question) -> Vec<(&'t Key, &'t String)> {
+    table.iter().filter(|(k, _)| k.question() == *q).collect()
+}
+
+fn questions(table: &Table) -> Vec<Question> {
+    let mut qs: Vec<Question> = table.keys().map(Key::question).collect();
+    qs.dedup();
+    qs
+}
+
+/// The most permissive decision among a question's rows; "deny implicit" when
+/// there is none (a `who can` lists only principals that may reach the data).
+fn best(table: &Table, q: &Question) -> String {
+    rows_of(table, q)
+        .into_iter()
+        .map(|(_, d)| d.clone())
+        .min_by_key(|d| rank(d))
+        .unwrap_or_else(|| "deny implicit".into())
+}
+
+fn show(table: &Table, q: &Question) -> String {
+    rows_of(table, q)
+        .iter()
+        .map(|(k, d)| format!("{d} via {}", k.via.join(" -> ")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn mismatch(what: &str, name: &str, q: &Question, before: &Table, after: &Table) -> String {
+    format!(
+        "{what} [{name}] for `{}` (who-can: `who can {} {}`)\n  before: {}\n  after:  {}",
+        Key {
+            principal: q.0.clone(),
+            action: q.1.clone(),
+            scope: q.2.clone(),
+            via: vec![]
+        }
+        .query(),
+        q.1,
+        q.2,
+        show(before, q),
+        show(after, q)
+    )
+}
+
+/// Property 1 on one table: every allowed row of `before` is still allowed
+/// (through the same acting principal, or directly: chains are only listed
+/// when the direct answer is not an allow), and explicit denies stay.
+fn allow_kept(name: &str, before: &Table, after: &Table) -> Result<(), String> {
+    for (k, d) in before {
+        let q = k.question();
+        let after_rows = rows_of(after, &q);
+        let kept = |want: &str| {
+            after_rows
+                .iter()
+                .any(|(k2, d2)| *d2 == want && (k2.acting() == k.acting() || k2.direct()))
+        };
+        if d == "allow" && !kept("allow") {
+            return Err(mismatch("an allow was lost", name, &q, before, after));
+        }
+        let direct_after = after_rows
+            .iter()
+            .find(|(k2, _)| k2.direct())
+            .map(|(_, d2)| d2.as_str());
+        if d == "deny explicit" && k.direct() && direct_after != Some("deny explicit") {
+            return Err(mismatch(
+                "an explicit deny was lost",
+                name,
+                &q,
+                before,
+                after,
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Property 2 on one table: no question gains an allow, and none that was
+/// denied starts to reach the data.
+fn no_access_added(name: &str, before: &Table, after: &Table) -> Result<(), String> {
+    for q in questions(after) {
+        let (b, a) = (rank(&best(before, &q)), rank(&best(after, &q)));
+        if a == 0 && b != 0 {
+            return Err(mismatch("an allow appeared", name, &q, before, after));
+        }
+        if b >= 3 && a < 2 {
+            return Err(mismatch(
+                "a denied question now reaches the data",
+                name,
+                &q,
+                before,
+                after,
+            ));
+        }
+    }
+    for (k, d) in after.iter().filter(|(k, _)| k.direct()) {
+        let old = before.get(k).map_or(3, |d| rank(d));
+        if (rank(d) == 0 && old != 0) || (old >= 3 && rank(d) < 2) {
+            return Err(mismatch(
+                "a direct answer gained access",
+                name,
+                &k.question(),
+                before,
+                after,
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The root user of the account that owns the bucket of `resource` (an S3 ARN).
+fn owner_root(spec: &Spec, resource: &str) -> String {
+    let bucket = resource
+        .trim_start_matches("arn:aws:s3:::")
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    let i: usize = bucket.trim_start_matches('b').parse().unwrap_or(1);
+    let account = spec.buckets.get(i - 1).map_or(0, |b| b.account);
+    format!("arn:aws:iam::{}:root", ACCOUNTS[account])
+}
+
+/// Property 3 on one document. The bucket owner's root is allowed by no
+/// statement (semantics.md 4.3: "root, same account: true"), so its allows are exempt.
+fn deciding_statements(spec: &Spec, query: &str, doc: &Value) -> Result<(), String> {
+    let text = serde_json::to_string(doc).map_err(|e| format!("{query}: {e}"))?;
+    let back: Value = serde_json::from_str(&text).map_err(|e| format!("{query}: {e}"))?;
+    if back != *doc {
+        return Err(format!("{query}: the JSON does not round-trip"));
+    }
+    for a in back["answers"].as_array().into_iter().flatten() {
+        let want = match (a["decision"].as_str(), a["deny"].as_str()) {
+            (Some("allow"), _) => "Allow",
+            (Some("deny"), Some("explicit")) => "Deny",
+            _ => continue,
+        };
+        if want == "Allow"
+            && a["via"].as_array().and_then(|v| v.last())
+                == Some(&json!(owner_root(
+                    spec,
+                    a["resource"].as_str().unwrap_or_default()
+                )))
+        {
+            continue;
+        }
+        let filled = |b: &Value, k: &str| b[k].as_str().is_some_and(|s| !s.is_empty());
+        let named = a["because"].as_array().into_iter().flatten().any(|b| {
+            b["effect"] == want && ["file", "policy", "statement"].iter().all(|k| filled(b, k))
+        });
+        if !named {
+            return Err(format!(
+                "`{query}`: no {want} statement with file, policy and statement in\n{}",
+                serde_json::to_string_pretty(a).unwrap_or_default()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Property 5: the direct rows of `who can` are exactly the `can` rows that may
+/// reach the data, with the same decision; where the direct answer is a deny,
+/// both list the same chains.
+fn who_agrees_with_can(ans: &Answers) -> Result<(), String> {
+    let reaching = |d: &str| rank(d) < 3;
+    for (k, d) in ans.who.iter().filter(|(k, _)| k.direct()) {
+        if ans.can.get(k) != Some(d) {
+            return Err(mismatch(
+                "who-can says otherwise",
+                "who vs can",
+                &k.question(),
+                &ans.can,
+                &ans.who,
+            ));
+        }
+    }
+    for (k, d) in ans.can.iter().filter(|(k, _)| k.direct()) {
+        let q = k.question();
+        let listed = ans.who.contains_key(k);
+        if reaching(d) != listed {
+            return Err(mismatch(
+                "who-can omits or adds",
+                "can vs who",
+                &q,
+                &ans.can,
+                &ans.who,
+            ));
+        }
+        let chains = |t: &Table| -> Vec<(Key, String)> {
+            rows_of(t, &q)
+                .into_iter()
+                .filter(|(k2, _)| !k2.direct())
+                .map(|(k2, d2)| (k2.clone(), d2.clone()))
+                .collect()
+        };
+        if !reaching(d) && chains(&ans.can) != chains(&ans.who) {
+            return Err(mismatch(
+                "the chains differ",
+                "can vs who",
+                &q,
+                &ans.can,
+                &ans.who,
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Property 4: the same rows with the same decisions.
+fn same_answers(before: &Table, after: &Table) -> Result<(), String> {
+    let keys: std::collections::BTreeSet<&Key> = before.keys().chain(after.keys()).collect();
+    for k in keys {
+        if before.get(k) != after.get(k) {
+            return Err(mismatch(
+                "a decision changed",
+                "reordered",
+                &k.question(),
+                before,
+                after,
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn fail(spec: &Spec, extra: &str, why: String) -> TestCaseError {
+    TestCaseError::fail(format!(
+        "{why}\n{extra}\nestate (before):\n{}",
+        spec.json_text()
+    ))
+}
+
+fn no_duplicates(ans: &Answers) -> Result<(), String> {
+    match ans.duplicates.first() {
+        Some(d) => Err(format!("the same row answered twice: {d}")),
+        None => Ok(()),
+    }
+}
+
+/// Adds the statement with the given effect and checks `check` on both tables.
+fn monotone(
+    spec: &Spec,
+    add: &Addition,
+    allow: bool,
+    check: fn(&str, &Table, &Table) -> Result<(), String>,
+) -> Result<(), TestCaseError> {
+    let after_spec = spec.with(add, allow);
+    let (before, after) = (answers(spec), answers(&after_spec));
+    let added = format!("estate (after):\n{}", after_spec.json_text());
+    check("can", &before.can, &after.can)
+        .and_then(|()| check("who can", &before.who, &after.who))
+        .map_err(|why| fail(spec, &added, why))
+}
+
+/// 64 cases (a few seconds in release mode); `PROPTEST_CASES=N` for a longer hunt.
+/// Nothing is written to disk: a failure prints its estate as JSON.
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    ProptestConfig {
+        failure_persistence: None,
+        ..ProptestConfig::with_cases(cases)
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn adding_an_allow_never_removes_access(spec in spec(), add in addition()) {
+        monotone(&spec, &add, true, allow_kept)?;
+    }
+
+    #[test]
+    fn adding_a_deny_never_adds_access(spec in spec(), add in addition()) {
+        monotone(&spec, &add, false, no_access_added)?;
+    }
+
+    #[test]
+    fn json_names_the_deciding_statements(spec in spec()) {
+        let ans = answers(&spec);
+        no_duplicates(&ans).map_err(|why| fail(&spec, "", why))?;
+        for (q, doc) in &ans.docs {
+            deciding_statements(&spec, q, doc).map_err(|why| fail(&spec, "", why))?;
+        }
+    }
+
+    #[test]
+    fn statement_order_and_sids_change_nothing(spec in spec(), seed in any::<u64>()) {
+        let other = spec.reordered(seed);
+        let (a, b) = (answers(&spec), answers(&other));
+        let extra = format!("estate (reordered):\n{}", other.json_text());
+        same_answers(&a.can, &b.can)
+            .and_then(|()| same_answers(&a.who, &b.who))
+            .map_err(|why| fail(&spec, &extra, why))?;
+    }
+
+    #[test]
+    fn who_can_agrees_with_can(spec in spec()) {
+        who_agrees_with_can(&answers(&spec)).map_err(|why| fail(&spec, "", why))?;
+    }
+}
