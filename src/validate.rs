@@ -3,7 +3,7 @@
 
 use crate::catalog::Catalog;
 use crate::diag::Diagnostic;
-use crate::model::{arn_fields, Effect, Estate};
+use crate::model::{arn_fields, Effect, Estate, PrincipalPattern};
 
 pub fn lint(estate: &Estate) -> Vec<Diagnostic> {
     let catalog = Catalog::get();
@@ -18,6 +18,10 @@ pub fn lint(estate: &Estate) -> Vec<Diagnostic> {
                 if s3 && catalog.matching(a).next().is_none() {
                     out.push(Diagnostic::warning(span.clone(), format!("statement {label}: action `{a}` matches no S3 action, so it grants or denies nothing")));
                 }
+            }
+            let federated = st.principal.as_ref().is_some_and(|p| p.items.iter().any(|i| matches!(i, PrincipalPattern::Federated(_))));
+            if federated {
+                out.push(Diagnostic::warning(span.clone(), format!("statement {label}: Federated (web-identity/SAML) principals are not modelled: their sessions do not appear in answers")));
             }
             if st.action.negated && st.effect == Effect::Allow {
                 out.push(Diagnostic::warning(span.clone(), format!("statement {label}: Allow with NotAction grants every other action of every service")));

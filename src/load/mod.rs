@@ -66,7 +66,7 @@ impl FileSet {
         let mut files = BTreeMap::new();
         walk(&DEMO, &mut files);
         FileSet {
-            root: "<demo>".to_string(),
+            root: "examples/demo".to_string(),
             files,
         }
     }
