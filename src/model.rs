@@ -113,6 +113,23 @@ pub struct Principal {
     pub trust: Option<usize>,
 }
 
+impl Principal {
+    /// The root user of an account.
+    pub fn root(account: &str) -> Principal {
+        Principal {
+            arn: format!("arn:aws:iam::{account}:root"),
+            account: account.to_string(),
+            kind: PrincipalKind::Root,
+            name: "root".to_string(),
+            unique_id: None,
+            policies: Vec::new(),
+            groups: Vec::new(),
+            boundary: None,
+            trust: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Group {
     pub arn: String,

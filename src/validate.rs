@@ -19,7 +19,11 @@ pub fn lint(estate: &Estate) -> Vec<Diagnostic> {
                     out.push(Diagnostic::warning(span.clone(), format!("statement {label}: action `{a}` matches no S3 action, so it grants or denies nothing")));
                 }
             }
-            let federated = st.principal.as_ref().is_some_and(|p| p.items.iter().any(|i| matches!(i, PrincipalPattern::Federated(_))));
+            let federated = st.principal.as_ref().is_some_and(|p| {
+                p.items
+                    .iter()
+                    .any(|i| matches!(i, PrincipalPattern::Federated(_)))
+            });
             if federated {
                 out.push(Diagnostic::warning(span.clone(), format!("statement {label}: Federated (web-identity/SAML) principals are not modelled: their sessions do not appear in answers")));
             }

@@ -3,8 +3,8 @@
 //! as a snapshot directory. Field names are documented in docs/env-file.md.
 
 use super::json::Node;
-use super::policy_from;
 use super::snapshot::{ownership_value, public_access_block};
+use super::{policy_from, record};
 use crate::diag::Diagnostic;
 use crate::model::{
     arn_fields, is_account_id, Account, Bucket, Estate, Group, IamState, Ownership, PolicyKind,
@@ -61,25 +61,11 @@ fn load_doc(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
         } else {
             (PrincipalKind::Role, iam_parts(p, &arn, "role/")?)
         };
-        let groups = p
-            .array_field("groups")?
-            .iter()
-            .map(|g| {
-                g.as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| g.error("a group name"))
-            })
-            .collect::<Result<_, _>>()?;
+        let groups = p.string_list("groups", "a group name")?;
         let policies = docs(p, "policies", &name, PolicyKind::Identity, estate)?;
-        let boundary = match p.get("boundary") {
-            Some(b) if b.value != super::json::Value::Null => Some(policy_from(
-                b,
-                &format!("{name} boundary"),
-                PolicyKind::Boundary,
-                estate,
-            )),
-            _ => None,
-        };
+        let boundary = p
+            .present("boundary")
+            .map(|b| policy_from(b, &format!("{name} boundary"), PolicyKind::Boundary, estate));
         let trust = p.get("trust").map(|t| {
             policy_from(
                 t,
@@ -104,27 +90,16 @@ fn load_doc(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
     for b in doc.array_field("buckets")? {
         let name = b.str_field("name")?.to_string();
         let account = b.str_field("account")?.to_string();
-        let policy = match b.get("policy") {
-            Some(p) if p.value != super::json::Value::Null => {
-                Some(policy_from(p, &name, PolicyKind::Bucket, estate))
-            }
-            _ => None,
-        };
+        let policy = b
+            .present("policy")
+            .map(|p| policy_from(p, &name, PolicyKind::Bucket, estate));
         let ownership = match b.get("ownership") {
             None => Ok(Ownership::ObjectWriter),
-            Some(o) => ownership_value(o).map_err(|d| {
-                let why = d.message.clone();
-                estate.diagnostics.push(d);
-                why
-            }),
+            Some(o) => ownership_value(o).map_err(|d| record(d, estate)),
         };
         let public_access_block = match b.get("public_access_block") {
             None => Ok(PublicAccessBlock::default()),
-            Some(c) => public_access_block(c).map_err(|d| {
-                let why = d.message.clone();
-                estate.diagnostics.push(d);
-                why
-            }),
+            Some(c) => public_access_block(c).map_err(|d| record(d, estate)),
         };
         account_entry(estate, &account);
         estate.buckets.push(Bucket {
@@ -140,7 +115,7 @@ fn load_doc(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
         doc.get("account_public_access_block").map(|n| &n.value)
     {
         for (id, c) in m {
-            let pab = public_access_block(c).map_err(|d| d.message);
+            let pab = public_access_block(c).map_err(|d| record(d, estate));
             account_entry(estate, id).account_public_access_block = Some(pab);
         }
     }
@@ -156,19 +131,9 @@ fn load_doc(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
         .map(|a| a.id.clone())
         .collect();
     for id in ids {
-        let root = format!("arn:aws:iam::{id}:root");
-        if !estate.principals.iter().any(|p| p.arn == root) {
-            estate.principals.push(Principal {
-                arn: root,
-                account: id,
-                kind: PrincipalKind::Root,
-                name: "root".into(),
-                unique_id: None,
-                policies: vec![],
-                groups: vec![],
-                boundary: None,
-                trust: None,
-            });
+        let root = Principal::root(&id);
+        if !estate.principals.iter().any(|p| p.arn == root.arn) {
+            estate.principals.push(root);
         }
     }
     Ok(())

@@ -197,6 +197,19 @@ impl Node {
         }
     }
 
+    /// An optional array field of strings (`what` names one item in errors).
+    pub fn string_list(&self, key: &str, what: &str) -> Result<Vec<String>, Diagnostic> {
+        self.array_field(key)?
+            .iter()
+            .map(|n| n.as_str().map(str::to_string).ok_or_else(|| n.error(what)))
+            .collect()
+    }
+
+    /// A field that is absent or null counts as not there.
+    pub fn present(&self, key: &str) -> Option<&Node> {
+        self.get(key).filter(|n| n.value != Value::Null)
+    }
+
     /// A string or an array of strings (the policy language's value shape).
     pub fn strings(&self, what: &str) -> Result<Vec<(String, Span)>, Diagnostic> {
         match &self.value {

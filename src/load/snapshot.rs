@@ -229,17 +229,7 @@ fn load_iam(doc: &Node, account: &str, estate: &mut Estate) -> Result<(), Diagno
             }
         }
     }
-    estate.principals.push(Principal {
-        arn: format!("arn:aws:iam::{account}:root"),
-        account: account.to_string(),
-        kind: PrincipalKind::Root,
-        name: "root".to_string(),
-        unique_id: None,
-        policies: Vec::new(),
-        groups: Vec::new(),
-        boundary: None,
-        trust: None,
-    });
+    estate.principals.push(Principal::root(account));
     Ok(())
 }
 
@@ -313,15 +303,7 @@ fn principal(
         "RoleId"
     };
     let unique_id = e.str_field(id_field).ok().map(str::to_string);
-    let groups = e
-        .array_field("GroupList")?
-        .iter()
-        .map(|g| {
-            g.as_str()
-                .map(str::to_string)
-                .ok_or_else(|| g.error("a group name"))
-        })
-        .collect::<Result<_, _>>()?;
+    let groups = e.string_list("GroupList", "a group name")?;
     let policies = entity_policies(e, inline, managed, estate)?;
     let boundary = match e.get("PermissionsBoundary") {
         None => None,
