@@ -146,6 +146,26 @@ impl Open {
     }
 }
 
+/// Why an allow needs no policy statement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Implicit {
+    /// The root user of the resource's own account (R70.3).
+    OwnerRoot,
+    /// `account:ID` asking about its own bucket: its identity side is taken to allow everything (R70.6).
+    UndescribedOwnAccount,
+}
+
+impl Implicit {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Implicit::OwnerRoot => "the root user of the resource's own account needs no grant",
+            Implicit::UndescribedOwnAccount => {
+                "the account's IAM is not in the snapshot, so its identity policies are taken to allow everything"
+            }
+        }
+    }
+}
+
 /// Ordered from most to least permissive; a chain is as good as its worst hop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Decision {
@@ -202,6 +222,7 @@ pub struct Derived {
     pub answer: HashSet<Answer>,
     pub blocked_by: HashSet<BlockedBy>,
     pub because: HashSet<Because>,
+    pub granted_implicitly: HashSet<GrantedImplicitly>,
     pub can_assume: HashSet<CanAssume>,
     pub chain_answer: HashSet<ChainAnswer>,
     pub sanity_two_answers: HashSet<SanityTwoAnswers>,
@@ -242,6 +263,7 @@ pub fn run(f: &Facts) -> Derived {
         answer,
         blocked_by,
         because,
+        granted_implicitly,
         can_assume,
         chain_answer,
         sanity_two_answers,
@@ -253,6 +275,7 @@ pub fn run(f: &Facts) -> Derived {
         answer,
         blocked_by,
         because,
+        granted_implicitly,
         can_assume,
         chain_answer,
         sanity_two_answers,

@@ -37,6 +37,10 @@ fn answer_json(a: &Answer) -> Value {
             .iter()
             .map(|l| json!({"effect": "None", "layer": l, "statement": null})),
     );
+    // An allow that needs no statement says why instead.
+    because.extend(a.implicit.iter().map(|why| {
+        json!({"effect": "Allow", "layer": "identity", "policy": null, "statement": null, "note": why})
+    }));
     json!({
         "principal": a.principal,
         "action": a.action,
@@ -113,6 +117,9 @@ pub fn outcome_text(o: &Outcome) -> String {
         }
         for r in &a.because {
             out.push_str(&format!("      because {}\n", reason_text(r)));
+        }
+        for why in &a.implicit {
+            out.push_str(&format!("      because {why}\n"));
         }
         if !a.blocked_by.is_empty() {
             out.push_str(&format!(

@@ -112,6 +112,8 @@ pub struct Answer {
     pub via: Vec<String>,
     pub because: Vec<Reason>,
     pub blocked_by: Vec<&'static str>,
+    /// Why an allow needs no statement (the owner's root user…).
+    pub implicit: Vec<&'static str>,
     /// Why the answer is `unknown`.
     pub reason: Option<String>,
 }
@@ -187,6 +189,7 @@ struct Evaluation<'e> {
     because: HashMap<ReqId, Vec<datalog::StmtId>>,
     blocked_by: HashMap<ReqId, Vec<datalog::Layer>>,
     open_layer: HashMap<ReqId, Vec<datalog::Open>>,
+    implicit: HashMap<ReqId, Vec<datalog::Implicit>>,
     unknown_because: HashMap<ReqId, Vec<datalog::StmtId>>,
     edges: HashMap<EntId, Vec<EntId>>,
     /// S3 requests a principal reaches through a chain, with the best decision.
@@ -264,6 +267,7 @@ fn evaluate<'e>(
         because: index(d.because.iter(), |b| (b.0, b.1)),
         blocked_by: index(d.blocked_by.iter(), |b| (b.0, b.1)),
         open_layer: index(d.open_layer.iter(), |o| (o.0, o.1)),
+        implicit: index(d.granted_implicitly.iter(), |g| (g.0, g.1)),
         unknown_because: index(d.unknown_because.iter(), |u| (u.0, u.1)),
         edges,
         chains,
@@ -336,6 +340,13 @@ impl Evaluation<'_> {
             via,
             because,
             blocked_by,
+            implicit: self
+                .implicit
+                .get(&r)
+                .into_iter()
+                .flatten()
+                .map(|i| i.reason())
+                .collect(),
             reason: (decision == Decision::Unknown).then(|| reasons.join("; ")),
         }
     }
