@@ -470,9 +470,6 @@ impl Key {
     fn acting(&self) -> &str {
         self.via.last().map_or("", String::as_str)
     }
-    fn query(&self) -> String {
-        format!("can {} {} {}", self.principal, self.action, self.scope)
-    }
 }
 
 /// Decision as "allow", "conditional", "unknown", "deny implicit" or "deny explicit".
@@ -621,50 +618,54 @@ fn show(table: &Table, q: &Question) -> String {
         .join("; ")
 }
 
-fn mismatch(what: &str, name: &str, q: &Question, before: &Table, after: &Table) -> String {
+/// A failed check on question `q`, with the rows of both tables.
+fn mismatch(what: &str, q: &Question, left: (&str, &Table), right: (&str, &Table)) -> String {
+    let (p, a, r) = q;
     format!(
-        "{what} [{name}] for `{}` (who-can: `who can {} {}`)\n  before: {}\n  after:  {}",
-        Key {
-            principal: q.0.clone(),
-            action: q.1.clone(),
-            scope: q.2.clone(),
-            via: vec![]
-        }
-        .query(),
-        q.1,
-        q.2,
-        show(before, q),
-        show(after, q)
+        "{what} for `can {p} {a} {r}` / `who can {a} {r}`\n  {}: {}\n  {}: {}",
+        left.0,
+        show(left.1, q),
+        right.0,
+        show(right.1, q)
     )
+}
+
+/// `mismatch` for the tables of one kind of query before and after a change.
+fn before_after<'t>(
+    name: &'t str,
+    before: &'t Table,
+    after: &'t Table,
+) -> impl Fn(&str, &Question) -> String + 't {
+    move |what, q| {
+        mismatch(
+            &format!("{what} [{name}]"),
+            q,
+            ("before", before),
+            ("after", after),
+        )
+    }
 }
 
 /// Property 1 on one table: every allowed row of `before` is still allowed
 /// (through the same acting principal, or directly: chains are only listed
 /// when the direct answer is not an allow), and explicit denies stay.
 fn allow_kept(name: &str, before: &Table, after: &Table) -> Result<(), String> {
+    let differ = before_after(name, before, after);
     for (k, d) in before {
         let q = k.question();
         let after_rows = rows_of(after, &q);
-        let kept = |want: &str| {
-            after_rows
-                .iter()
-                .any(|(k2, d2)| *d2 == want && (k2.acting() == k.acting() || k2.direct()))
-        };
-        if d == "allow" && !kept("allow") {
-            return Err(mismatch("an allow was lost", name, &q, before, after));
+        let kept = after_rows
+            .iter()
+            .any(|(k2, d2)| *d2 == "allow" && (k2.acting() == k.acting() || k2.direct()));
+        if d == "allow" && !kept {
+            return Err(differ("an allow was lost", &q));
         }
         let direct_after = after_rows
             .iter()
             .find(|(k2, _)| k2.direct())
             .map(|(_, d2)| d2.as_str());
         if d == "deny explicit" && k.direct() && direct_after != Some("deny explicit") {
-            return Err(mismatch(
-                "an explicit deny was lost",
-                name,
-                &q,
-                before,
-                after,
-            ));
+            return Err(differ("an explicit deny was lost", &q));
         }
     }
     Ok(())
@@ -673,31 +674,20 @@ fn allow_kept(name: &str, before: &Table, after: &Table) -> Result<(), String> {
 /// Property 2 on one table: no question gains an allow, and none that was
 /// denied starts to reach the data.
 fn no_access_added(name: &str, before: &Table, after: &Table) -> Result<(), String> {
+    let differ = before_after(name, before, after);
     for q in questions(after) {
         let (b, a) = (rank(&best(before, &q)), rank(&best(after, &q)));
         if a == 0 && b != 0 {
-            return Err(mismatch("an allow appeared", name, &q, before, after));
+            return Err(differ("an allow appeared", &q));
         }
         if b >= 3 && a < 2 {
-            return Err(mismatch(
-                "a denied question now reaches the data",
-                name,
-                &q,
-                before,
-                after,
-            ));
+            return Err(differ("a denied question now reaches the data", &q));
         }
     }
     for (k, d) in after.iter().filter(|(k, _)| k.direct()) {
         let old = before.get(k).map_or(3, |d| rank(d));
         if (rank(d) == 0 && old != 0) || (old >= 3 && rank(d) < 2) {
-            return Err(mismatch(
-                "a direct answer gained access",
-                name,
-                &k.question(),
-                before,
-                after,
-            ));
+            return Err(differ("a direct answer gained access", &k.question()));
         }
     }
     Ok(())
@@ -715,32 +705,29 @@ fn owner_root(spec: &Spec, resource: &str) -> String {
     format!("arn:aws:iam::{}:root", ACCOUNTS[account])
 }
 
-/// Property 3 on one document. The bucket owner's root is allowed by no
-/// statement (semantics.md 4.3: "root, same account: true"), so its allows are exempt.
+/// Property 3 on one document. The bucket owner's root needs no statement
+/// (semantics.md 4.3: "root, same account: true"): its allow may instead carry
+/// an Allow entry whose `note` says why.
 fn deciding_statements(spec: &Spec, query: &str, doc: &Value) -> Result<(), String> {
     let text = serde_json::to_string(doc).map_err(|e| format!("{query}: {e}"))?;
     let back: Value = serde_json::from_str(&text).map_err(|e| format!("{query}: {e}"))?;
     if back != *doc {
         return Err(format!("{query}: the JSON does not round-trip"));
     }
+    let filled = |b: &Value, k: &str| b[k].as_str().is_some_and(|s| !s.is_empty());
     for a in back["answers"].as_array().into_iter().flatten() {
         let want = match (a["decision"].as_str(), a["deny"].as_str()) {
             (Some("allow"), _) => "Allow",
             (Some("deny"), Some("explicit")) => "Deny",
             _ => continue,
         };
-        if want == "Allow"
-            && a["via"].as_array().and_then(|v| v.last())
-                == Some(&json!(owner_root(
-                    spec,
-                    a["resource"].as_str().unwrap_or_default()
-                )))
-        {
-            continue;
-        }
-        let filled = |b: &Value, k: &str| b[k].as_str().is_some_and(|s| !s.is_empty());
+        let root = owner_root(spec, a["resource"].as_str().unwrap_or_default());
+        let by_root =
+            want == "Allow" && a["via"].as_array().and_then(|v| v.last()) == Some(&json!(root));
         let named = a["because"].as_array().into_iter().flatten().any(|b| {
-            b["effect"] == want && ["file", "policy", "statement"].iter().all(|k| filled(b, k))
+            b["effect"] == want
+                && (["file", "policy", "statement"].iter().all(|k| filled(b, k))
+                    || (by_root && filled(b, "note")))
         });
         if !named {
             return Err(format!(
@@ -752,33 +739,23 @@ fn deciding_statements(spec: &Spec, query: &str, doc: &Value) -> Result<(), Stri
     Ok(())
 }
 
-/// Property 5: the direct rows of `who can` are exactly the `can` rows that may
-/// reach the data, with the same decision; where the direct answer is a deny,
-/// both list the same chains.
+/// Property 5: every `who can` row is a `can` row with the same decision; the
+/// direct rows of `who can` are exactly the `can` rows that may reach the
+/// data; where the direct answer is a deny, both list the same chains.
 fn who_agrees_with_can(ans: &Answers) -> Result<(), String> {
+    let differ =
+        |what: &str, q: &Question| mismatch(what, q, ("can", &ans.can), ("who can", &ans.who));
     let reaching = |d: &str| rank(d) < 3;
-    for (k, d) in ans.who.iter().filter(|(k, _)| k.direct()) {
+    for (k, d) in &ans.who {
         if ans.can.get(k) != Some(d) {
-            return Err(mismatch(
-                "who-can says otherwise",
-                "who vs can",
-                &k.question(),
-                &ans.can,
-                &ans.who,
-            ));
+            return Err(differ("who-can says otherwise", &k.question()));
         }
     }
     for (k, d) in ans.can.iter().filter(|(k, _)| k.direct()) {
         let q = k.question();
         let listed = ans.who.contains_key(k);
         if reaching(d) != listed {
-            return Err(mismatch(
-                "who-can omits or adds",
-                "can vs who",
-                &q,
-                &ans.can,
-                &ans.who,
-            ));
+            return Err(differ("who-can omits or adds", &q));
         }
         let chains = |t: &Table| -> Vec<(Key, String)> {
             rows_of(t, &q)
@@ -788,13 +765,7 @@ fn who_agrees_with_can(ans: &Answers) -> Result<(), String> {
                 .collect()
         };
         if !reaching(d) && chains(&ans.can) != chains(&ans.who) {
-            return Err(mismatch(
-                "the chains differ",
-                "can vs who",
-                &q,
-                &ans.can,
-                &ans.who,
-            ));
+            return Err(differ("the chains differ", &q));
         }
     }
     Ok(())
@@ -807,10 +778,9 @@ fn same_answers(before: &Table, after: &Table) -> Result<(), String> {
         if before.get(k) != after.get(k) {
             return Err(mismatch(
                 "a decision changed",
-                "reordered",
                 &k.question(),
-                before,
-                after,
+                ("original", before),
+                ("reordered", after),
             ));
         }
     }

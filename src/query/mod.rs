@@ -434,6 +434,24 @@ impl Evaluation<'_> {
     }
 }
 
+impl Evaluation<'_> {
+    /// The answers for one direct request: the request itself when `keep`
+    /// says so, then — unless it is an allow — every chain of role
+    /// assumptions through which the same principal may reach the access.
+    fn answers_with_chains(&self, r: ReqId, keep: impl Fn(Decision) -> bool) -> Vec<Answer> {
+        let info = &self.built.requests[r.0 as usize];
+        let d = self.decision(r);
+        let mut out = Vec::new();
+        if keep(d) {
+            out.push(self.answer_for(r, vec![self.principal_name(&info.subject)], d));
+        }
+        if d != Decision::Allow {
+            out.extend(self.chain_answers(&info.subject, &info.action));
+        }
+        out
+    }
+}
+
 fn can(
     estate: &Estate,
     subject: &Subject,
@@ -441,19 +459,16 @@ fn can(
     scope: &Scope,
 ) -> (Vec<Answer>, usize) {
     let ev = evaluate(estate, std::slice::from_ref(subject), actions, scope);
-    let mut out = Vec::new();
+    let mut direct: Vec<Answer> = Vec::new();
+    let mut chains: Vec<Answer> = Vec::new();
     for &r in &ev.direct {
-        let name = ev.principal_name(subject);
-        let d = ev.decision(r);
-        out.push(ev.answer_for(r, vec![name], d));
+        let mut answers = ev.answers_with_chains(r, |_| true).into_iter();
+        direct.extend(answers.next());
+        chains.extend(answers);
     }
-    for &r in &ev.direct {
-        if ev.decision(r) != Decision::Allow {
-            let action = ev.built.requests[r.0 as usize].action.clone();
-            out.extend(ev.chain_answers(subject, &action));
-        }
-    }
-    (out, ev.sanity_violations)
+    // Every direct answer first (cli.md), then the chains.
+    direct.extend(chains);
+    (direct, ev.sanity_violations)
 }
 
 fn who_can(
@@ -468,19 +483,12 @@ fn who_can(
     let mut out = Vec::new();
     let mut roots_left_out = 0;
     for &r in &ev.direct {
-        let info = &ev.built.requests[r.0 as usize];
-        let is_root = matches!(info.subject, Subject::Known(i) if estate.principals[i].kind == PrincipalKind::Root);
-        let d = ev.decision(r);
-        if d.reaches() && is_root && !opts.include_root {
-            roots_left_out += 1;
-            continue;
-        }
-        if d.reaches() {
-            let name = ev.principal_name(&info.subject);
-            out.push(ev.answer_for(r, vec![name], d));
-        } else if !is_root || opts.include_root {
-            let subject = info.subject.clone();
-            out.extend(ev.chain_answers(&subject, &info.action.clone()));
+        let is_root = matches!(ev.built.requests[r.0 as usize].subject, Subject::Known(i) if estate.principals[i].kind == PrincipalKind::Root);
+        let answers = ev.answers_with_chains(r, Decision::reaches);
+        if is_root && !opts.include_root {
+            roots_left_out += answers.len();
+        } else {
+            out.extend(answers);
         }
     }
     if roots_left_out > 0 {
