@@ -1,7 +1,7 @@
 //! JSON with positions. AWS dumps are plain JSON, but every diagnostic and
 //! every statement must say where it came from, which serde_json cannot tell.
 //! We parse with jsonc-parser in strict mode (no comments, trailing commas or
-//! other JSONC leniencies) and keep a small tree whose nodes know their JSON
+//! other JSONC leniencies), hold the text to RFC 8259 with serde_json, and keep a small tree whose nodes know their JSON
 //! pointer and line.
 
 use crate::diag::{line_column, Diagnostic, LineIndex, Span};
@@ -96,6 +96,25 @@ pub fn parse(src: &Source) -> Result<Node, Diagnostic> {
             "expected a JSON document, found an empty file",
         ));
     };
+    // jsonc-parser tolerates raw control characters in strings and non-JSON
+    // whitespace between tokens; serde_json holds the text to RFC 8259.
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(src.text) {
+        let full = e.to_string();
+        let message = full.split(" at line ").next().unwrap_or(&full);
+        // serde_json counts columns in bytes; positions here count characters.
+        let line_start: usize = src
+            .text
+            .split_inclusive('\n')
+            .take(e.line().saturating_sub(1))
+            .map(str::len)
+            .sum();
+        let mut span = span_at(line_start + e.column().saturating_sub(1), String::new());
+        span.pointer = src.outer_pointer.to_string();
+        return Err(Diagnostic::error(
+            span,
+            format!("invalid JSON: {message}: expected RFC 8259 JSON"),
+        ));
+    }
     convert(&root, String::new(), &span_at)
 }
 

@@ -28,6 +28,15 @@ pub struct QueryError {
 }
 
 impl QueryError {
+    /// Turns a column counted in bytes into one counted in characters.
+    fn in_chars(mut self, text: &str) -> QueryError {
+        if self.column > 0 {
+            let byte = text.floor_char_boundary((self.column - 1).min(text.len()));
+            self.column = text[..byte].chars().count() + 1;
+        }
+        self
+    }
+
     fn at(word: &Word, message: impl Into<String>) -> QueryError {
         QueryError {
             column: word.offset + 1,
@@ -37,6 +46,11 @@ impl QueryError {
 }
 
 pub fn parse(text: &str) -> Result<Query, QueryError> {
+    parse_bytes(text).map_err(|e| e.in_chars(text))
+}
+
+/// Parses; error columns are byte offsets + 1 until `in_chars`.
+fn parse_bytes(text: &str) -> Result<Query, QueryError> {
     use lalrpop_util::ParseError as E;
     let expected = |exp: &[String]| {
         let mut names: Vec<String> = exp
@@ -52,36 +66,33 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
         names.dedup();
         names.join(", ")
     };
-    grammar::QueryParser::new()
-        .parse(text)
-        .map_err(|e| match e {
-            E::InvalidToken { location } => QueryError {
-                column: location + 1,
-                message: "unexpected character".into(),
-            },
-            E::UnrecognizedEof {
-                location,
-                expected: exp,
-            } => QueryError {
-                column: location + 1,
-                message: format!("the query ends early: expected {}", expected(&exp)),
-            },
-            E::UnrecognizedToken {
-                token: (l, t, _),
-                expected: exp,
-            } => QueryError {
-                column: l + 1,
-                message: format!("unexpected `{}`: expected {}", t.1, expected(&exp)),
-            },
-            E::ExtraToken { token: (l, t, _) } => QueryError {
-                column: l + 1,
-                message: format!("unexpected `{}` after the end of the query", t.1),
-            },
-            E::User { error } => QueryError {
-                column: 0,
-                message: error.to_string(),
-            },
-        })
+    let ended = |l: usize, t: &str| QueryError {
+        column: l + 1,
+        message: format!("unexpected `{t}` after the end of the query: expected nothing more"),
+    };
+    grammar::QueryParser::new().parse(text).map_err(|e| match e {
+        E::InvalidToken { location } => QueryError {
+            column: location + 1,
+            message: format!(
+                "unexpected character `{}`: expected a name, a \"quoted name\", `=`, `!=`, `,`, `[` or `]`",
+                text[location..].chars().next().unwrap_or(' ')
+            ),
+        },
+        E::UnrecognizedEof { location, expected: exp } => QueryError {
+            column: location + 1,
+            message: format!("the query ends early: expected {}", expected(&exp)),
+        },
+        E::UnrecognizedToken { token: (l, t, _), expected: exp } if exp.is_empty() => ended(l, t.1),
+        E::UnrecognizedToken { token: (l, t, _), expected: exp } => QueryError {
+            column: l + 1,
+            message: format!("unexpected `{}`: expected {}", t.1, expected(&exp)),
+        },
+        E::ExtraToken { token: (l, t, _) } => ended(l, t.1),
+        E::User { error } => QueryError {
+            column: 0,
+            message: error.to_string(),
+        },
+    })
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -131,7 +142,11 @@ pub struct Outcome {
 
 /// Parses and answers one query.
 pub fn answer(estate: &Estate, text: &str, opts: Options) -> Result<Outcome, QueryError> {
-    let q = parse(text)?;
+    answer_bytes(estate, text, opts).map_err(|e| e.in_chars(text))
+}
+
+fn answer_bytes(estate: &Estate, text: &str, opts: Options) -> Result<Outcome, QueryError> {
+    let q = parse_bytes(text)?;
     let mut notes = Vec::new();
     let (answers, sanity_violations) = match &q {
         Query::Can { principal, action, resource, context } => {

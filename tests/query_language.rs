@@ -1,0 +1,649 @@
+//! The query language of cli.md ("Queries", "Names"), table-driven: every
+//! form parses into the expected AST with the expected words, and every
+//! broken query fails at the expected column with a message that says what
+//! was expected. Then the same contract through the binary (exit status 2,
+//! the column on stderr, the JSON error object), with the built-in demo
+//! estate (no --env).
+
+use bucketlog::query::ast::{ContextItem, ContextValue, Query, ShowKind, Word};
+use bucketlog::query::{self, QueryError};
+use serde_json::Value;
+use std::process::{Command, Output};
+
+// ---------------------------------------------------------------------------
+// Helpers: the AST as one line of text, and the words it holds
+
+/// A word in angle brackets, so that quoted names with blanks stay visible.
+fn w(word: &Word) -> String {
+    format!("<{}>", word.text)
+}
+
+fn context(items: &[ContextItem]) -> String {
+    if items.is_empty() {
+        return String::new();
+    }
+    let items: Vec<String> = items
+        .iter()
+        .map(|i| match &i.value {
+            ContextValue::One(v) => format!("{} = {}", w(&i.key), w(v)),
+            ContextValue::Set(vs) => {
+                let vs: Vec<String> = vs.iter().map(w).collect();
+                format!("{} = [{}]", w(&i.key), vs.join(", "))
+            }
+            ContextValue::Absent => format!("{} absent", w(&i.key)),
+        })
+        .collect();
+    format!(" with {}", items.join(", "))
+}
+
+/// The AST variant and its words, e.g. `Can <alice> <read> <b/*> with <k> = <v>`.
+fn render(q: &Query) -> String {
+    match q {
+        Query::WhoCan {
+            action,
+            resource,
+            context: c,
+        } => {
+            format!("WhoCan {} {}{}", w(action), w(resource), context(c))
+        }
+        Query::Can {
+            principal,
+            action,
+            resource,
+            context: c,
+        } => {
+            format!(
+                "Can {} {} {}{}",
+                w(principal),
+                w(action),
+                w(resource),
+                context(c)
+            )
+        }
+        Query::Why {
+            not,
+            principal,
+            action,
+            resource,
+            context: c,
+        } => format!(
+            "{} {} {} {}{}",
+            if *not { "WhyNot" } else { "Why" },
+            w(principal),
+            w(action),
+            w(resource),
+            context(c)
+        ),
+        Query::WhatCan { principal, on } => match on {
+            Some(on) => format!("WhatCan {} on {}", w(principal), w(on)),
+            None => format!("WhatCan {}", w(principal)),
+        },
+        Query::ProveWriteOnly {
+            principal,
+            resource,
+        } => {
+            format!("ProveWriteOnly {} on {}", w(principal), w(resource))
+        }
+        Query::ProveNoPublicAccess { bucket } => format!("ProveNoPublicAccess {}", w(bucket)),
+        Query::ProveRequires {
+            principal,
+            action,
+            resource,
+            key,
+            op,
+            value,
+        } => format!(
+            "ProveRequires {} {} {} requires {} {} {}",
+            w(principal),
+            w(action),
+            w(resource),
+            w(key),
+            w(op),
+            w(value)
+        ),
+        Query::Public => "Public".into(),
+        Query::Path {
+            principal,
+            resource,
+        } => format!("Path {} to {}", w(principal), w(resource)),
+        Query::Show { kind, name } => {
+            let kind = match kind {
+                ShowKind::Principal => "principal",
+                ShowKind::Bucket => "bucket",
+                ShowKind::Policy => "policy",
+            };
+            format!("Show {kind} {}", w(name))
+        }
+        Query::Help => "Help".into(),
+    }
+}
+
+/// Every word of a query, in the order written.
+fn words(q: &Query) -> Vec<&Word> {
+    fn with<'q>(mut ws: Vec<&'q Word>, items: &'q [ContextItem]) -> Vec<&'q Word> {
+        for i in items {
+            ws.push(&i.key);
+            match &i.value {
+                ContextValue::One(v) => ws.push(v),
+                ContextValue::Set(vs) => ws.extend(vs),
+                ContextValue::Absent => {}
+            }
+        }
+        ws
+    }
+    match q {
+        Query::WhoCan {
+            action,
+            resource,
+            context,
+        } => with(vec![action, resource], context),
+        Query::Can {
+            principal,
+            action,
+            resource,
+            context,
+        }
+        | Query::Why {
+            principal,
+            action,
+            resource,
+            context,
+            ..
+        } => with(vec![principal, action, resource], context),
+        Query::WhatCan { principal, on } => std::iter::once(principal).chain(on).collect(),
+        Query::ProveWriteOnly {
+            principal,
+            resource,
+        }
+        | Query::Path {
+            principal,
+            resource,
+        } => {
+            vec![principal, resource]
+        }
+        Query::ProveNoPublicAccess { bucket } => vec![bucket],
+        Query::ProveRequires {
+            principal,
+            action,
+            resource,
+            key,
+            op,
+            value,
+        } => {
+            vec![principal, action, resource, key, op, value]
+        }
+        Query::Show { name, .. } => vec![name],
+        Query::Public | Query::Help => vec![],
+    }
+}
+
+fn parse_ok(text: &str) -> Query {
+    query::parse(text).unwrap_or_else(|e| panic!("{text:?} must parse, got {e:?}"))
+}
+
+fn parse_err(text: &str) -> QueryError {
+    match query::parse(text) {
+        Ok(q) => panic!("{text:?} must not parse, got {}", render(&q)),
+        Err(e) => e,
+    }
+}
+
+/// Each query parses to its rendering; each word's offset is where the word
+/// (or its opening quote) starts in the query.
+fn check_parses(cases: &[(&str, &str)]) {
+    let mut failures = Vec::new();
+    for &(text, want) in cases {
+        let q = parse_ok(text);
+        let got = render(&q);
+        if got != want {
+            failures.push(format!("{text:?}\n    got  {got}\n    want {want}"));
+        }
+        for word in words(&q) {
+            let at = &text[word.offset..];
+            let quoted = format!("\"{}\"", word.text);
+            if !(at.starts_with(&quoted) || at.starts_with(&word.text)) {
+                failures.push(format!(
+                    "{text:?}: word {:?} has offset {}, where the text is {at:?}",
+                    word.text, word.offset
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A broken query, the column its error must point at, and words its
+/// message must hold besides naming what was expected.
+type Broken<'a> = (&'a str, usize, &'a [&'a str]);
+
+fn check_errors(cases: &[Broken]) {
+    let mut failures = Vec::new();
+    for &(text, column, says) in cases {
+        let e = parse_err(text);
+        let missing: Vec<&str> = says
+            .iter()
+            .copied()
+            .filter(|s| !e.message.contains(s))
+            .collect();
+        // "expected" (not "unexpected") followed by something: the message
+        // names what was expected.
+        let names_expected = e.message.match_indices("expected").any(|(i, w)| {
+            !e.message[..i].ends_with("un") && !e.message[i + w.len()..].trim().is_empty()
+        });
+        if e.column != column || !missing.is_empty() || !names_expected {
+            failures.push(format!(
+                "{text:?}: column {} (want {column}), message {:?} (missing {missing:?}{})",
+                e.column,
+                e.message,
+                if names_expected {
+                    ""
+                } else {
+                    ", names nothing expected"
+                }
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The one-past-the-end column of `text`, in characters.
+fn end(text: &str) -> usize {
+    text.chars().count() + 1
+}
+
+// ---------------------------------------------------------------------------
+// Every query form of cli.md
+
+#[test]
+fn every_query_form_parses_to_its_ast() {
+    check_parses(&[
+        ("who can read b/*", "WhoCan <read> <b/*>"),
+        (
+            "who can s3:GetObject s3://uploads/incoming/a.txt",
+            "WhoCan <s3:GetObject> <s3://uploads/incoming/a.txt>",
+        ),
+        ("can alice read uploads/incoming/a.txt", "Can <alice> <read> <uploads/incoming/a.txt>"),
+        (
+            "can arn:aws:iam::111122223333:user/alice s3:Get* arn:aws:s3:::b/k",
+            "Can <arn:aws:iam::111122223333:user/alice> <s3:Get*> <arn:aws:s3:::b/k>",
+        ),
+        ("can account:444455556666 write b/?x*", "Can <account:444455556666> <write> <b/?x*>"),
+        ("can anonymous list b", "Can <anonymous> <list> <b>"),
+        ("who can admin b", "WhoCan <admin> <b>"),
+        (
+            "can service:logging.s3.amazonaws.com write logs/*",
+            "Can <service:logging.s3.amazonaws.com> <write> <logs/*>",
+        ),
+        ("can canonical:79a59df9 read b/k", "Can <canonical:79a59df9> <read> <b/k>"),
+        ("why alice read b/k", "Why <alice> <read> <b/k>"),
+        ("why not role/reader delete b/k", "WhyNot <role/reader> <delete> <b/k>"),
+        ("what can alice do", "WhatCan <alice>"),
+        ("what can group/devs do on reports/*", "WhatCan <group/devs> on <reports/*>"),
+        (
+            "prove write-only role/partner-uploader on example-upload-bucket/incoming/*",
+            "ProveWriteOnly <role/partner-uploader> on <example-upload-bucket/incoming/*>",
+        ),
+        ("prove no-public-access example-upload-bucket", "ProveNoPublicAccess <example-upload-bucket>"),
+        (
+            "prove role/app write uploads/* requires s3:x-amz-server-side-encryption = aws:kms",
+            "ProveRequires <role/app> <write> <uploads/*> requires <s3:x-amz-server-side-encryption> <=> <aws:kms>",
+        ),
+        (
+            "prove role/app write uploads/* requires aws:SecureTransport != false",
+            "ProveRequires <role/app> <write> <uploads/*> requires <aws:SecureTransport> <!=> <false>",
+        ),
+        (
+            "prove role/app any uploads/* requires aws:SourceVpce StringEquals vpce-1a2b",
+            "ProveRequires <role/app> <any> <uploads/*> requires <aws:SourceVpce> <StringEquals> <vpce-1a2b>",
+        ),
+        ("public", "Public"),
+        ("path alice to reports/2026/q1.csv", "Path <alice> to <reports/2026/q1.csv>"),
+        ("show principal role/reader", "Show principal <role/reader>"),
+        ("show bucket example-upload-bucket", "Show bucket <example-upload-bucket>"),
+        ("show policy AllowReads", "Show policy <AllowReads>"),
+        ("help", "Help"),
+        // Blanks around and between words do not matter.
+        ("  help\t", "Help"),
+        ("who\tcan\n read   b", "WhoCan <read> <b>"),
+    ]);
+}
+
+#[test]
+fn with_contexts_parse_every_item_shape() {
+    check_parses(&[
+        (
+            "who can read b/* with aws:SecureTransport = true",
+            "WhoCan <read> <b/*> with <aws:SecureTransport> = <true>",
+        ),
+        (
+            "can alice write uploads/* with aws:SecureTransport = true, aws:SourceIp = 10.1.2.3, s3:x-amz-server-side-encryption = aws:kms",
+            "Can <alice> <write> <uploads/*> with <aws:SecureTransport> = <true>, <aws:SourceIp> = <10.1.2.3>, <s3:x-amz-server-side-encryption> = <aws:kms>",
+        ),
+        (
+            "can alice write b/* with aws:TagKeys = [team, cost-center]",
+            "Can <alice> <write> <b/*> with <aws:TagKeys> = [<team>, <cost-center>]",
+        ),
+        ("can alice write b/* with aws:TagKeys = [team]", "Can <alice> <write> <b/*> with <aws:TagKeys> = [<team>]"),
+        (
+            "why not alice read b/k with aws:SourceVpce absent",
+            "WhyNot <alice> <read> <b/k> with <aws:SourceVpce> absent",
+        ),
+        (
+            "why alice read b/k with a = 1,b absent,c=[x,y]",
+            "Why <alice> <read> <b/k> with <a> = <1>, <b> absent, <c> = [<x>, <y>]",
+        ),
+        // No blanks needed around `=`, `,`, `[` and `]`.
+        ("can alice read b with k=v", "Can <alice> <read> <b> with <k> = <v>"),
+        ("can alice read b with k=[v]", "Can <alice> <read> <b> with <k> = [<v>]"),
+    ]);
+}
+
+#[test]
+fn quoted_names_may_be_keywords_or_hold_blanks() {
+    check_parses(&[
+        ("can \"public\" read b/*", "Can <public> <read> <b/*>"),
+        ("who can read \"bucket\"", "WhoCan <read> <bucket>"),
+        // A keyword is only a whole word: longer words that start with one are names.
+        ("who can read bucket/k", "WhoCan <read> <bucket/k>"),
+        (
+            "can alice read public/reports/* with absent-key absent",
+            "Can <alice> <read> <public/reports/*> with <absent-key> absent",
+        ),
+        ("show policy \"my policy\"", "Show policy <my policy>"),
+        ("show bucket \"\"", "Show bucket <>"),
+        ("can \"can\" \"with\" \"on\"", "Can <can> <with> <on>"),
+        (
+            "can alice read b with \"k,=[]\" = \"a, b\"",
+            "Can <alice> <read> <b> with <k,=[]> = <a, b>",
+        ),
+        (
+            "can alice read b with k = [\"x y\", \"absent\"]",
+            "Can <alice> <read> <b> with <k> = [<x y>, <absent>]",
+        ),
+        ("what can \"josé\" do", "WhatCan <josé>"),
+    ]);
+}
+
+// ---------------------------------------------------------------------------
+// Broken queries: the column and what was expected
+
+#[test]
+fn a_query_that_ends_early_points_past_its_end() {
+    const CASES: &[&str] = &[
+        "can alice",
+        "can",
+        "who",
+        "who can",
+        "who can read",
+        "why",
+        "why not",
+        "why not alice read",
+        "what can alice",
+        "what can alice do on",
+        "prove",
+        "prove write-only alice",
+        "prove write-only alice on",
+        "prove no-public-access",
+        "prove role/app write uploads/* requires",
+        "prove role/app write uploads/* requires k",
+        "prove role/app write uploads/* requires k =",
+        "path alice",
+        "path alice to",
+        "show",
+        "show bucket",
+        "can alice read b with",
+        "can alice read b with k",
+        "can alice read b with k =",
+        "can alice read b with k = [",
+        "can alice read b with k = [a",
+        "can alice read b with k = [a,",
+        "can alice read b with k = v,",
+    ];
+    let cases: Vec<Broken> = CASES
+        .iter()
+        .map(|&text| (text, end(text), &["ends early", "expected"][..]))
+        .collect();
+    check_errors(&cases);
+}
+
+#[test]
+fn broken_queries_point_at_the_word_and_say_what_was_expected() {
+    check_errors(&[
+        ("can alice", 10, &["ends early", "expected a name"]),
+        ("who read b", 5, &["`read`", "expected \"can\""]),
+        (
+            "can alice read b with",
+            22,
+            &["ends early", "expected a name"],
+        ),
+        (
+            "can alice read b with k =",
+            26,
+            &["ends early", "a name", "\"[\""],
+        ),
+        ("can alice read b with k", 24, &["\"=\"", "\"absent\""]),
+        ("what can alice", 15, &["ends early", "\"do\""]),
+        ("prove write-only alice", 23, &["\"on\""]),
+        ("path alice", 11, &["\"to\""]),
+        (
+            "prove",
+            6,
+            &["\"write-only\"", "\"no-public-access\"", "a name"],
+        ),
+        ("prove a b c requires k", 23, &["\"=\"", "\"!=\"", "a name"]),
+        ("show", 5, &["\"principal\"", "\"bucket\"", "\"policy\""]),
+        (
+            "show user alice",
+            6,
+            &["`user`", "\"principal\"", "\"bucket\"", "\"policy\""],
+        ),
+        ("", 1, &["ends early", "\"who\"", "\"can\"", "\"help\""]),
+        (
+            "frobnicate b",
+            1,
+            &["`frobnicate`", "\"who\"", "\"can\"", "\"prove\""],
+        ),
+        ("WHO can read b", 1, &["`WHO`", "\"who\""]),
+        // Keywords are not names unless quoted.
+        ("can can read b", 5, &["`can`", "a name"]),
+        ("can alice read public", 16, &["`public`", "a name"]),
+        ("who can read bucket", 14, &["`bucket`", "a name"]),
+        // Context items.
+        ("can alice read b with = v", 23, &["`=`", "a name"]),
+        (
+            "can alice read b with k != v",
+            25,
+            &["`!=`", "\"=\"", "\"absent\""],
+        ),
+        ("who can read b with k = []", 26, &["`]`", "a name"]),
+        (
+            "can alice read b with k = [a b]",
+            30,
+            &["`b`", "\",\"", "\"]\""],
+        ),
+        ("can alice read b with k = v w = x", 29, &["`w`", "\",\""]),
+        (
+            "can alice read b with k absent absent",
+            32,
+            &["`absent`", "\",\""],
+        ),
+        ("can alice read b with k = v, ,", 30, &["`,`", "a name"]),
+    ]);
+}
+
+/// FIXME(src/query/mod.rs `parse`, the `InvalidToken` arm): a character no
+/// token may start with (an unterminated quote, a `!` not in `!=`) gives just
+/// "unexpected character", naming neither the character nor what was expected.
+#[test]
+fn unexpected_characters_say_what_was_expected() {
+    check_errors(&[
+        ("can \"alice read b", 5, &["\""]),
+        ("can alice read b!", 17, &["!"]),
+    ]);
+}
+
+/// FIXME(src/query/mod.rs `parse`): when a complete query is followed by a
+/// word, LALRPOP reports `UnrecognizedToken` with an empty `expected` list,
+/// and the message reads "unexpected `me`: expected " — it names nothing.
+/// It should say that the query was complete, like the `ExtraToken` arm
+/// ("after the end of the query").
+#[test]
+fn words_after_a_complete_query_say_the_query_has_ended() {
+    check_errors(&[
+        ("help me", 6, &["`me`", "end of the query"]),
+        ("public b", 8, &["`b`", "end of the query"]),
+        ("show bucket b c", 15, &["`c`", "end of the query"]),
+        (
+            "prove no-public-access b c",
+            26,
+            &["`c`", "end of the query"],
+        ),
+        ("what can alice do on b c", 24, &["`c`", "end of the query"]),
+    ]);
+}
+
+/// FIXME(src/query/mod.rs `parse` and `QueryError::at`): columns are LALRPOP's
+/// byte offsets + 1, not characters, so after a non-ASCII character the
+/// column (and the caret main.rs draws under the query) is too far right:
+/// "can é" says column 7 for a query of 5 characters.
+#[test]
+fn error_columns_count_characters_not_bytes() {
+    check_errors(&[
+        ("can é", end("can é"), &["ends early"]),
+        ("what can josé", end("what can josé"), &["\"do\""]),
+        ("can ü read b c", 14, &["`c`"]),
+        ("can \"zoë\" read 日本/* with = v", 26, &["`=`", "a name"]),
+    ]);
+}
+
+// ---------------------------------------------------------------------------
+// Through the binary, with the built-in demo estate
+
+fn bucketlog(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bucketlog"))
+        .args(args)
+        .output()
+        .expect("runs the binary")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Exit status 2, and the JSON error object of cli.md on stdout.
+fn json_error(query: &str) -> Value {
+    let out = bucketlog(&["--format", "json", "query", query]);
+    assert_eq!(out.status.code(), Some(2), "{query}: {}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let doc: Value = serde_json::from_str(text.trim())
+        .unwrap_or_else(|e| panic!("{query}: stdout is not one JSON document ({e}): {text}"));
+    let err = &doc["error"];
+    assert!(err["message"].is_string(), "{doc}");
+    assert_eq!(err["query"], query, "{doc}");
+    assert!(err["column"].is_u64(), "{doc}");
+    doc
+}
+
+/// Exit status 2; stderr names the column, says `says`, and draws the caret
+/// under that column of the query (counted in characters, as a terminal shows it).
+fn text_error(query: &str, column: usize, says: &str) {
+    let out = bucketlog(&["query", query]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{query}: {err}");
+    assert!(out.stdout.is_empty(), "{query}: nothing on stdout");
+    assert!(
+        err.contains("built-in demo estate"),
+        "no --env means the demo estate: {err}"
+    );
+    assert!(
+        err.contains(&format!("query column {column}:")),
+        "{query}: want column {column}: {err}"
+    );
+    assert!(err.contains(says), "{query}: want {says:?}: {err}");
+    let lines: Vec<&str> = err.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.trim() == query.trim())
+        .unwrap_or_else(|| panic!("{query}: the query is not echoed: {err}"));
+    let caret = lines.get(at + 1).copied().unwrap_or_default();
+    let indent = lines[at].chars().count() - lines[at].trim_start().chars().count();
+    assert_eq!(
+        caret.chars().position(|c| c == '^'),
+        Some(indent + column - 1),
+        "{query}: the caret is not under column {column}:\n{}\n{caret}",
+        lines[at]
+    );
+}
+
+#[test]
+fn binary_reports_a_parse_error_with_its_column() {
+    text_error("can alice", 10, "ends early: expected a name");
+    text_error("who read b", 5, "expected \"can\"");
+    text_error("can alice read b with k =", 26, "ends early");
+}
+
+#[test]
+fn binary_reports_a_parse_error_as_json() {
+    let doc = json_error("can alice");
+    assert_eq!(doc["error"]["column"], 10, "{doc}");
+    let message = doc["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("ends early") && message.contains("expected a name"),
+        "{doc}"
+    );
+}
+
+#[test]
+fn binary_reports_forms_not_built_yet() {
+    const NOT_BUILT: &[&str] = &[
+        "prove write-only role/partner-uploader on example-upload-bucket/incoming/*",
+        "prove no-public-access example-upload-bucket",
+        "prove role/partner-uploader write example-upload-bucket/* requires s3:x-amz-server-side-encryption = aws:kms",
+        "why role/partner-uploader write example-upload-bucket/incoming/a",
+        "why not role/partner-uploader read example-upload-bucket/incoming/a",
+        "what can role/partner-uploader do",
+        "public",
+        "path role/partner-uploader to example-upload-bucket/incoming/a",
+        "show bucket example-upload-bucket",
+    ];
+    for q in NOT_BUILT {
+        text_error(q, 1, "not built yet");
+        let doc = json_error(q);
+        let message = doc["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("not built yet"), "{doc}");
+    }
+}
+
+#[test]
+fn binary_answers_built_forms_and_stops_at_the_first_bad_query() {
+    let out = bucketlog(&["query", "help", "who can read example-upload-bucket/*"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!out.stdout.is_empty());
+    let out = bucketlog(&["--format", "json", "query", "help", "can alice"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let last = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .map(str::to_string)
+        .unwrap_or_default();
+    let doc: Value = serde_json::from_str(&last).expect("the last line is JSON");
+    assert_eq!(doc["error"]["query"], "can alice", "{doc}");
+}
+
+/// FIXME(src/query/mod.rs `parse`): the byte-offset column through the
+/// binary: stderr says column 7 and the caret lands one place right of the end.
+#[test]
+fn binary_parse_error_columns_count_characters_not_bytes() {
+    text_error("can é", 6, "ends early");
+}
+
+/// FIXME(src/query/resolve.rs via `QueryError::at` in src/query/mod.rs): a
+/// name that does not resolve is pointed at by its byte offset too.
+#[test]
+fn binary_name_error_columns_count_characters_not_bytes() {
+    text_error(
+        "can service:é read nosuchbucket/x",
+        20,
+        "no bucket `nosuchbucket`",
+    );
+}
