@@ -17,6 +17,13 @@ pub enum Relation {
 }
 
 /// Whether `text` matches the glob `pattern`.
+///
+/// ```
+/// use bucketlog::glob::{matches, relate, Relation};
+/// assert!(matches("arn:aws:s3:::b/home/*", "arn:aws:s3:::b/home/x/y", false));
+/// assert!(matches("s3:Get*", "s3:getobject", true));
+/// assert_eq!(relate("b/x/*", "b/x/y/*"), Relation::Overlaps);
+/// ```
 pub fn matches(pattern: &str, text: &str, ignore_case: bool) -> bool {
     let fold = |s: &str| -> Vec<char> {
         if ignore_case {

@@ -45,6 +45,13 @@ impl QueryError {
     }
 }
 
+/// Parses one query of the language of docs/cli.md.
+///
+/// ```
+/// let err = bucketlog::query::parse("can alice").unwrap_err();
+/// assert_eq!(err.column, 10);
+/// assert!(bucketlog::query::parse("who can read b/x/*").is_ok());
+/// ```
 pub fn parse(text: &str) -> Result<Query, QueryError> {
     parse_bytes(text).map_err(|e| e.in_chars(text))
 }
