@@ -251,7 +251,7 @@ impl<'e> Built<'e> {
                 }
             }
         }
-        if estate.organizations_present {
+        if estate.organization.is_some() {
             self.facts
                 .resource_open
                 .push(ResourceOpen(id, Open::Organizations));
@@ -269,6 +269,8 @@ impl<'e> Built<'e> {
             PolicyKind::Boundary => Layer::Boundary,
             PolicyKind::Bucket => Layer::BucketPolicy,
             PolicyKind::Trust => Layer::Trust,
+            PolicyKind::Scp => Layer::Scp,
+            PolicyKind::Rcp => Layer::Rcp,
         };
         let mut ids = Vec::new();
         match &pol.body {

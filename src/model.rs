@@ -19,6 +19,10 @@ pub enum PolicyKind {
     Boundary,
     Bucket,
     Trust,
+    /// An Organizations service control policy.
+    Scp,
+    /// An Organizations resource control policy.
+    Rcp,
 }
 
 #[derive(Clone, Debug)]
@@ -193,8 +197,48 @@ pub struct Estate {
     pub buckets: Vec<Bucket>,
     pub policies: Vec<Policy>,
     pub diagnostics: Vec<Diagnostic>,
-    /// The snapshot has Organizations data (SCPs/RCPs).
-    pub organizations_present: bool,
+    /// The organization, when the snapshot has Organizations data.
+    pub organization: Option<Organization>,
+}
+
+/// AWS Organizations: the tree from the root through OUs to accounts, and the
+/// SCPs and RCPs attached along it.
+#[derive(Clone, Debug, Default)]
+pub struct Organization {
+    pub id: Option<String>,
+    pub management_account: Option<String>,
+    /// Member accounts (`list-accounts`).
+    pub accounts: Vec<String>,
+    /// Parent of each root, OU and account id (`None` for the root).
+    pub parent: BTreeMap<String, Option<String>>,
+    pub policies: Vec<OrgPolicy>,
+}
+
+#[derive(Clone, Debug)]
+pub struct OrgPolicy {
+    pub id: String,
+    /// Index into `Estate::policies` (kind Scp or Rcp).
+    pub policy: usize,
+    /// Roots, OUs and accounts it is attached to.
+    pub targets: Vec<String>,
+}
+
+impl Organization {
+    /// The path from the root down to `node` (root first), or empty when
+    /// the tree does not know it.
+    pub fn path(&self, node: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cur = Some(node.to_string());
+        while let Some(n) = cur {
+            if out.contains(&n) || !self.parent.contains_key(&n) {
+                break;
+            }
+            cur = self.parent[&n].clone();
+            out.push(n);
+        }
+        out.reverse();
+        out
+    }
 }
 
 impl Estate {

@@ -192,7 +192,10 @@ fn parse_statement(
     };
     let resource = negatable(s, "Resource", "NotResource", diags, check_resource)?;
     let principal = principal_set(s, diags)?;
-    let resource_based = matches!(kind, PolicyKind::Bucket | PolicyKind::Trust);
+    let resource_based = matches!(
+        kind,
+        PolicyKind::Bucket | PolicyKind::Trust | PolicyKind::Rcp
+    );
     if principal.is_some() && !resource_based {
         diags.push(Diagnostic::error(
             s.span.clone(),

@@ -7,8 +7,8 @@ use super::snapshot::{ownership_value, public_access_block};
 use super::{policy_from, record};
 use crate::diag::Diagnostic;
 use crate::model::{
-    arn_fields, is_account_id, Account, Bucket, Estate, Group, IamState, Ownership, PolicyKind,
-    Principal, PrincipalKind, PublicAccessBlock,
+    arn_fields, is_account_id, Account, Bucket, Estate, Group, IamState, OrgPolicy, Organization,
+    Ownership, PolicyKind, Principal, PrincipalKind, PublicAccessBlock,
 };
 
 /// Loads the file into `estate`. A file that is not JSON, or whose shape is
@@ -41,6 +41,19 @@ fn load_doc(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
         let canonical = a.str_field("canonical_id").ok().map(str::to_string);
         let acct = account_entry(estate, id);
         acct.canonical_id = canonical.or(acct.canonical_id.take());
+        // `org_path`: the root and OUs above the account, root first.
+        let path = a.string_list("org_path", "a root or OU id")?;
+        if !path.is_empty() {
+            let org = estate
+                .organization
+                .get_or_insert_with(Organization::default);
+            org.accounts.push(id.to_string());
+            let mut parent: Option<String> = None;
+            for node in path.iter().chain(std::iter::once(&id.to_string())) {
+                org.parent.insert(node.clone(), parent.clone());
+                parent = Some(node.clone());
+            }
+        }
     }
     for g in doc.array_field("groups")? {
         let arn = g.str_field("arn")?.to_string();
@@ -119,11 +132,7 @@ fn load_doc(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
             account_entry(estate, id).account_public_access_block = Some(pab);
         }
     }
-    for k in ["scps", "rcps"] {
-        if !doc.array_field(k)?.is_empty() {
-            estate.organizations_present = true;
-        }
-    }
+    load_organization(doc, estate)?;
     let ids: Vec<String> = estate
         .accounts
         .values()
@@ -165,4 +174,38 @@ fn docs(
         .enumerate()
         .map(|(i, d)| policy_from(d, &format!("{owner} policy {i}"), kind, estate))
         .collect())
+}
+
+/// `organization` (`id`, `management_account`), `scps` and `rcps` (each
+/// `{"id", "targets", "policy"}`): the same model as a snapshot's `org/`.
+fn load_organization(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
+    let mut policies = Vec::new();
+    for (key, kind) in [("scps", PolicyKind::Scp), ("rcps", PolicyKind::Rcp)] {
+        for p in doc.array_field(key)? {
+            let id = p.str_field("id")?.to_string();
+            let targets = p.string_list("targets", "a root, OU or account id")?;
+            let Some(body) = p.get("policy") else {
+                return Err(p.error("a `policy` document"));
+            };
+            let policy = policy_from(body, &id, kind, estate);
+            policies.push(OrgPolicy {
+                id,
+                policy,
+                targets,
+            });
+        }
+    }
+    let summary = doc.get("organization");
+    if policies.is_empty() && summary.is_none() && estate.organization.is_none() {
+        return Ok(());
+    }
+    let org = estate
+        .organization
+        .get_or_insert_with(Organization::default);
+    org.policies.extend(policies);
+    if let Some(o) = summary {
+        org.id = o.str_field("id").ok().map(str::to_string);
+        org.management_account = o.str_field("management_account").ok().map(str::to_string);
+    }
+    Ok(())
 }

@@ -6,6 +6,7 @@
 
 pub mod env_file;
 pub mod json;
+pub mod org;
 pub mod snapshot;
 
 use crate::diag::{Diagnostic, Span};

@@ -28,9 +28,7 @@ pub fn load(files: &FileSet, estate: &mut Estate) {
         }
         load_account(files, id, estate);
     }
-    if files.files.keys().any(|k| k.starts_with("org/")) {
-        estate.organizations_present = true;
-    }
+    super::org::load(files, estate);
 }
 
 fn read<'f>(files: &'f FileSet, rel: &str) -> Option<&'f [u8]> {

@@ -382,6 +382,8 @@ impl Evaluation<'_> {
             crate::model::PolicyKind::Boundary => "boundary",
             crate::model::PolicyKind::Bucket => "bucket-policy",
             crate::model::PolicyKind::Trust => "trust",
+            crate::model::PolicyKind::Scp => "scp",
+            crate::model::PolicyKind::Rcp => "rcp",
         };
         let (effect, statement, span) = match (&pol.body, origin.statement) {
             (Ok(b), Some(i)) => {
