@@ -107,8 +107,9 @@ pub enum Open {
     /// ACLs are enabled and the request is on objects: their owners and ACL
     /// grants are not modelled yet.
     AclsAndOwnership,
-    /// Organizations data is present: SCPs and RCPs are not modelled yet.
-    Organizations,
+    /// A member account whose place in the organization's tree is not in the
+    /// snapshot: the SCPs or RCPs above it are unknown.
+    OrgPathUnknown,
     /// A Block Public Access or ownership file could not be read.
     Unreadable,
     /// The principal's account IAM could not be read: its policies are unknown.
@@ -129,8 +130,8 @@ impl Open {
                 "the bucket has ACLs enabled (Object Ownership is not BucketOwnerEnforced): \
                  ACL grants and object ownership are not modelled yet"
             }
-            Open::Organizations => {
-                "the snapshot has Organizations data: SCPs and RCPs are not modelled yet"
+            Open::OrgPathUnknown => {
+                "the account is a member of the organization but tree.json does not place it: the SCPs and RCPs above it are unknown"
             }
             Open::Unreadable => {
                 "the bucket's Block Public Access or ownership settings could not be read"
@@ -211,6 +212,9 @@ pub struct Facts {
     pub account_restrict_public: Vec<AccountRestrictPublic>,
     pub bucket_policy_actions: Vec<IsBucketPolicyAction>,
     pub grantor_is_owner: Vec<GrantorIsBucketOwner>,
+    pub org_members: Vec<OrgMember>,
+    pub account_levels: Vec<AccountLevel>,
+    pub service_linked: Vec<IsServiceLinkedRole>,
     pub resource_open: Vec<ResourceOpen>,
     pub principal_open: Vec<PrincipalOpen>,
 }
@@ -255,6 +259,9 @@ pub fn run(f: &Facts) -> Derived {
     rt.extend(&f.account_restrict_public);
     rt.extend(&f.bucket_policy_actions);
     rt.extend(&f.grantor_is_owner);
+    rt.extend(&f.org_members);
+    rt.extend(&f.account_levels);
+    rt.extend(&f.service_linked);
     rt.extend(&f.resource_open);
     rt.extend(&f.principal_open);
     let (

@@ -40,6 +40,8 @@ enum EntKey {
     Subject(Subject),
     Group(usize),
     Resource(Resource),
+    /// A root, OU or account of the organization, as a place policies attach.
+    OrgNode(String),
 }
 
 /// A statement id's origin: a statement of a policy, or a whole invalid policy.
@@ -97,8 +99,35 @@ impl<'e> Built<'e> {
     }
 
     fn account(&mut self, id: &str) -> AcctId {
-        let n = self.accounts.len() as u32;
-        *self.accounts.entry(id.to_string()).or_insert(AcctId(n))
+        if let Some(&a) = self.accounts.get(id) {
+            return a;
+        }
+        let a = AcctId(self.accounts.len() as u32);
+        self.accounts.insert(id.to_string(), a);
+        if let Some(path) = member_path(self.estate, id) {
+            self.facts.org_members.push(OrgMember(a));
+            for node in path {
+                let level = self.entity(EntKey::OrgNode(node));
+                self.facts.account_levels.push(AccountLevel(a, level));
+            }
+        }
+        a
+    }
+
+    /// SCPs (of the caller's account) or RCPs (of the resource's account)
+    /// attached along the account's path in the organization.
+    fn org_policies(&self, account: &str, kind: PolicyKind) -> Vec<usize> {
+        let estate = self.estate;
+        let (Some(org), Some(path)) = (&estate.organization, member_path(estate, account)) else {
+            return Vec::new();
+        };
+        org.policies
+            .iter()
+            .filter(|p| {
+                estate.policies[p.policy].kind == kind && p.targets.iter().any(|t| path.contains(t))
+            })
+            .map(|p| p.policy)
+            .collect()
     }
 
     fn action(&mut self, name: &str) -> ActId {
@@ -145,6 +174,17 @@ impl<'e> Built<'e> {
                 self.hold(id, &pols);
             }
             EntKey::Resource(r) => self.describe_resource(id, &r),
+            EntKey::OrgNode(node) => {
+                let estate = self.estate;
+                let attached: Vec<usize> = estate
+                    .organization
+                    .iter()
+                    .flat_map(|o| o.policies.iter())
+                    .filter(|p| p.targets.contains(&node))
+                    .map(|p| p.policy)
+                    .collect();
+                self.hold(id, &attached);
+            }
         }
         id
     }
@@ -176,6 +216,10 @@ impl<'e> Built<'e> {
                 }
                 if p.kind == PrincipalKind::Role {
                     self.describe_resource(id, &Resource::Role(*i));
+                    // Service-linked roles live under this path; SCPs and RCPs do not limit them.
+                    if p.arn.contains(":role/aws-service-role/") {
+                        self.facts.service_linked.push(IsServiceLinkedRole(id));
+                    }
                 }
                 (kind, Some(p.account.clone()))
             }
@@ -250,11 +294,6 @@ impl<'e> Built<'e> {
                     self.hold(id, &[t]);
                 }
             }
-        }
-        if estate.organization.is_some() {
-            self.facts
-                .resource_open
-                .push(ResourceOpen(id, Open::Organizations));
         }
     }
 
@@ -356,6 +395,14 @@ impl<'e> Built<'e> {
             Resource::Role(i) => estate.principals[*i].trust,
         };
         candidates.extend(resource_policy);
+        if let Subject::Known(i) = subject {
+            candidates.extend(self.org_policies(&estate.principals[*i].account, PolicyKind::Scp));
+        }
+        let owner = match &resource {
+            Resource::Bucket(b) | Resource::Objects(b, _) => &estate.buckets[*b].account,
+            Resource::Role(i) => &estate.principals[*i].account,
+        };
+        candidates.extend(self.org_policies(owner, PolicyKind::Rcp));
         for pol in candidates {
             let ids = self.policy_statements(pol);
             let body = estate.policies[pol].body.as_ref();
@@ -442,6 +489,18 @@ impl<'e> Built<'e> {
             }),
         }
     }
+}
+
+/// The path (root, OUs, account) of a member account of the organization —
+/// not its management account — or `None` when SCPs and RCPs do not apply to it.
+fn member_path(estate: &Estate, account: &str) -> Option<Vec<String>> {
+    let org = estate.organization.as_ref()?;
+    if org.management_account.as_deref() == Some(account) {
+        return None;
+    }
+    let path = org.path(account);
+    let member = org.accounts.iter().any(|a| a == account) || !path.is_empty();
+    member.then_some(path)
 }
 
 /// The S3 request for an action on a bucket scope: the bucket ARN for bucket
