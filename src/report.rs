@@ -57,6 +57,15 @@ fn answer_json(a: &Answer) -> Value {
 }
 
 pub fn outcome_json(o: &Outcome) -> Value {
+    if o.kind == "path" {
+        let answer = o.answers.first();
+        return json!({
+            "query": o.query,
+            "kind": o.kind,
+            "path": answer.map(|a| &a.via),
+            "answer": answer.map(answer_json),
+        });
+    }
     json!({
         "query": o.query,
         "kind": o.kind,
@@ -97,6 +106,9 @@ pub fn outcome_text(o: &Outcome) -> String {
     if o.kind == "help" {
         out.push_str(HELP);
         return out;
+    }
+    if let (Some(a), "path") = (o.answers.first(), o.kind) {
+        out.push_str(&format!("  path: {}\n", a.via.join(" → ")));
     }
     if o.answers.is_empty() {
         out.push_str(if o.kind == "who-can" {
@@ -145,7 +157,8 @@ pub const HELP: &str = "\
   prove write-only <principal> on <resource>       (not built yet)
   prove no-public-access <bucket>                  (not built yet)
   prove <principal> <action> <resource> requires <key> <op> <value>   (not built yet)
-  public | path <principal> to <resource> | show principal|bucket|policy <name>   (not built yet)
+  path <principal> to <resource>
+  public | show principal|bucket|policy <name>   (not built yet)
   actions: read write delete list admin any, or s3:GetObject, s3:Get*
   principals: user/alice, role/reader, alice, an ARN, anonymous, account:ID, service:NAME
   resources: bucket, bucket/key, bucket/prefix/*, s3://bucket/key, arn:aws:s3:::bucket/key

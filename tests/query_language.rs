@@ -603,7 +603,6 @@ fn binary_reports_forms_not_built_yet() {
         "why not role/partner-uploader read example-upload-bucket/incoming/a",
         "what can role/partner-uploader do",
         "public",
-        "path role/partner-uploader to example-upload-bucket/incoming/a",
         "show bucket example-upload-bucket",
     ];
     for q in NOT_BUILT {
@@ -646,4 +645,29 @@ fn binary_name_error_columns_count_characters_not_bytes() {
         20,
         "no bucket `nosuchbucket`",
     );
+}
+
+#[test]
+fn binary_answers_path_with_the_shortest_chain() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bucketlog"))
+        .args([
+            "--format",
+            "json",
+            "query",
+            "path user/partner-bot to example-upload-bucket/incoming/a",
+        ])
+        .output()
+        .expect("bucketlog runs");
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["kind"], "path");
+    assert_eq!(
+        doc["path"],
+        serde_json::json!([
+            "arn:aws:iam::111122223333:user/partner-bot",
+            "arn:aws:iam::111122223333:role/partner-uploader"
+        ])
+    );
+    assert_eq!(doc["answer"]["decision"], "allow");
+    assert_eq!(doc["answer"]["action"], "s3:PutObject");
 }

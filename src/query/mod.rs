@@ -169,13 +169,19 @@ fn answer_bytes(estate: &Estate, text: &str, opts: Options) -> Result<Outcome, Q
             let scope = resolve::scope(estate, resource)?;
             who_can(estate, &actions, &scope, opts, &mut notes)
         }
+        Query::Path { principal, resource } => {
+            let subject = resolve::subject(estate, principal)?;
+            let actions = Catalog::get().expand("any");
+            let scope = resolve::scope(estate, resource)?;
+            path(estate, &subject, &actions, &scope)
+        }
         Query::Help => (Vec::new(), 0),
         other => {
             return Err(QueryError {
                 column: 1,
                 message: format!(
-                    "`{}` queries parse, but are not built yet: this version answers `can` and `who can` \
-                     (`why`, `what can`, `path` and `public` come with the layers work, `prove` with conditions and proofs)",
+                    "`{}` queries parse, but are not built yet: this version answers `can`, `who can` and `path` \
+                     (`why`, `what can` and `public` come with the layers work, `prove` with conditions and proofs)",
                     other.kind()
                 ),
             })
@@ -493,6 +499,23 @@ fn can(
     // Every direct answer first (cli.md), then the chains.
     direct.extend(chains);
     (direct, ev.sanity_violations)
+}
+
+/// The shortest chain from the subject to a principal that may perform some
+/// S3 action on the scope: the subject alone when it may itself. The one
+/// answer kept is the best decision among the shortest chains.
+fn path(
+    estate: &Estate,
+    subject: &Subject,
+    actions: &[&Action],
+    scope: &Scope,
+) -> (Vec<Answer>, usize) {
+    let (answers, sanity) = can(estate, subject, actions, scope);
+    let best = answers
+        .into_iter()
+        .filter(|a| a.decision.reaches())
+        .min_by_key(|a| (a.via.len(), a.decision, a.action.clone()));
+    (best.into_iter().collect(), sanity)
 }
 
 fn who_can(
