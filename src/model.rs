@@ -158,6 +158,49 @@ pub struct PublicAccessBlock {
     pub restrict_public_buckets: bool,
 }
 
+/// Who an ACL grant names (S3 User Guide, "Access control list (ACL) overview").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Grantee {
+    /// A canonical user ID: an account.
+    Canonical(String),
+    AllUsers,
+    AuthenticatedUsers,
+    LogDelivery,
+    /// A grantee form bucketlog cannot resolve (an e-mail address, an unknown group).
+    Unresolved(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AclPermission {
+    Read,
+    Write,
+    ReadAcp,
+    WriteAcp,
+    FullControl,
+}
+
+#[derive(Clone, Debug)]
+pub struct AclGrant {
+    pub grantee: Grantee,
+    pub permission: AclPermission,
+    pub span: Span,
+}
+
+/// A bucket or object ACL as `get-bucket-acl` / `get-object-acl` print it.
+#[derive(Clone, Debug)]
+pub struct Acl {
+    /// The owner's canonical user ID.
+    pub owner: Option<String>,
+    pub grants: Vec<AclGrant>,
+}
+
+/// An object the snapshot lists (`objects/<key>.acl.json`): its owner and ACL.
+#[derive(Clone, Debug)]
+pub struct ListedObject {
+    pub key: String,
+    pub acl: Result<Acl, String>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Bucket {
     pub name: String,
@@ -166,6 +209,9 @@ pub struct Bucket {
     /// `Err` with the reason when the ownership controls could not be read.
     pub ownership: Result<Ownership, String>,
     pub public_access_block: Result<PublicAccessBlock, String>,
+    /// `None` when the snapshot has no acl.json.
+    pub acl: Option<Result<Acl, String>>,
+    pub objects: Vec<ListedObject>,
     pub span: Span,
 }
 
@@ -250,6 +296,14 @@ impl Estate {
 
     pub fn bucket(&self, name: &str) -> Option<&Bucket> {
         self.buckets.iter().find(|b| b.name == name)
+    }
+
+    /// The account whose canonical user ID this is, when the snapshot knows it.
+    pub fn account_of_canonical(&self, id: &str) -> Option<&str> {
+        self.accounts
+            .values()
+            .find(|a| a.canonical_id.as_deref() == Some(id))
+            .map(|a| a.id.as_str())
     }
 
     /// Every policy whose statements speak for `p`'s identity: its own and its groups'.

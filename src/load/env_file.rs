@@ -7,8 +7,8 @@ use super::snapshot::{ownership_value, public_access_block};
 use super::{policy_from, record};
 use crate::diag::Diagnostic;
 use crate::model::{
-    arn_fields, is_account_id, Account, Bucket, Estate, Group, IamState, OrgPolicy, Organization,
-    Ownership, PolicyKind, Principal, PrincipalKind, PublicAccessBlock,
+    arn_fields, is_account_id, Account, Bucket, Estate, Group, IamState, ListedObject, OrgPolicy,
+    Organization, Ownership, PolicyKind, Principal, PrincipalKind, PublicAccessBlock,
 };
 
 /// Loads the file into `estate`. A file that is not JSON, or whose shape is
@@ -115,12 +115,29 @@ fn load_doc(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
             Some(c) => public_access_block(c).map_err(|d| record(d, estate)),
         };
         account_entry(estate, &account);
+        let acl = b
+            .present("acl")
+            .map(|a| super::acl::acl(a).map_err(|d| record(d, estate)));
+        let objects = b
+            .array_field("objects")?
+            .iter()
+            .map(|o| {
+                let key = o.str_field("key")?.to_string();
+                let acl = o
+                    .get("acl")
+                    .ok_or_else(|| o.error("an object with `key` and `acl`"))?;
+                let acl = super::acl::acl(acl).map_err(|d| record(d, estate));
+                Ok(ListedObject { key, acl })
+            })
+            .collect::<Result<_, Diagnostic>>()?;
         estate.buckets.push(Bucket {
             name,
             account,
             policy,
             ownership,
             public_access_block,
+            acl,
+            objects,
             span: b.span.clone(),
         });
     }

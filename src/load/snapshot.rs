@@ -4,8 +4,8 @@ use super::json::{Node, Value};
 use super::{missing_policy, parse_file, policy_from, record, FileSet};
 use crate::diag::{Diagnostic, Span};
 use crate::model::{
-    is_account_id, Account, Bucket, Estate, Group, IamState, Ownership, PolicyKind, Principal,
-    PrincipalKind, PublicAccessBlock,
+    is_account_id, Account, Bucket, Estate, Group, IamState, ListedObject, Ownership, PolicyKind,
+    Principal, PrincipalKind, PublicAccessBlock,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -119,19 +119,47 @@ fn load_bucket(files: &FileSet, account: &str, name: &str, estate: &mut Estate) 
             .and_then(|d| public_access_block(&d))
             .map_err(|e| record(e, estate)),
     };
-    for other in ["acl.json", "versioning.json"] {
-        if let (shown, Some(bytes)) = file(other) {
-            if let Err(d) = parse_file(&shown, bytes) {
-                estate.diagnostics.push(d);
-            }
+    if let (shown, Some(bytes)) = file("versioning.json") {
+        if let Err(d) = parse_file(&shown, bytes) {
+            estate.diagnostics.push(d);
         }
     }
+    let acl = match file("acl.json") {
+        (_, None) => None,
+        (shown, Some(bytes)) => Some(
+            parse_file(&shown, bytes)
+                .and_then(|d| super::acl::acl(&d))
+                .map_err(|e| record(e, estate)),
+        ),
+    };
+    let objects_dir = format!("{dir}/objects/");
+    let listed: Vec<(String, String)> = files
+        .files
+        .keys()
+        .filter_map(|rel| {
+            let encoded = rel.strip_prefix(&objects_dir)?.strip_suffix(".acl.json")?;
+            Some((rel.clone(), encoded.to_string()))
+        })
+        .collect();
+    let objects = listed
+        .into_iter()
+        .map(|(rel, encoded)| ListedObject {
+            key: percent_encoding::percent_decode_str(&encoded)
+                .decode_utf8_lossy()
+                .into_owned(),
+            acl: parse_file(&files.display(&rel), &files.files[&rel])
+                .and_then(|d| super::acl::acl(&d))
+                .map_err(|e| record(e, estate)),
+        })
+        .collect();
     estate.buckets.push(Bucket {
         name: name.to_string(),
         account: account.to_string(),
         policy,
         ownership,
         public_access_block,
+        acl,
+        objects,
         span: Span::file(&files.display(&dir)),
     });
 }
