@@ -114,6 +114,9 @@ pub enum Open {
     Unreadable,
     /// The principal's account IAM could not be read: its policies are unknown.
     IamUnreadable,
+    /// A listed object's owner maps to no account of the snapshot, and the
+    /// caller's account has no known canonical ID: it may be the owner.
+    OwnerUnresolved,
     /// The bucket policy is public by one of AWS's two definitions only, and
     /// RestrictPublicBuckets is on.
     PublicPolicyAmbiguous,
@@ -135,6 +138,10 @@ impl Open {
             }
             Open::Unreadable => {
                 "the bucket's Block Public Access or ownership settings could not be read"
+            }
+            Open::OwnerUnresolved => {
+                "the object's owner is a canonical ID no account of the snapshot has, and the caller's account \
+                 has no known canonical ID (no list-buckets.json): it may be the owner"
             }
             Open::PublicPolicyAmbiguous => {
                 "RestrictPublicBuckets is on and the bucket policy is public by the S3 User Guide's definition \
@@ -215,6 +222,12 @@ pub struct Facts {
     pub org_members: Vec<OrgMember>,
     pub account_levels: Vec<AccountLevel>,
     pub service_linked: Vec<IsServiceLinkedRole>,
+    pub object_owners: Vec<ObjectOwner>,
+    pub object_acl_stmts: Vec<ObjectAclStmt>,
+    pub public_acl_stmts: Vec<PublicAclStmt>,
+    pub ignore_public_acls: Vec<IgnorePublicAcls>,
+    pub unmapped_owners: Vec<UnmappedOwner>,
+    pub canonical_unknown: Vec<CanonicalUnknown>,
     pub resource_open: Vec<ResourceOpen>,
     pub principal_open: Vec<PrincipalOpen>,
 }
@@ -262,6 +275,12 @@ pub fn run(f: &Facts) -> Derived {
     rt.extend(&f.org_members);
     rt.extend(&f.account_levels);
     rt.extend(&f.service_linked);
+    rt.extend(&f.object_owners);
+    rt.extend(&f.object_acl_stmts);
+    rt.extend(&f.public_acl_stmts);
+    rt.extend(&f.ignore_public_acls);
+    rt.extend(&f.unmapped_owners);
+    rt.extend(&f.canonical_unknown);
     rt.extend(&f.resource_open);
     rt.extend(&f.principal_open);
     let (

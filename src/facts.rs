@@ -8,8 +8,8 @@ use crate::catalog::{Action, Target, ASSUME_ROLE};
 use crate::datalog::*;
 use crate::glob::{self, Relation};
 use crate::model::{
-    arn_fields, Bucket, ConditionEntry, Effect, Estate, IamState, Ownership, PolicyKind,
-    PrincipalKind, PrincipalPattern, Statement,
+    arn_fields, AclGrant, AclPermission, ConditionEntry, Effect, Estate, Grantee, IamState,
+    Ownership, PolicyKind, PrincipalKind, PrincipalPattern, Statement,
 };
 use std::collections::HashMap;
 
@@ -44,11 +44,20 @@ enum EntKey {
     OrgNode(String),
 }
 
-/// A statement id's origin: a statement of a policy, or a whole invalid policy.
+/// A statement id's origin.
 #[derive(Clone, Copy, Debug)]
-pub struct StmtOrigin {
-    pub policy: usize,
-    pub statement: Option<usize>,
+pub enum StmtOrigin {
+    /// A statement of a policy, or (`None`) a whole invalid policy.
+    Policy {
+        policy: usize,
+        statement: Option<usize>,
+    },
+    /// A grant of a bucket ACL, or of a listed object's ACL.
+    Acl {
+        bucket: usize,
+        object: Option<usize>,
+        grant: usize,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -67,6 +76,8 @@ pub struct Built<'e> {
     ents: HashMap<EntKey, EntId>,
     ent_keys: Vec<EntKey>,
     policy_stmts: HashMap<usize, Vec<StmtId>>,
+    /// ACL grants held by a resource entity, as statements.
+    acl_stmts: HashMap<EntId, Vec<(StmtId, AclGrant)>>,
     accounts: HashMap<String, AcctId>,
     actions: HashMap<String, ActId>,
 }
@@ -81,6 +92,7 @@ impl<'e> Built<'e> {
             ents: HashMap::new(),
             ent_keys: Vec::new(),
             policy_stmts: HashMap::new(),
+            acl_stmts: HashMap::new(),
             accounts: HashMap::new(),
             actions: HashMap::new(),
         }
@@ -104,6 +116,14 @@ impl<'e> Built<'e> {
         }
         let a = AcctId(self.accounts.len() as u32);
         self.accounts.insert(id.to_string(), a);
+        let canonical_known = self
+            .estate
+            .accounts
+            .get(id)
+            .is_some_and(|x| x.canonical_id.is_some());
+        if !canonical_known && !id.starts_with("canonical:") {
+            self.facts.canonical_unknown.push(CanonicalUnknown(a));
+        }
         if let Some(path) = member_path(self.estate, id) {
             self.facts.org_members.push(OrgMember(a));
             for node in path {
@@ -261,8 +281,21 @@ impl<'e> Built<'e> {
                 if let Some(p) = bucket.policy {
                     self.hold(id, &[p]);
                 }
-                for open in bucket_open(estate, bucket, matches!(r, Resource::Objects(..))) {
-                    self.facts.resource_open.push(ResourceOpen(id, open));
+                self.acl_facts(id, *b, r);
+                let account_bpa = estate
+                    .accounts
+                    .get(&bucket.account)
+                    .and_then(|x| x.account_public_access_block.as_ref());
+                if bucket.public_access_block.is_err() || matches!(account_bpa, Some(Err(_))) {
+                    self.facts
+                        .resource_open
+                        .push(ResourceOpen(id, Open::Unreadable));
+                }
+                let ignore = |c: &crate::model::PublicAccessBlock| c.ignore_public_acls;
+                if bucket.public_access_block.as_ref().is_ok_and(ignore)
+                    || matches!(account_bpa, Some(Ok(c)) if ignore(c))
+                {
+                    self.facts.ignore_public_acls.push(IgnorePublicAcls(id));
                 }
                 if bucket
                     .public_access_block
@@ -316,7 +349,7 @@ impl<'e> Built<'e> {
             Ok(body) => {
                 for (i, st) in body.statements.iter().enumerate() {
                     let id = StmtId(self.stmts.len() as u32);
-                    self.stmts.push(StmtOrigin {
+                    self.stmts.push(StmtOrigin::Policy {
                         policy,
                         statement: Some(i),
                     });
@@ -346,7 +379,7 @@ impl<'e> Built<'e> {
             }
             Err(_) => {
                 let id = StmtId(self.stmts.len() as u32);
-                self.stmts.push(StmtOrigin {
+                self.stmts.push(StmtOrigin::Policy {
                     policy,
                     statement: None,
                 });
@@ -435,7 +468,123 @@ impl<'e> Built<'e> {
                 }
             }
         }
+        let grants = self.acl_stmts.get(&x).cloned().unwrap_or_default();
+        for (s, grant) in grants {
+            let object_acl = matches!(
+                self.stmts[s.0 as usize],
+                StmtOrigin::Acl {
+                    object: Some(_),
+                    ..
+                }
+            );
+            if !acl_grants_action(grant.permission, object_acl, &action.name) {
+                continue;
+            }
+            if let Some((class, guard)) = grantee_match(estate, &grant.grantee, subject) {
+                self.facts.matches.push(Matches(r, s, Guard::Definite));
+                self.facts
+                    .principal_matches
+                    .push(PrincipalMatch(r, s, class, guard));
+            }
+        }
         r
+    }
+
+    /// The ACL facts of a bucket scope: which ACLs hold, who owns the
+    /// object, and what is left open (semantics.md 5.1–5.2).
+    fn acl_facts(&mut self, id: EntId, b: usize, resource: &Resource) {
+        let estate = self.estate;
+        let bucket = &estate.buckets[b];
+        let owner_account = self.account(&bucket.account);
+        let acls_on = match &bucket.ownership {
+            Err(_) => {
+                self.facts
+                    .resource_open
+                    .push(ResourceOpen(id, Open::Unreadable));
+                return;
+            }
+            Ok(o) => *o != Ownership::BucketOwnerEnforced,
+        };
+        let Resource::Objects(_, key) = resource else {
+            if acls_on {
+                self.bucket_acl(id, b);
+            }
+            return;
+        };
+        if !acls_on {
+            // BucketOwnerEnforced: the bucket owner owns every object, ACLs grant nothing.
+            self.facts
+                .object_owners
+                .push(ObjectOwner(id, owner_account));
+            return;
+        }
+        self.bucket_acl(id, b);
+        let exact = !key.contains(['*', '?']);
+        let listed = bucket.objects.iter().position(|o| exact && o.key == *key);
+        let owner = listed
+            .and_then(|i| bucket.objects[i].acl.as_ref().ok())
+            .and_then(|acl| acl.owner.as_deref());
+        match (listed, owner) {
+            (Some(i), Some(canonical)) => {
+                // An owner no account of the snapshot has is still not any
+                // account whose canonical ID is known (rules/40 R40.5).
+                let owner = match estate.account_of_canonical(canonical) {
+                    Some(a) => self.account(a),
+                    None => {
+                        self.facts.unmapped_owners.push(UnmappedOwner(id));
+                        self.account(&format!("canonical:{canonical}"))
+                    }
+                };
+                self.facts.object_owners.push(ObjectOwner(id, owner));
+                self.hold_acl(id, b, Some(i));
+            }
+            // An object the snapshot does not list, or whose owner it cannot
+            // name: its owner and ACL are free (not modelled yet).
+            _ => self
+                .facts
+                .resource_open
+                .push(ResourceOpen(id, Open::AclsAndOwnership)),
+        }
+    }
+
+    fn bucket_acl(&mut self, id: EntId, b: usize) {
+        match &self.estate.buckets[b].acl {
+            Some(Ok(_)) => self.hold_acl(id, b, None),
+            _ => self.facts.resource_open.push(ResourceOpen(id, Open::Acls)),
+        }
+    }
+
+    /// Makes each grant of an ACL a statement held by the entity.
+    fn hold_acl(&mut self, id: EntId, bucket: usize, object: Option<usize>) {
+        let b = &self.estate.buckets[bucket];
+        let acl = match object {
+            Some(i) => b.objects[i].acl.as_ref().ok(),
+            None => b.acl.as_ref().and_then(|a| a.as_ref().ok()),
+        };
+        for (grant, g) in acl
+            .map(|a| a.grants.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let s = StmtId(self.stmts.len() as u32);
+            self.stmts.push(StmtOrigin::Acl {
+                bucket,
+                object,
+                grant,
+            });
+            self.facts
+                .stmts
+                .push(StmtFacts(s, Layer::Acl, Effect::Allow));
+            self.facts.holds.push(Holds(id, s));
+            if object.is_some() {
+                self.facts.object_acl_stmts.push(ObjectAclStmt(s));
+            }
+            if matches!(g.grantee, Grantee::AllUsers | Grantee::AuthenticatedUsers) {
+                self.facts.public_acl_stmts.push(PublicAclStmt(s));
+            }
+            self.acl_stmts.entry(id).or_default().push((s, g.clone()));
+        }
     }
 
     fn principal_facts(&mut self, r: ReqId, s: StmtId, st: &Statement, subject: &Subject) {
@@ -513,26 +662,62 @@ pub fn s3_resource(bucket: usize, key: &str, action: &Action) -> Option<Resource
     }
 }
 
-fn bucket_open(estate: &Estate, b: &Bucket, objects: bool) -> Vec<Open> {
-    let mut out = Vec::new();
-    let account_bpa_unreadable = estate
-        .accounts
-        .get(&b.account)
-        .and_then(|a| a.account_public_access_block.as_ref())
-        .is_some_and(|r| r.is_err());
-    match &b.ownership {
-        Err(_) => out.push(Open::Unreadable),
-        Ok(Ownership::BucketOwnerEnforced) => {}
-        Ok(_) => out.push(if objects {
-            Open::AclsAndOwnership
-        } else {
-            Open::Acls
-        }),
+/// Whether an ACL permission grants an action (semantics.md 5.1's table).
+/// Bucket WRITE's delete and overwrite rights depend on who owns the object:
+/// they stay open (`Open::Acls`).
+fn acl_grants_action(p: AclPermission, object_acl: bool, action: &str) -> bool {
+    use AclPermission::*;
+    let names: &[&str] = match (object_acl, p) {
+        (false, Read) => &[
+            "s3:ListBucket",
+            "s3:ListBucketVersions",
+            "s3:ListBucketMultipartUploads",
+        ],
+        (false, Write) => &["s3:PutObject"],
+        (false, ReadAcp) => &["s3:GetBucketAcl"],
+        (false, WriteAcp) => &["s3:PutBucketAcl"],
+        (false, FullControl) => &[
+            "s3:ListBucket",
+            "s3:ListBucketVersions",
+            "s3:ListBucketMultipartUploads",
+            "s3:PutObject",
+            "s3:GetBucketAcl",
+            "s3:PutBucketAcl",
+        ],
+        (true, Read) => &["s3:GetObject", "s3:GetObjectVersion"],
+        (true, Write) => &[],
+        (true, ReadAcp) => &["s3:GetObjectAcl", "s3:GetObjectVersionAcl"],
+        (true, WriteAcp) => &["s3:PutObjectAcl", "s3:PutObjectVersionAcl"],
+        (true, FullControl) => &[
+            "s3:GetObject",
+            "s3:GetObjectVersion",
+            "s3:GetObjectAcl",
+            "s3:GetObjectVersionAcl",
+            "s3:PutObjectAcl",
+            "s3:PutObjectVersionAcl",
+        ],
+    };
+    names.contains(&action)
+}
+
+/// How an ACL grantee names a subject: a canonical ID its account
+/// (semantics.md 5.1), AllUsers everyone, AuthenticatedUsers every signed
+/// caller, LogDelivery the log delivery service.
+fn grantee_match(estate: &Estate, g: &Grantee, subject: &Subject) -> Option<(Class, Guard)> {
+    match (g, subject) {
+        (Grantee::Canonical(c), _) => {
+            principal_match(estate, &PrincipalPattern::CanonicalUser(c.clone()), subject)
+        }
+        (Grantee::AllUsers, _) => Some((Class::Public, Guard::Definite)),
+        (Grantee::AuthenticatedUsers, Subject::Anonymous) => None,
+        (Grantee::AuthenticatedUsers, _) => Some((Class::Public, Guard::Definite)),
+        (Grantee::LogDelivery, Subject::Service(s)) if s == "logging.s3.amazonaws.com" => {
+            Some((Class::Direct, Guard::Definite))
+        }
+        (Grantee::LogDelivery, _) => None,
+        (Grantee::Unresolved(_), Subject::Anonymous) => None,
+        (Grantee::Unresolved(_), _) => Some((Class::Account, Guard::Unknown)),
     }
-    if b.public_access_block.is_err() || account_bpa_unreadable {
-        out.push(Open::Unreadable);
-    }
-    out
 }
 
 /// What, in a statement, bucketlog cannot evaluate: the words for an

@@ -7,7 +7,7 @@ mod resolve;
 
 use crate::catalog::{Action, Catalog, ASSUME_ROLE};
 use crate::datalog::{self, Decision, EntId, ReqId};
-use crate::facts::{s3_resource, Built, Resource, Subject};
+use crate::facts::{s3_resource, Built, Resource, StmtOrigin, Subject};
 use crate::model::{Estate, PrincipalKind};
 use ast::{Query, Word};
 use resolve::Scope;
@@ -319,7 +319,6 @@ impl Evaluation<'_> {
 
     fn answer_for(&self, r: ReqId, via: Vec<String>, decision: Decision) -> Answer {
         let info = &self.built.requests[r.0 as usize];
-        let estate = self.built.estate;
         let list =
             |m: &HashMap<ReqId, Vec<datalog::StmtId>>| m.get(&r).cloned().unwrap_or_default();
         let mut because: Vec<Reason> = list(&self.because)
@@ -344,19 +343,7 @@ impl Evaluation<'_> {
             .map(|o| o.reason().to_string())
             .collect();
         for s in list(&self.unknown_because) {
-            let pol = &estate.policies[self.built.stmts[s.0 as usize].policy];
-            let origin = self.built.stmts[s.0 as usize];
-            reasons.push(match (&pol.body, origin.statement) {
-                (Ok(b), Some(i)) => format!(
-                    "statement `{}` of `{}`: {}",
-                    b.statements[i].label,
-                    pol.name,
-                    crate::facts::unknown_reasons(&b.statements[i], b.version.as_deref())
-                        .join("; ")
-                ),
-                (Err(e), _) => format!("policy `{}` is invalid: {e}", pol.name),
-                (Ok(_), None) => format!("policy `{}` is invalid", pol.name),
-            });
+            reasons.push(self.unknown_reason(s));
         }
         reasons.sort();
         reasons.dedup();
@@ -379,37 +366,103 @@ impl Evaluation<'_> {
         }
     }
 
+    /// Why a statement with an unknown guard is unknown.
+    fn unknown_reason(&self, s: datalog::StmtId) -> String {
+        let estate = self.built.estate;
+        match self.built.stmts[s.0 as usize] {
+            StmtOrigin::Policy { policy, statement } => {
+                let pol = &estate.policies[policy];
+                match (&pol.body, statement) {
+                    (Ok(b), Some(i)) => format!(
+                        "statement `{}` of `{}`: {}",
+                        b.statements[i].label,
+                        pol.name,
+                        crate::facts::unknown_reasons(&b.statements[i], b.version.as_deref())
+                            .join("; ")
+                    ),
+                    (Err(e), _) => format!("policy `{}` is invalid: {e}", pol.name),
+                    (Ok(_), None) => format!("policy `{}` is invalid", pol.name),
+                }
+            }
+            StmtOrigin::Acl { .. } => {
+                let r = self.reason(s);
+                format!(
+                    "{} {}: a grantee bucketlog cannot resolve to an account",
+                    r.policy,
+                    r.statement.unwrap_or_default()
+                )
+            }
+        }
+    }
+
     fn reason(&self, s: datalog::StmtId) -> Reason {
         let estate = self.built.estate;
-        let origin = self.built.stmts[s.0 as usize];
-        let pol = &estate.policies[origin.policy];
-        let layer = match pol.kind {
-            crate::model::PolicyKind::Identity => "identity",
-            crate::model::PolicyKind::Boundary => "boundary",
-            crate::model::PolicyKind::Bucket => "bucket-policy",
-            crate::model::PolicyKind::Trust => "trust",
-            crate::model::PolicyKind::Scp => "scp",
-            crate::model::PolicyKind::Rcp => "rcp",
-        };
-        let (effect, statement, span) = match (&pol.body, origin.statement) {
-            (Ok(b), Some(i)) => {
-                let st = &b.statements[i];
-                let effect = match st.effect {
-                    crate::model::Effect::Allow => "Allow",
-                    crate::model::Effect::Deny => "Deny",
+        match self.built.stmts[s.0 as usize] {
+            StmtOrigin::Policy { policy, statement } => {
+                let pol = &estate.policies[policy];
+                let layer = match pol.kind {
+                    crate::model::PolicyKind::Identity => "identity",
+                    crate::model::PolicyKind::Boundary => "boundary",
+                    crate::model::PolicyKind::Bucket => "bucket-policy",
+                    crate::model::PolicyKind::Trust => "trust",
+                    crate::model::PolicyKind::Scp => "scp",
+                    crate::model::PolicyKind::Rcp => "rcp",
                 };
-                (effect, Some(st.label.clone()), st.span.clone())
+                let (effect, statement, span) = match (&pol.body, statement) {
+                    (Ok(b), Some(i)) => {
+                        let st = &b.statements[i];
+                        let effect = match st.effect {
+                            crate::model::Effect::Allow => "Allow",
+                            crate::model::Effect::Deny => "Deny",
+                        };
+                        (effect, Some(st.label.clone()), st.span.clone())
+                    }
+                    _ => ("Unknown", None, pol.span.clone()),
+                };
+                Reason {
+                    effect,
+                    layer,
+                    policy: pol.name.clone(),
+                    statement,
+                    file: span.file,
+                    pointer: span.pointer,
+                    line: span.line,
+                }
             }
-            _ => ("Unknown", None, pol.span.clone()),
-        };
-        Reason {
-            effect,
-            layer,
-            policy: pol.name.clone(),
-            statement,
-            file: span.file,
-            pointer: span.pointer,
-            line: span.line,
+            StmtOrigin::Acl {
+                bucket,
+                object,
+                grant,
+            } => {
+                let b = &estate.buckets[bucket];
+                let (policy, acl) = match object {
+                    Some(i) => (
+                        format!("{}/{} object ACL", b.name, b.objects[i].key),
+                        b.objects[i].acl.as_ref().ok(),
+                    ),
+                    None => (
+                        format!("{} bucket ACL", b.name),
+                        b.acl.as_ref().and_then(|a| a.as_ref().ok()),
+                    ),
+                };
+                let g = acl.map(|a| &a.grants[grant]);
+                let span = g.map(|g| g.span.clone()).unwrap_or_default();
+                Reason {
+                    effect: "Allow",
+                    layer: "acl",
+                    policy,
+                    statement: g.map(|g| {
+                        format!(
+                            "{} to {}",
+                            permission_name(g.permission),
+                            grantee_name(&g.grantee)
+                        )
+                    }),
+                    file: span.file,
+                    pointer: span.pointer,
+                    line: span.line,
+                }
+            }
         }
     }
 
@@ -544,4 +597,26 @@ fn who_can(
         ));
     }
     (out, ev.sanity_violations)
+}
+
+fn permission_name(p: crate::model::AclPermission) -> &'static str {
+    use crate::model::AclPermission::*;
+    match p {
+        Read => "READ",
+        Write => "WRITE",
+        ReadAcp => "READ_ACP",
+        WriteAcp => "WRITE_ACP",
+        FullControl => "FULL_CONTROL",
+    }
+}
+
+fn grantee_name(g: &crate::model::Grantee) -> String {
+    use crate::model::Grantee::*;
+    match g {
+        Canonical(c) => format!("canonical:{c}"),
+        AllUsers => "AllUsers".into(),
+        AuthenticatedUsers => "AuthenticatedUsers".into(),
+        LogDelivery => "LogDelivery".into(),
+        Unresolved(u) => u.clone(),
+    }
 }
