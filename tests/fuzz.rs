@@ -276,8 +276,7 @@ fn check_json_error(text: &str, d: &Diagnostic) -> Result<(), TestCaseError> {
 /// Decodes and parses `bytes` as a file would be; checks any error, and
 /// that the parser agrees with serde_json on what is JSON (RFC 8259): both
 /// accept the same texts, except that we refuse duplicate keys, serde_json
-/// refuses numbers out of f64's range, and the two leniencies of
-/// `json_is_strict_*` below (FIXME: drop `lenient` once they are fixed).
+/// refuses numbers out of f64's range.
 fn load_bytes(bytes: &[u8]) -> Result<Option<(String, Node)>, TestCaseError> {
     let text = match json::decode_utf8(FILE, bytes) {
         Ok(t) => t,
@@ -976,10 +975,7 @@ fn check_refused(texts: &[&str]) {
     assert!(accepted.is_empty(), "accepted as JSON: {accepted:?}");
 }
 
-/// FIXME(src/load/json.rs `parse`, via jsonc-parser's string scanner, which
-/// has no option for this): RFC 8259 §7 forbids unescaped U+0000..U+001F in
-/// strings, which the module doc's "strict mode" promises to refuse; a key
-/// `"\nStatement"` written with a raw line break loads as a key with a newline.
+/// RFC 8259 §7: no unescaped U+0000..U+001F in strings.
 #[test]
 fn json_is_strict_about_control_characters_in_strings() {
     check_refused(&[
@@ -990,9 +986,7 @@ fn json_is_strict_about_control_characters_in_strings() {
     ]);
 }
 
-/// FIXME(src/load/json.rs `parse`, via jsonc-parser's `skip_whitespace`,
-/// which also skips VT, FF and every Unicode `White_Space` character): RFC
-/// 8259 §2 allows only space, tab, LF and CR between tokens.
+/// RFC 8259 §2: only space, tab, LF and CR between tokens.
 #[test]
 fn json_is_strict_about_whitespace() {
     check_refused(&[

@@ -471,9 +471,7 @@ fn broken_queries_point_at_the_word_and_say_what_was_expected() {
     ]);
 }
 
-/// FIXME(src/query/mod.rs `parse`, the `InvalidToken` arm): a character no
-/// token may start with (an unterminated quote, a `!` not in `!=`) gives just
-/// "unexpected character", naming neither the character nor what was expected.
+/// A character no token may start with is named, with what was expected.
 #[test]
 fn unexpected_characters_say_what_was_expected() {
     check_errors(&[
@@ -482,11 +480,7 @@ fn unexpected_characters_say_what_was_expected() {
     ]);
 }
 
-/// FIXME(src/query/mod.rs `parse`): when a complete query is followed by a
-/// word, LALRPOP reports `UnrecognizedToken` with an empty `expected` list,
-/// and the message reads "unexpected `me`: expected " — it names nothing.
-/// It should say that the query was complete, like the `ExtraToken` arm
-/// ("after the end of the query").
+/// Words after a complete query: the message says the query has ended.
 #[test]
 fn words_after_a_complete_query_say_the_query_has_ended() {
     check_errors(&[
@@ -502,10 +496,7 @@ fn words_after_a_complete_query_say_the_query_has_ended() {
     ]);
 }
 
-/// FIXME(src/query/mod.rs `parse` and `QueryError::at`): columns are LALRPOP's
-/// byte offsets + 1, not characters, so after a non-ASCII character the
-/// column (and the caret main.rs draws under the query) is too far right:
-/// "can é" says column 7 for a query of 5 characters.
+/// Columns count characters, not bytes, after non-ASCII text too.
 #[test]
 fn error_columns_count_characters_not_bytes() {
     check_errors(&[
@@ -629,15 +620,13 @@ fn binary_answers_built_forms_and_stops_at_the_first_bad_query() {
     assert_eq!(doc["error"]["query"], "can alice", "{doc}");
 }
 
-/// FIXME(src/query/mod.rs `parse`): the byte-offset column through the
-/// binary: stderr says column 7 and the caret lands one place right of the end.
+/// Through the binary, the column (and the caret) count characters.
 #[test]
 fn binary_parse_error_columns_count_characters_not_bytes() {
     text_error("can é", 6, "ends early");
 }
 
-/// FIXME(src/query/resolve.rs via `QueryError::at` in src/query/mod.rs): a
-/// name that does not resolve is pointed at by its byte offset too.
+/// A name that does not resolve is pointed at in characters too.
 #[test]
 fn binary_name_error_columns_count_characters_not_bytes() {
     text_error(
