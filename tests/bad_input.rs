@@ -410,31 +410,49 @@ fn invalid_json_on_the_command_line_still_answers_the_rest() {
 // ---------------------------------------------------------------------------
 // 2. a policy embedded as a JSON string that is itself invalid JSON
 
-#[test]
-fn invalid_json_inside_an_embedded_policy_string() {
+/// Writes `contents` as bucket `bad`'s policy.json and checks the
+/// diagnostic (pointer, line, column, words), that the rest of the estate
+/// still answers and that answers about `bad` are unknown.
+fn check_bad_bucket_policy(
+    contents: impl AsRef<[u8]>,
+    pointer: &str,
+    line: usize,
+    column: usize,
+    words: &[&str],
+) {
     let snap = Snap::new();
-    // The embedded document lacks the comma at its line 3, column 26; the
-    // file itself has three lines, the string on line 2.
-    let inner = "{\n  \"Id\": \"p1\",\n  \"Version\": \"2012-10-17\"\n  \"Statement\": []\n}";
-    snap.bad_policy(pretty(&json!({"Policy": inner})));
+    snap.bad_policy(contents);
     let estate = snap.load();
-    let d = diag(&estate, BAD_POLICY, "/Policy");
-    assert_diag(d, 3, 26, &["comma"]);
+    assert_diag(diag(&estate, BAD_POLICY, pointer), line, column, words);
     assert_rest_answers(&estate);
     assert_bad_bucket_unknown(&estate);
 }
 
+/// An embedded document (as `{"Policy": inner}`) lacking the comma at its
+/// line 3, column 26: the error points inside it.
+fn embedded_policy_missing_comma(inner: &str) {
+    check_bad_bucket_policy(
+        pretty(&json!({"Policy": inner})),
+        "/Policy",
+        3,
+        26,
+        &["comma"],
+    );
+}
+
+#[test]
+fn invalid_json_inside_an_embedded_policy_string() {
+    embedded_policy_missing_comma(
+        "{\n  \"Id\": \"p1\",\n  \"Version\": \"2012-10-17\"\n  \"Statement\": []\n}",
+    );
+}
+
 #[test]
 fn invalid_url_encoded_embedded_policy_points_inside_it() {
-    let snap = Snap::new();
-    // What the raw API returns: URL-encoded. Decoded, line 3 lacks its comma.
-    let inner = "%7B%0A%20%20%22Id%22%3A%20%22p1%22%2C%0A%20%20%22Version%22%3A%20%222012-10-17%22%0A%20%20%22Statement%22%3A%20%5B%5D%0A%7D";
-    snap.bad_policy(pretty(&json!({"Policy": inner})));
-    let estate = snap.load();
-    let d = diag(&estate, BAD_POLICY, "/Policy");
-    assert_diag(d, 3, 26, &["comma"]);
-    assert_bad_bucket_unknown(&estate);
-    assert_rest_answers(&estate);
+    // What the raw API returns: URL-encoded.
+    embedded_policy_missing_comma(
+        "%7B%0A%20%20%22Id%22%3A%20%22p1%22%2C%0A%20%20%22Version%22%3A%20%222012-10-17%22%0A%20%20%22Statement%22%3A%20%5B%5D%0A%7D",
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -442,16 +460,16 @@ fn invalid_url_encoded_embedded_policy_points_inside_it() {
 
 #[test]
 fn lower_case_effect_in_bucket_policy() {
-    let snap = Snap::new();
     let mut stmt = allow_bob_stmt();
     stmt["Effect"] = json!("allow");
-    snap.bad_policy(bucket_policy(stmt));
-    let estate = snap.load();
-    let d = diag(&estate, BAD_POLICY, "/Statement/0/Effect");
     // serde_json's pretty printer: `{`, `"Version"`, `"Statement": [`, `{`, `"Sid"`, `"Effect"` on line 6.
-    assert_diag(d, 6, 17, &["allow", "\"Allow\" or \"Deny\""]);
-    assert_rest_answers(&estate);
-    assert_bad_bucket_unknown(&estate);
+    check_bad_bucket_policy(
+        bucket_policy(stmt),
+        "/Statement/0/Effect",
+        6,
+        17,
+        &["allow", "\"Allow\" or \"Deny\""],
+    );
 }
 
 #[test]
@@ -694,13 +712,7 @@ fn buckets_of_an_account_whose_iam_could_not_be_read_are_not_denied() {
 
 #[test]
 fn empty_bucket_policy_file() {
-    let snap = Snap::new();
-    snap.bad_policy("");
-    let estate = snap.load();
-    let d = diag(&estate, BAD_POLICY, "");
-    assert_diag(d, 1, 1, &["a JSON document", "empty file"]);
-    assert_rest_answers(&estate);
-    assert_bad_bucket_unknown(&estate);
+    check_bad_bucket_policy("", "", 1, 1, &["a JSON document", "empty file"]);
 }
 
 // ---------------------------------------------------------------------------
