@@ -117,6 +117,13 @@ pub fn outcome_text(o: &Outcome) -> String {
             "  no answer\n"
         });
     }
+    if o.kind == "what-can" {
+        out.push_str(&grouped_text(&o.answers));
+        for n in &o.notes {
+            out.push_str(&format!("  note: {n}\n"));
+        }
+        return out;
+    }
     for a in &o.answers {
         let (d, kind) = decision_name(a.decision);
         let d = kind.map_or_else(|| d.to_string(), |k| format!("{d} ({k})"));
@@ -149,11 +156,35 @@ pub fn outcome_text(o: &Outcome) -> String {
     out
 }
 
+/// `what can`: one line per resource, decision and chain, naming the actions.
+fn grouped_text(answers: &[Answer]) -> String {
+    let mut groups: Vec<((&str, Decision, &[String]), Vec<&str>)> = Vec::new();
+    for a in answers {
+        let key = (a.resource.as_str(), a.decision, a.via.as_slice());
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, actions)) => actions.push(&a.action),
+            None => groups.push((key, vec![&a.action])),
+        }
+    }
+    let mut out = String::new();
+    for ((resource, decision, via), actions) in groups {
+        let (d, _) = decision_name(decision);
+        out.push_str(&format!(
+            "  {d:<12} {resource}\n      {}\n",
+            actions.join(", ")
+        ));
+        if via.len() > 1 {
+            out.push_str(&format!("      via {}\n", via.join(" → ")));
+        }
+    }
+    out
+}
+
 pub const HELP: &str = "\
   who can <action> <resource> [with <context>]
   can <principal> <action> <resource> [with <context>]
   why [not] <principal> <action> <resource>        (not built yet)
-  what can <principal> do [on <resource>]          (not built yet)
+  what can <principal> do [on <resource>]
   prove write-only <principal> on <resource>       (not built yet)
   prove no-public-access <bucket>                  (not built yet)
   prove <principal> <action> <resource> requires <key> <op> <value>   (not built yet)

@@ -592,7 +592,6 @@ fn binary_reports_forms_not_built_yet() {
         "prove role/partner-uploader write example-upload-bucket/* requires s3:x-amz-server-side-encryption = aws:kms",
         "why role/partner-uploader write example-upload-bucket/incoming/a",
         "why not role/partner-uploader read example-upload-bucket/incoming/a",
-        "what can role/partner-uploader do",
         "public",
         "show bucket example-upload-bucket",
     ];
@@ -659,4 +658,31 @@ fn binary_answers_path_with_the_shortest_chain() {
     );
     assert_eq!(doc["answer"]["decision"], "allow");
     assert_eq!(doc["answer"]["action"], "s3:PutObject");
+}
+
+#[test]
+fn binary_answers_what_can_with_chains() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bucketlog"))
+        .args([
+            "--format",
+            "json",
+            "query",
+            "what can user/partner-bot do on example-upload-bucket/incoming/*",
+        ])
+        .output()
+        .expect("bucketlog runs");
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["kind"], "what-can");
+    let answers = doc["answers"].as_array().expect("answers");
+    let actions: Vec<&str> = answers
+        .iter()
+        .filter_map(|a| a["action"].as_str())
+        .collect();
+    assert_eq!(actions, ["s3:PutObject"], "{doc}");
+    assert_eq!(answers[0]["decision"], "allow");
+    assert_eq!(
+        answers[0]["via"][1],
+        "arn:aws:iam::111122223333:role/partner-uploader"
+    );
 }

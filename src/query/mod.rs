@@ -175,13 +175,21 @@ fn answer_bytes(estate: &Estate, text: &str, opts: Options) -> Result<Outcome, Q
             let scope = resolve::scope(estate, resource)?;
             path(estate, &subject, &actions, &scope)
         }
+        Query::WhatCan { principal, on } => {
+            let subject = resolve::subject(estate, principal)?;
+            let scopes = match on {
+                Some(r) => vec![resolve::scope(estate, r)?],
+                None => resolve::every_bucket(estate),
+            };
+            what_can(estate, &subject, &scopes)
+        }
         Query::Help => (Vec::new(), 0),
         other => {
             return Err(QueryError {
                 column: 1,
                 message: format!(
-                    "`{}` queries parse, but are not built yet: this version answers `can`, `who can` and `path` \
-                     (`why`, `what can` and `public` come with the layers work, `prove` with conditions and proofs)",
+                    "`{}` queries parse, but are not built yet: this version answers `can`, `who can`, `what can` and `path` \
+                     (`why` and `public` come with the layers work, `prove` with conditions and proofs)",
                     other.kind()
                 ),
             })
@@ -552,6 +560,20 @@ fn can(
     // Every direct answer first (cli.md), then the chains.
     direct.extend(chains);
     (direct, ev.sanity_violations)
+}
+
+/// Every S3 action the subject may perform on each scope, directly or
+/// through a chain: the answers that may give access.
+fn what_can(estate: &Estate, subject: &Subject, scopes: &[Scope]) -> (Vec<Answer>, usize) {
+    let actions = Catalog::get().expand("any");
+    let mut out = Vec::new();
+    let mut sanity = 0;
+    for scope in scopes {
+        let (answers, s) = can(estate, subject, &actions, scope);
+        sanity += s;
+        out.extend(answers.into_iter().filter(|a| a.decision.reaches()));
+    }
+    (out, sanity)
 }
 
 /// The shortest chain from the subject to a principal that may perform some

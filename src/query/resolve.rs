@@ -132,6 +132,16 @@ pub fn scope(estate: &Estate, w: &Word) -> Result<Scope, QueryError> {
     }
 }
 
+/// Every bucket of the estate, whole (`what can` without `on`).
+pub fn every_bucket(estate: &Estate) -> Vec<Scope> {
+    (0..estate.buckets.len())
+        .map(|bucket| Scope {
+            bucket,
+            key: "*".to_string(),
+        })
+        .collect()
+}
+
 /// Everyone `who can` considers: the estate's principals, anonymous, and each
 /// outside account that some policy names.
 pub fn all_subjects(estate: &Estate) -> Vec<Subject> {
