@@ -156,9 +156,12 @@ pub fn outcome_text(o: &Outcome) -> String {
     out
 }
 
+/// Answers that share a resource, a decision and a chain.
+type GroupKey<'a> = (&'a str, Decision, &'a [String]);
+
 /// `what can`: one line per resource, decision and chain, naming the actions.
 fn grouped_text(answers: &[Answer]) -> String {
-    let mut groups: Vec<((&str, Decision, &[String]), Vec<&str>)> = Vec::new();
+    let mut groups: Vec<(GroupKey, Vec<&str>)> = Vec::new();
     for a in answers {
         let key = (a.resource.as_str(), a.decision, a.via.as_slice());
         match groups.iter_mut().find(|(k, _)| *k == key) {
