@@ -72,7 +72,8 @@ fn misses(e: &Value, doc: &Value) -> Vec<String> {
                     .map(Vec::as_slice)
                     .unwrap_or_default()
                     .iter()
-                    .filter(|b| b["effect"] != "None")
+                    // Layers that did not allow, and notes on allows that need no statement, are not statements.
+                    .filter(|b| b["effect"] != "None" && b.get("note").is_none())
                     .map(|b| {
                         format!(
                             "{}:{}:{}",
