@@ -336,14 +336,7 @@ impl<'e> Built<'e> {
             return ids.clone();
         }
         let pol = &self.estate.policies[policy];
-        let layer = match pol.kind {
-            PolicyKind::Identity => Layer::Identity,
-            PolicyKind::Boundary => Layer::Boundary,
-            PolicyKind::Bucket => Layer::BucketPolicy,
-            PolicyKind::Trust => Layer::Trust,
-            PolicyKind::Scp => Layer::Scp,
-            PolicyKind::Rcp => Layer::Rcp,
-        };
+        let layer = layer_of(pol.kind);
         let mut ids = Vec::new();
         match &pol.body {
             Ok(body) => {
@@ -637,6 +630,18 @@ impl<'e> Built<'e> {
                     .any(|i| principal_match(estate, i, subject).is_some()),
             }),
         }
+    }
+}
+
+/// The layer a policy's statements sit in.
+pub fn layer_of(kind: PolicyKind) -> Layer {
+    match kind {
+        PolicyKind::Identity => Layer::Identity,
+        PolicyKind::Boundary => Layer::Boundary,
+        PolicyKind::Bucket => Layer::BucketPolicy,
+        PolicyKind::Trust => Layer::Trust,
+        PolicyKind::Scp => Layer::Scp,
+        PolicyKind::Rcp => Layer::Rcp,
     }
 }
 

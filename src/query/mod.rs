@@ -408,14 +408,7 @@ impl Evaluation<'_> {
         match self.built.stmts[s.0 as usize] {
             StmtOrigin::Policy { policy, statement } => {
                 let pol = &estate.policies[policy];
-                let layer = match pol.kind {
-                    crate::model::PolicyKind::Identity => "identity",
-                    crate::model::PolicyKind::Boundary => "boundary",
-                    crate::model::PolicyKind::Bucket => "bucket-policy",
-                    crate::model::PolicyKind::Trust => "trust",
-                    crate::model::PolicyKind::Scp => "scp",
-                    crate::model::PolicyKind::Rcp => "rcp",
-                };
+                let layer = crate::facts::layer_of(pol.kind).name();
                 let (effect, statement, span) = match (&pol.body, statement) {
                     (Ok(b), Some(i)) => {
                         let st = &b.statements[i];
