@@ -104,9 +104,16 @@ pub enum Link {
 pub enum Open {
     /// ACLs are enabled on the bucket: ACL grants are not modelled yet.
     Acls,
-    /// ACLs are enabled and the request is on objects: their owners and ACL
-    /// grants are not modelled yet.
-    AclsAndOwnership,
+    /// The bucket ACL grants WRITE to another account, and the object is
+    /// not listed: whether that grantee may overwrite or delete it depends on
+    /// who owns it.
+    ForeignWriteGrant,
+    /// Whether some account may own an unlisted object turns on an upload
+    /// whose conditions are not evaluated yet.
+    UploaderUncertain,
+    /// An unsigned upload may have written the object: the anonymous owner's
+    /// own access to it is not modelled.
+    AnonymousOwner,
     /// A member account whose place in the organization's tree is not in the
     /// snapshot: the SCPs or RCPs above it are unknown.
     OrgPathUnknown,
@@ -129,15 +136,22 @@ impl Open {
                 "the bucket has ACLs enabled (Object Ownership is not BucketOwnerEnforced): \
                  ACL grants are not modelled yet"
             }
-            Open::AclsAndOwnership => {
-                "the bucket has ACLs enabled (Object Ownership is not BucketOwnerEnforced): \
-                 ACL grants and object ownership are not modelled yet"
+            Open::ForeignWriteGrant => {
+                "the bucket ACL grants WRITE to another account and the object is not listed: \
+                 whether a grantee may overwrite or delete it depends on who owns it"
+            }
+            Open::UploaderUncertain => {
+                "who may own an object the snapshot does not list depends on whether an upload is allowed \
+                 (or may omit bucket-owner-full-control), which turns on condition values not evaluated yet"
+            }
+            Open::AnonymousOwner => {
+                "an unsigned upload may have written the object, and what its anonymous owner may do with it is not modelled"
             }
             Open::OrgPathUnknown => {
                 "the account is a member of the organization but tree.json does not place it: the SCPs and RCPs above it are unknown"
             }
             Open::Unreadable => {
-                "the bucket's Block Public Access or ownership settings could not be read"
+                "the bucket's Block Public Access or ownership settings, or the object's ACL, could not be read"
             }
             Open::OwnerUnresolved => {
                 "the object's owner is a canonical ID no account of the snapshot has, and the caller's account \
@@ -230,10 +244,17 @@ pub struct Facts {
     pub canonical_unknown: Vec<CanonicalUnknown>,
     pub resource_open: Vec<ResourceOpen>,
     pub principal_open: Vec<PrincipalOpen>,
+    pub free_owner: Vec<FreeOwner>,
+    pub variant_of: Vec<VariantOf>,
+    pub listed_variant: Vec<ListedVariant>,
+    pub uploader_account: Vec<UploaderAccount>,
+    pub owner_preferred: Vec<OwnerPreferred>,
+    pub put_object: Vec<IsPutObject>,
 }
 
 /// The derived relations a query reads.
 pub struct Derived {
+    pub variant_answer: HashSet<VariantAnswer>,
     pub unknown_because: HashSet<UnknownBecause>,
     pub open_layer: HashSet<OpenLayer>,
     pub answer: HashSet<Answer>,
@@ -283,7 +304,14 @@ pub fn run(f: &Facts) -> Derived {
     rt.extend(&f.canonical_unknown);
     rt.extend(&f.resource_open);
     rt.extend(&f.principal_open);
+    rt.extend(&f.free_owner);
+    rt.extend(&f.variant_of);
+    rt.extend(&f.listed_variant);
+    rt.extend(&f.uploader_account);
+    rt.extend(&f.owner_preferred);
+    rt.extend(&f.put_object);
     let (
+        variant_answer,
         unknown_because,
         open_layer,
         answer,
@@ -296,6 +324,7 @@ pub fn run(f: &Facts) -> Derived {
         sanity_must_not_may,
     ) = rt.run();
     Derived {
+        variant_answer,
         unknown_because,
         open_layer,
         answer,

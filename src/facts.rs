@@ -9,9 +9,9 @@ use crate::datalog::*;
 use crate::glob::{self, Relation};
 use crate::model::{
     arn_fields, AclGrant, AclPermission, ConditionEntry, Effect, Estate, Grantee, IamState,
-    Ownership, PolicyKind, PrincipalKind, PrincipalPattern, Statement,
+    Ownership, PolicyKind, PrincipalKind, PrincipalPattern, PublicAccessBlock, Statement,
 };
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// Who makes a request.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -33,7 +33,14 @@ pub enum Resource {
     Objects(usize, String),
     /// A role, for sts:AssumeRole.
     Role(usize),
+    /// An object of the pattern the snapshot does not list, uploaded by an
+    /// account (or `ANONYMOUS_OWNER`) that owns it, with the ACL it chose.
+    Uploaded(usize, String, String),
 }
+
+/// The owner of an unsigned upload (S3 User Guide, "Overview of managing
+/// access": the anonymous canonical ID 65a011a29cdf8ec533ec3d1ccaae921c).
+pub const ANONYMOUS_OWNER: &str = "anonymous";
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum EntKey {
@@ -58,6 +65,9 @@ pub enum StmtOrigin {
         object: Option<usize>,
         grant: usize,
     },
+    /// Any grant the uploader of an unlisted object may have set: to a
+    /// named account, or (`public`) to AllUsers.
+    UploaderAcl { bucket: usize, public: bool },
 }
 
 #[derive(Clone, Debug)]
@@ -78,7 +88,13 @@ pub struct Built<'e> {
     policy_stmts: HashMap<usize, Vec<StmtId>>,
     /// ACL grants held by a resource entity, as statements.
     acl_stmts: HashMap<EntId, Vec<(StmtId, AclGrant)>>,
+    /// The uploader-chosen ACL of an unlisted object variant: (statement, public).
+    uploader_acl: HashMap<EntId, Vec<(StmtId, bool)>>,
+    /// Scopes whose upload requests (R75.1) exist already.
+    uploads_requested: std::collections::HashSet<EntId>,
+    req_ids: HashMap<(Subject, String, Resource), ReqId>,
     accounts: HashMap<String, AcctId>,
+    account_names: Vec<String>,
     actions: HashMap<String, ActId>,
 }
 
@@ -93,7 +109,11 @@ impl<'e> Built<'e> {
             ent_keys: Vec::new(),
             policy_stmts: HashMap::new(),
             acl_stmts: HashMap::new(),
+            uploader_acl: HashMap::new(),
+            uploads_requested: Default::default(),
+            req_ids: HashMap::new(),
             accounts: HashMap::new(),
+            account_names: Vec::new(),
             actions: HashMap::new(),
         }
     }
@@ -106,6 +126,10 @@ impl<'e> Built<'e> {
         }
     }
 
+    pub fn account_name(&self, a: AcctId) -> &str {
+        &self.account_names[a.0 as usize]
+    }
+
     pub fn subject_id(&self, s: &Subject) -> Option<EntId> {
         self.ents.get(&EntKey::Subject(s.clone())).copied()
     }
@@ -116,6 +140,7 @@ impl<'e> Built<'e> {
         }
         let a = AcctId(self.accounts.len() as u32);
         self.accounts.insert(id.to_string(), a);
+        self.account_names.push(id.to_string());
         let canonical_known = self
             .estate
             .accounts
@@ -156,13 +181,16 @@ impl<'e> Built<'e> {
         if id.0 == n {
             match name {
                 ASSUME_ROLE => self.facts.assume_role.push(IsAssumeRole(id)),
+                "s3:PutObject" => {
+                    self.facts.put_object.push(IsPutObject(id));
+                    self.facts.grantor_is_owner.push(GrantorIsBucketOwner(id))
+                }
                 "s3:GetBucketPolicy" | "s3:PutBucketPolicy" | "s3:DeleteBucketPolicy" => self
                     .facts
                     .bucket_policy_actions
                     .push(IsBucketPolicyAction(id)),
                 // semantics.md §1 "Grantor": these act on the bucket's namespace or an upload.
-                "s3:PutObject"
-                | "s3:DeleteObject"
+                "s3:DeleteObject"
                 | "s3:DeleteObjectVersion"
                 | "s3:AbortMultipartUpload"
                 | "s3:ListMultipartUploadParts" => {
@@ -262,16 +290,26 @@ impl<'e> Built<'e> {
         for &link in chain_links(estate, s) {
             self.facts.chain_links.push(ChainLink(id, link));
         }
-        if let Some(a) = account {
-            let a = self.account(&a);
+        if let Some(a) = &account {
+            let a = self.account(a);
             self.facts.principal_accounts.push(PrincipalAccount(id, a));
+        }
+        // semantics.md 5.2: the writer owns its upload; an unsigned one is the anonymous user's.
+        let uploader = match s {
+            Subject::Anonymous => Some(ANONYMOUS_OWNER.to_string()),
+            Subject::Service(_) => None,
+            _ => account,
+        };
+        if let Some(u) = uploader {
+            let u = self.account(&u);
+            self.facts.uploader_account.push(UploaderAccount(id, u));
         }
     }
 
     fn describe_resource(&mut self, id: EntId, r: &Resource) {
         let estate = self.estate;
         match r {
-            Resource::Bucket(b) | Resource::Objects(b, _) => {
+            Resource::Bucket(b) | Resource::Objects(b, _) | Resource::Uploaded(b, _, _) => {
                 let bucket = &estate.buckets[*b];
                 let a = self.account(&bucket.account);
                 self.facts.resource_accounts.push(ResourceAccount(id, a));
@@ -291,26 +329,17 @@ impl<'e> Built<'e> {
                         .resource_open
                         .push(ResourceOpen(id, Open::Unreadable));
                 }
-                let ignore = |c: &crate::model::PublicAccessBlock| c.ignore_public_acls;
-                if bucket.public_access_block.as_ref().is_ok_and(ignore)
-                    || matches!(account_bpa, Some(Ok(c)) if ignore(c))
-                {
+                let ignore = self.bpa(*b, |c| c.ignore_public_acls);
+                if ignore.0 || ignore.1 {
                     self.facts.ignore_public_acls.push(IgnorePublicAcls(id));
                 }
-                if bucket
-                    .public_access_block
-                    .as_ref()
-                    .is_ok_and(|c| c.restrict_public_buckets)
-                {
+                let restrict = self.bpa(*b, |c| c.restrict_public_buckets);
+                if restrict.0 {
                     self.facts
                         .bucket_restrict_public
                         .push(BucketRestrictPublic(id));
                 }
-                let account_flag = estate
-                    .accounts
-                    .get(&bucket.account)
-                    .and_then(|x| x.account_public_access_block.as_ref());
-                if matches!(account_flag, Some(Ok(c)) if c.restrict_public_buckets) {
+                if restrict.1 {
                     self.facts
                         .account_restrict_public
                         .push(AccountRestrictPublic(a));
@@ -394,7 +423,84 @@ impl<'e> Built<'e> {
     }
 
     /// Adds one request with the match facts of every statement that could speak to it.
+    /// Requests are interned: asking twice for the same one gives the same id.
     pub fn request(&mut self, subject: &Subject, action: &Action, resource: Resource) -> ReqId {
+        let key = (subject.clone(), action.name.clone(), resource.clone());
+        if let Some(&r) = self.req_ids.get(&key) {
+            return r;
+        }
+        let r = self.new_request(subject, action, resource.clone());
+        self.req_ids.insert(key, r);
+        if let Resource::Objects(b, pattern) = &resource {
+            let x = self.facts.requests[r.0 as usize].2;
+            let free = self.facts.free_owner.contains(&FreeOwner(x));
+            if free && !self.grantor_is_bucket_owner(&action.name) {
+                self.object_variants(r, subject, action, *b, pattern, x);
+            }
+        }
+        r
+    }
+
+    fn grantor_is_bucket_owner(&mut self, action: &str) -> bool {
+        let a = self.action(action);
+        self.facts
+            .grantor_is_owner
+            .contains(&GrantorIsBucketOwner(a))
+    }
+
+    /// The states an object of a free-owner scope may be in (rules/75): each
+    /// listed object the pattern matches, and an unlisted one per account
+    /// that may own it — with the upload requests that say which may.
+    fn object_variants(
+        &mut self,
+        r: ReqId,
+        subject: &Subject,
+        action: &Action,
+        b: usize,
+        pattern: &str,
+        x: EntId,
+    ) {
+        let estate = self.estate;
+        let bucket = &estate.buckets[b];
+        let subjects = all_subjects(estate);
+        if self.uploads_requested.insert(x) {
+            let put = crate::catalog::Catalog::get()
+                .find("s3:PutObject")
+                .expect("the catalogue has s3:PutObject");
+            for w in &subjects {
+                self.request(w, put, Resource::Objects(b, pattern.to_string()));
+            }
+        }
+        for o in &bucket.objects {
+            if glob::matches(pattern, &o.key, false) && o.key != pattern {
+                let v = self.request(subject, action, Resource::Objects(b, o.key.clone()));
+                self.facts.variant_of.push(VariantOf(v, r));
+                self.facts.listed_variant.push(ListedVariant(v));
+            }
+        }
+        let mut owners: Vec<String> = subjects
+            .iter()
+            .filter_map(|w| match w {
+                Subject::Known(i) => Some(estate.principals[*i].account.clone()),
+                Subject::Outside(a) => Some(a.clone()),
+                Subject::Anonymous => Some(ANONYMOUS_OWNER.to_string()),
+                Subject::Service(_) => None,
+            })
+            .collect();
+        owners.push(bucket.account.clone());
+        owners.sort();
+        owners.dedup();
+        for owner in owners {
+            let v = self.request(
+                subject,
+                action,
+                Resource::Uploaded(b, pattern.to_string(), owner),
+            );
+            self.facts.variant_of.push(VariantOf(v, r));
+        }
+    }
+
+    fn new_request(&mut self, subject: &Subject, action: &Action, resource: Resource) -> ReqId {
         let p = self.entity(EntKey::Subject(subject.clone()));
         let x = self.entity(EntKey::Resource(resource.clone()));
         let a = self.action(&action.name);
@@ -417,7 +523,9 @@ impl<'e> Built<'e> {
             _ => Vec::new(),
         };
         let resource_policy = match &resource {
-            Resource::Bucket(b) | Resource::Objects(b, _) => estate.buckets[*b].policy,
+            Resource::Bucket(b) | Resource::Objects(b, _) | Resource::Uploaded(b, _, _) => {
+                estate.buckets[*b].policy
+            }
             Resource::Role(i) => estate.principals[*i].trust,
         };
         candidates.extend(resource_policy);
@@ -425,7 +533,9 @@ impl<'e> Built<'e> {
             candidates.extend(self.org_policies(&estate.principals[*i].account, PolicyKind::Scp));
         }
         let owner = match &resource {
-            Resource::Bucket(b) | Resource::Objects(b, _) => &estate.buckets[*b].account,
+            Resource::Bucket(b) | Resource::Objects(b, _) | Resource::Uploaded(b, _, _) => {
+                &estate.buckets[*b].account
+            }
             Resource::Role(i) => &estate.principals[*i].account,
         };
         candidates.extend(self.org_policies(owner, PolicyKind::Rcp));
@@ -480,7 +590,45 @@ impl<'e> Built<'e> {
                     .push(PrincipalMatch(r, s, class, guard));
             }
         }
+        let chosen = self.uploader_acl.get(&x).cloned().unwrap_or_default();
+        for (s, public) in chosen {
+            if !acl_grants_action(AclPermission::FullControl, true, &action.name) {
+                continue;
+            }
+            // A grant to the caller's account, or to AllUsers for an unsigned caller.
+            let class = match (subject, public) {
+                (Subject::Known(_) | Subject::Outside(_), false) => Class::Account,
+                (Subject::Anonymous, true) => Class::Public,
+                _ => continue,
+            };
+            self.facts
+                .matches
+                .push(Matches(r, s, self.uploader_acl_guard()));
+            self.facts
+                .principal_matches
+                .push(PrincipalMatch(r, s, class, Guard::Definite));
+        }
         r
+    }
+
+    /// The ACL an uploader sets is free, unless a policy conditions uploads
+    /// on the ACL headers: that coupling is not evaluated yet.
+    fn uploader_acl_guard(&self) -> Guard {
+        let conditioned = self.estate.policies.iter().any(|p| {
+            p.body.as_ref().is_ok_and(|b| {
+                b.statements.iter().any(|st| {
+                    st.condition.iter().any(|c| {
+                        let k = c.key.to_ascii_lowercase();
+                        k.starts_with("s3:x-amz-acl") || k.starts_with("s3:x-amz-grant-")
+                    })
+                })
+            })
+        });
+        if conditioned {
+            Guard::Unknown
+        } else {
+            Guard::Conditional
+        }
     }
 
     /// The ACL facts of a bucket scope: which ACLs hold, who owns the
@@ -498,11 +646,27 @@ impl<'e> Built<'e> {
             }
             Ok(o) => *o != Ownership::BucketOwnerEnforced,
         };
-        let Resource::Objects(_, key) = resource else {
-            if acls_on {
+        let key = match resource {
+            Resource::Objects(_, key) => key,
+            Resource::Uploaded(_, _, owner) => {
+                // Only variants of free-owner scopes exist, so ACLs are on.
                 self.bucket_acl(id, b);
+                let o = self.account(owner);
+                self.facts.object_owners.push(ObjectOwner(id, o));
+                if owner == ANONYMOUS_OWNER {
+                    self.facts
+                        .resource_open
+                        .push(ResourceOpen(id, Open::AnonymousOwner));
+                }
+                self.uploader_acl_stmts(id, b);
+                return;
             }
-            return;
+            _ => {
+                if acls_on {
+                    self.bucket_acl(id, b);
+                }
+                return;
+            }
         };
         if !acls_on {
             // BucketOwnerEnforced: the bucket owner owns every object, ACLs grant nothing.
@@ -531,13 +695,76 @@ impl<'e> Built<'e> {
                 self.facts.object_owners.push(ObjectOwner(id, owner));
                 self.hold_acl(id, b, Some(i));
             }
-            // An object the snapshot does not list, or whose owner it cannot
-            // name: its owner and ACL are free (not modelled yet).
-            _ => self
+            // A listed object whose ACL file could not be read.
+            (Some(_), None) => self
                 .facts
                 .resource_open
-                .push(ResourceOpen(id, Open::AclsAndOwnership)),
+                .push(ResourceOpen(id, Open::Unreadable)),
+            // Objects the snapshot does not list: owner and ACL are free (rules/75).
+            (None, _) => {
+                self.facts.free_owner.push(FreeOwner(id));
+                if matches!(bucket.ownership, Ok(Ownership::BucketOwnerPreferred)) {
+                    self.facts.owner_preferred.push(OwnerPreferred(id));
+                }
+                let bucket_owner = estate
+                    .accounts
+                    .get(&bucket.account)
+                    .and_then(|a| a.canonical_id.as_deref());
+                let foreign_write = bucket
+                    .acl
+                    .as_ref()
+                    .and_then(|a| a.as_ref().ok())
+                    .is_some_and(|acl| {
+                        acl.grants.iter().any(|g| {
+                            matches!(g.permission, AclPermission::Write | AclPermission::FullControl)
+                                && !matches!(&g.grantee, Grantee::Canonical(c) if Some(c.as_str()) == bucket_owner)
+                        })
+                    });
+                if foreign_write {
+                    self.facts
+                        .resource_open
+                        .push(ResourceOpen(id, Open::ForeignWriteGrant));
+                }
+            }
         }
+    }
+
+    /// The grants an uploader may have set on an unlisted object: to any
+    /// account, and to AllUsers unless BlockPublicAcls rejects such uploads
+    /// (semantics.md 5.2, "Request validity").
+    fn uploader_acl_stmts(&mut self, id: EntId, bucket: usize) {
+        let block_public = self.bpa(bucket, |c| c.block_public_acls);
+        for public in [false, true] {
+            if public && (block_public.0 || block_public.1) {
+                continue;
+            }
+            let s = StmtId(self.stmts.len() as u32);
+            self.stmts.push(StmtOrigin::UploaderAcl { bucket, public });
+            self.facts
+                .stmts
+                .push(StmtFacts(s, Layer::Acl, Effect::Allow));
+            self.facts.holds.push(Holds(id, s));
+            self.facts.object_acl_stmts.push(ObjectAclStmt(s));
+            if public {
+                self.facts.public_acl_stmts.push(PublicAclStmt(s));
+            }
+            self.uploader_acl.entry(id).or_default().push((s, public));
+        }
+    }
+
+    /// A Block Public Access flag as set on the bucket and on its account
+    /// (unreadable settings count as unset here; they are `Open::Unreadable`).
+    fn bpa(&self, bucket: usize, flag: fn(&PublicAccessBlock) -> bool) -> (bool, bool) {
+        let b = &self.estate.buckets[bucket];
+        let account = self
+            .estate
+            .accounts
+            .get(&b.account)
+            .and_then(|x| x.account_public_access_block.as_ref());
+        (
+            b.public_access_block.as_ref().is_ok_and(flag),
+            matches!(account, Some(Ok(c)) if flag(c)),
+        )
     }
 
     fn bucket_acl(&mut self, id: EntId, b: usize) {
@@ -608,6 +835,9 @@ impl<'e> Built<'e> {
             Resource::Objects(b, key) => {
                 format!("arn:aws:s3:::{}/{key}", self.estate.buckets[*b].name)
             }
+            Resource::Uploaded(b, key, _) => {
+                format!("arn:aws:s3:::{}/{key}", self.estate.buckets[*b].name)
+            }
             Resource::Role(i) => self.estate.principals[*i].arn.clone(),
         }
     }
@@ -631,6 +861,39 @@ impl<'e> Built<'e> {
             }),
         }
     }
+}
+
+/// Everyone `who can` considers: the estate's principals, anonymous, and each
+/// outside account that some policy names.
+pub fn all_subjects(estate: &Estate) -> Vec<Subject> {
+    let mut outside = BTreeSet::new();
+    for pol in &estate.policies {
+        let Ok(body) = &pol.body else { continue };
+        for st in &body.statements {
+            for item in st.principal.iter().flat_map(|p| p.items.iter()) {
+                let account = match item {
+                    PrincipalPattern::Account(a) => Some(a.as_str()),
+                    PrincipalPattern::Arn(arn) => arn_fields(arn).map(|f| f[4]),
+                    _ => None,
+                };
+                if let Some(a) = account.filter(|a| !estate.is_described(a)) {
+                    outside.insert(a.to_string());
+                }
+            }
+        }
+    }
+    // Accounts whose IAM is missing or unreadable stand in for their principals.
+    outside.extend(
+        estate
+            .accounts
+            .values()
+            .filter(|a| !estate.is_described(&a.id))
+            .map(|a| a.id.clone()),
+    );
+    let mut out: Vec<Subject> = (0..estate.principals.len()).map(Subject::Known).collect();
+    out.push(Subject::Anonymous);
+    out.extend(outside.into_iter().map(Subject::Outside));
+    out
 }
 
 /// The layer a policy's statements sit in.

@@ -47,8 +47,8 @@ fn answer_json(a: &Answer) -> Value {
         "resource": a.resource,
         "decision": decision,
         "deny": deny,
-        "allow_witness": null,
-        "deny_witness": null,
+        "allow_witness": a.allow_witness,
+        "deny_witness": a.deny_witness,
         "via": a.via,
         "because": because,
         "blocked_by": a.blocked_by,
@@ -93,12 +93,12 @@ fn reason_text(r: &Reason) -> String {
         .as_deref()
         .map(|s| format!(" statement {s}"))
         .unwrap_or_default();
-    let at = if r.line > 0 {
-        format!("{}:{}", r.file, r.line)
-    } else {
-        r.file.clone()
+    let at = match (r.file.is_empty(), r.line) {
+        (true, _) => String::new(),
+        (false, 0) => format!(" ({})", r.file),
+        (false, line) => format!(" ({}:{line})", r.file),
     };
-    format!("{} {} `{}`{stmt} ({at})", r.effect, r.layer, r.policy)
+    format!("{} {} `{}`{stmt}{at}", r.effect, r.layer, r.policy)
 }
 
 pub fn outcome_text(o: &Outcome) -> String {
@@ -148,6 +148,12 @@ pub fn outcome_text(o: &Outcome) -> String {
         }
         if let Some(r) = &a.reason {
             out.push_str(&format!("      unknown: {r}\n"));
+        }
+        for (side, w) in [("allowed", &a.allow_witness), ("denied", &a.deny_witness)] {
+            if let Some(w) = w {
+                let fixed: Vec<String> = w.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                out.push_str(&format!("      {side} when {}\n", fixed.join(", ")));
+            }
         }
     }
     for n in &o.notes {

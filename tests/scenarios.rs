@@ -93,6 +93,14 @@ fn misses(e: &Value, doc: &Value) -> Vec<String> {
                     out.push(format!("blocked_by {} (want {want})", a["blocked_by"]));
                 }
             }
+            // A witness expectation names the keys it fixes; others may be present.
+            for side in ["allow_witness", "deny_witness"] {
+                for (k, v) in e.get(side).and_then(Value::as_object).into_iter().flatten() {
+                    if a[side].get(k) != Some(v) {
+                        out.push(format!("{side} {} (want {k} = {v})", a[side]));
+                    }
+                }
+            }
         }
     }
     if let Some(r) = e.get("result") {

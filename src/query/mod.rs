@@ -134,7 +134,16 @@ pub struct Answer {
     pub implicit: Vec<&'static str>,
     /// Why the answer is `unknown`.
     pub reason: Option<String>,
+    /// For a `conditional` answer, a state of the request that is allowed
+    /// and one that is denied, as far as bucketlog evaluates them (the
+    /// owner and ACL of an object the snapshot does not list).
+    pub allow_witness: Option<Witness>,
+    pub deny_witness: Option<Witness>,
 }
+
+/// Values that fix a request: context keys, and the `bucketlog:` pseudo-keys
+/// for the object's state (docs/decisions.md "Witnesses").
+pub type Witness = BTreeMap<String, String>;
 
 #[derive(Clone, Debug)]
 pub struct Outcome {
@@ -227,6 +236,8 @@ struct Evaluation<'e> {
     open_layer: HashMap<ReqId, Vec<datalog::Open>>,
     implicit: HashMap<ReqId, Vec<datalog::Implicit>>,
     unknown_because: HashMap<ReqId, Vec<datalog::StmtId>>,
+    /// The object states of a request on a free-owner scope, with their decisions.
+    variants: HashMap<ReqId, Vec<(ReqId, Decision)>>,
     edges: HashMap<EntId, Vec<EntId>>,
     /// S3 requests a principal reaches through a chain, with the best decision.
     chains: HashMap<EntId, BTreeMap<ReqId, Decision>>,
@@ -305,6 +316,7 @@ fn evaluate<'e>(
         open_layer: index(d.open_layer.iter(), |o| (o.0, o.1)),
         implicit: index(d.granted_implicitly.iter(), |g| (g.0, g.1)),
         unknown_because: index(d.unknown_because.iter(), |u| (u.0, u.1)),
+        variants: index(d.variant_answer.iter(), |v| (v.0, (v.1, v.2))),
         edges,
         chains,
         built,
@@ -371,7 +383,71 @@ impl Evaluation<'_> {
                 .map(|i| i.reason())
                 .collect(),
             reason: (decision == Decision::Unknown).then(|| reasons.join("; ")),
+            allow_witness: (decision == Decision::Conditional)
+                .then(|| self.witness(r, true))
+                .flatten(),
+            deny_witness: (decision == Decision::Conditional)
+                .then(|| self.witness(r, false))
+                .flatten(),
         }
+    }
+
+    /// An object state under which the request is allowed (or denied): a
+    /// variant that decides so outright, else a conditional one, whose
+    /// uploader-chosen ACL then grants the caller (or does not).
+    fn witness(&self, r: ReqId, allowed: bool) -> Option<Witness> {
+        let variants = self.variants.get(&r)?;
+        let outright = |d: Decision| {
+            if allowed {
+                d == Decision::Allow
+            } else {
+                !d.reaches()
+            }
+        };
+        let (v, d) = variants
+            .iter()
+            .filter(|(_, d)| outright(*d) || *d == Decision::Conditional)
+            .min_by_key(|(v, d)| (!outright(*d), *v))?;
+        let mut w = Witness::new();
+        let estate = self.built.estate;
+        match &self.built.requests[v.0 as usize].resource {
+            Resource::Objects(b, key) => {
+                w.insert("bucketlog:object-key".into(), key.clone());
+                let owner = estate.buckets[*b]
+                    .objects
+                    .iter()
+                    .find(|o| o.key == *key)
+                    .and_then(|o| o.acl.as_ref().ok())
+                    .and_then(|acl| acl.owner.as_deref())
+                    .map(|c| {
+                        estate
+                            .account_of_canonical(c)
+                            .map_or_else(|| format!("canonical:{c}"), str::to_string)
+                    });
+                if let Some(o) = owner {
+                    w.insert("bucketlog:object-owner".into(), o);
+                }
+            }
+            Resource::Uploaded(_, _, owner) => {
+                w.insert("bucketlog:object-owner".into(), owner.clone());
+                let chosen_acl = self.because.get(v).into_iter().flatten().any(|s| {
+                    matches!(
+                        self.built.stmts[s.0 as usize],
+                        StmtOrigin::UploaderAcl { .. }
+                    )
+                });
+                if *d == Decision::Conditional && chosen_acl {
+                    let acl = if allowed {
+                        "grants the caller's account"
+                    } else {
+                        "private (no grant to the caller; no bucket-owner-full-control)"
+                    };
+                    w.insert("bucketlog:object-acl".into(), acl.into());
+                }
+            }
+            _ => {}
+        }
+        Some(w)
     }
 
     /// Why a statement with an unknown guard is unknown.
@@ -400,6 +476,11 @@ impl Evaluation<'_> {
                     r.statement.unwrap_or_default()
                 )
             }
+            StmtOrigin::UploaderAcl { bucket, .. } => format!(
+                "the ACL an uploader may set on objects of `{}`: a policy conditions uploads on the ACL headers \
+                 (s3:x-amz-acl, s3:x-amz-grant-*), which is not evaluated yet",
+                estate.buckets[bucket].name
+            ),
         }
     }
 
@@ -464,6 +545,25 @@ impl Evaluation<'_> {
                     line: span.line,
                 }
             }
+            StmtOrigin::UploaderAcl { bucket, public } => Reason {
+                effect: "Allow",
+                layer: "acl",
+                policy: format!(
+                    "{} object ACL set by the uploader",
+                    estate.buckets[bucket].name
+                ),
+                statement: Some(
+                    if public {
+                        "a grant to AllUsers"
+                    } else {
+                        "a grant to the caller's account"
+                    }
+                    .into(),
+                ),
+                file: String::new(),
+                pointer: String::new(),
+                line: 0,
+            },
         }
     }
 
@@ -593,7 +693,7 @@ fn who_can(
     opts: Options,
     notes: &mut Vec<String>,
 ) -> (Vec<Answer>, usize) {
-    let subjects = resolve::all_subjects(estate);
+    let subjects = crate::facts::all_subjects(estate);
     let ev = evaluate(estate, &subjects, actions, scope);
     let mut out = Vec::new();
     let mut roots_left_out = 0;

@@ -4,8 +4,7 @@ use super::ast::Word;
 use super::QueryError;
 use crate::catalog::{Action, Catalog, VERBS};
 use crate::facts::Subject;
-use crate::model::{arn_fields, is_account_id, Estate, PrincipalKind, PrincipalPattern};
-use std::collections::BTreeSet;
+use crate::model::{arn_fields, is_account_id, Estate, PrincipalKind};
 
 /// A resource scope: one bucket and a key pattern for object actions.
 pub struct Scope {
@@ -140,37 +139,4 @@ pub fn every_bucket(estate: &Estate) -> Vec<Scope> {
             key: "*".to_string(),
         })
         .collect()
-}
-
-/// Everyone `who can` considers: the estate's principals, anonymous, and each
-/// outside account that some policy names.
-pub fn all_subjects(estate: &Estate) -> Vec<Subject> {
-    let mut outside = BTreeSet::new();
-    for pol in &estate.policies {
-        let Ok(body) = &pol.body else { continue };
-        for st in &body.statements {
-            for item in st.principal.iter().flat_map(|p| p.items.iter()) {
-                let account = match item {
-                    PrincipalPattern::Account(a) => Some(a.as_str()),
-                    PrincipalPattern::Arn(arn) => arn_fields(arn).map(|f| f[4]),
-                    _ => None,
-                };
-                if let Some(a) = account.filter(|a| !estate.is_described(a)) {
-                    outside.insert(a.to_string());
-                }
-            }
-        }
-    }
-    // Accounts whose IAM is missing or unreadable stand in for their principals.
-    outside.extend(
-        estate
-            .accounts
-            .values()
-            .filter(|a| !estate.is_described(&a.id))
-            .map(|a| a.id.clone()),
-    );
-    let mut out: Vec<Subject> = (0..estate.principals.len()).map(Subject::Known).collect();
-    out.push(Subject::Anonymous);
-    out.extend(outside.into_iter().map(Subject::Outside));
-    out
 }
