@@ -168,6 +168,18 @@ impl Open {
     }
 }
 
+/// The ACL a PUT request carries (`s3:x-amz-acl`, `s3:x-amz-grant-*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AclHeader {
+    /// A canned ACL or grant that is public: public-read, public-read-write,
+    /// authenticated-read, or a grant to the AllUsers/AuthenticatedUsers groups.
+    Public,
+    /// The canned ACL bucket-owner-full-control.
+    OwnerFullControl,
+    /// Any other ACL.
+    Other,
+}
+
 /// Why an allow needs no policy statement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Implicit {
@@ -250,10 +262,14 @@ pub struct Facts {
     pub uploader_account: Vec<UploaderAccount>,
     pub owner_preferred: Vec<OwnerPreferred>,
     pub put_object: Vec<IsPutObject>,
+    pub puts_acl: Vec<PutsAcl>,
+    pub blocks_public_acls: Vec<BlocksPublicAcls>,
+    pub acls_disabled: Vec<AclsDisabled>,
 }
 
 /// The derived relations a query reads.
 pub struct Derived {
+    pub applicable: HashSet<Applicable>,
     pub variant_answer: HashSet<VariantAnswer>,
     pub unknown_because: HashSet<UnknownBecause>,
     pub open_layer: HashSet<OpenLayer>,
@@ -310,7 +326,11 @@ pub fn run(f: &Facts) -> Derived {
     rt.extend(&f.uploader_account);
     rt.extend(&f.owner_preferred);
     rt.extend(&f.put_object);
+    rt.extend(&f.puts_acl);
+    rt.extend(&f.blocks_public_acls);
+    rt.extend(&f.acls_disabled);
     let (
+        applicable,
         variant_answer,
         unknown_because,
         open_layer,
@@ -324,6 +344,7 @@ pub fn run(f: &Facts) -> Derived {
         sanity_must_not_may,
     ) = rt.run();
     Derived {
+        applicable,
         variant_answer,
         unknown_because,
         open_layer,

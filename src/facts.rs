@@ -93,6 +93,8 @@ pub struct Built<'e> {
     /// Scopes whose upload requests (R75.1) exist already.
     uploads_requested: std::collections::HashSet<EntId>,
     req_ids: HashMap<(Subject, String, Resource), ReqId>,
+    /// Context keys the query fixes (lower-case key → values; empty: absent).
+    context: HashMap<String, Vec<String>>,
     accounts: HashMap<String, AcctId>,
     account_names: Vec<String>,
     actions: HashMap<String, ActId>,
@@ -112,6 +114,7 @@ impl<'e> Built<'e> {
             uploader_acl: HashMap::new(),
             uploads_requested: Default::default(),
             req_ids: HashMap::new(),
+            context: HashMap::new(),
             accounts: HashMap::new(),
             account_names: Vec::new(),
             actions: HashMap::new(),
@@ -329,6 +332,13 @@ impl<'e> Built<'e> {
                         .resource_open
                         .push(ResourceOpen(id, Open::Unreadable));
                 }
+                let block = self.bpa(*b, |c| c.block_public_acls);
+                if block.0 || block.1 {
+                    self.facts.blocks_public_acls.push(BlocksPublicAcls(id));
+                }
+                if matches!(bucket.ownership, Ok(Ownership::BucketOwnerEnforced)) {
+                    self.facts.acls_disabled.push(AclsDisabled(id));
+                }
                 let ignore = self.bpa(*b, |c| c.ignore_public_acls);
                 if ignore.0 || ignore.1 {
                     self.facts.ignore_public_acls.push(IgnorePublicAcls(id));
@@ -423,6 +433,50 @@ impl<'e> Built<'e> {
     }
 
     /// Adds one request with the match facts of every statement that could speak to it.
+    /// Fixes a context key for every request built after (cli.md `with`);
+    /// no values means the key is absent.
+    pub fn fix(&mut self, key: &str, values: Vec<String>) {
+        self.context.insert(key.to_ascii_lowercase(), values);
+    }
+
+    /// The ACL a PUT carries, as far as the fixed context says.
+    fn acl_header(&self) -> Option<AclHeader> {
+        let public_group =
+            |v: &String| v.contains("/global/AllUsers") || v.contains("/global/AuthenticatedUsers");
+        let mut header = None;
+        for (k, values) in &self.context {
+            let h = if k == "s3:x-amz-acl" {
+                match values.first().map(String::as_str) {
+                    Some("public-read" | "public-read-write" | "authenticated-read") => {
+                        AclHeader::Public
+                    }
+                    Some("bucket-owner-full-control") => AclHeader::OwnerFullControl,
+                    Some(_) => AclHeader::Other,
+                    None => continue,
+                }
+            } else if k.starts_with("s3:x-amz-grant-") && !values.is_empty() {
+                if values.iter().any(public_group) {
+                    AclHeader::Public
+                } else {
+                    AclHeader::Other
+                }
+            } else {
+                continue;
+            };
+            // A public part makes the whole request public; any other part
+            // makes it more than bucket-owner-full-control.
+            let rank = |h: AclHeader| match h {
+                AclHeader::OwnerFullControl => 0,
+                AclHeader::Other => 1,
+                AclHeader::Public => 2,
+            };
+            if header.is_none_or(|old| rank(h) > rank(old)) {
+                header = Some(h);
+            }
+        }
+        header
+    }
+
     /// Requests are interned: asking twice for the same one gives the same id.
     pub fn request(&mut self, subject: &Subject, action: &Action, resource: Resource) -> ReqId {
         let key = (subject.clone(), action.name.clone(), resource.clone());
@@ -511,6 +565,14 @@ impl<'e> Built<'e> {
             resource: resource.clone(),
         });
         self.facts.requests.push(Request(r, p, x, a));
+        if matches!(
+            action.name.as_str(),
+            "s3:PutObject" | "s3:PutObjectAcl" | "s3:PutBucketAcl"
+        ) {
+            if let Some(h) = self.acl_header() {
+                self.facts.puts_acl.push(PutsAcl(r, h));
+            }
+        }
         let arn = self.resource_arn(&resource);
         let estate = self.estate;
         let mut candidates: Vec<usize> = match subject {
@@ -591,6 +653,10 @@ impl<'e> Built<'e> {
             }
         }
         let chosen = self.uploader_acl.get(&x).cloned().unwrap_or_default();
+        let guard = match &resource {
+            Resource::Uploaded(b, _, _) if !chosen.is_empty() => self.uploader_acl_guard(*b),
+            _ => Guard::Definite,
+        };
         for (s, public) in chosen {
             if !acl_grants_action(AclPermission::FullControl, true, &action.name) {
                 continue;
@@ -601,9 +667,7 @@ impl<'e> Built<'e> {
                 (Subject::Anonymous, true) => Class::Public,
                 _ => continue,
             };
-            self.facts
-                .matches
-                .push(Matches(r, s, self.uploader_acl_guard()));
+            self.facts.matches.push(Matches(r, s, guard));
             self.facts
                 .principal_matches
                 .push(PrincipalMatch(r, s, class, Guard::Definite));
@@ -611,18 +675,27 @@ impl<'e> Built<'e> {
         r
     }
 
-    /// The ACL an uploader sets is free, unless a policy conditions uploads
-    /// on the ACL headers: that coupling is not evaluated yet.
-    fn uploader_acl_guard(&self) -> Guard {
-        let conditioned = self.estate.policies.iter().any(|p| {
-            p.body.as_ref().is_ok_and(|b| {
-                b.statements.iter().any(|st| {
-                    st.condition.iter().any(|c| {
-                        let k = c.key.to_ascii_lowercase();
-                        k.starts_with("s3:x-amz-acl") || k.starts_with("s3:x-amz-grant-")
+    /// The ACL an uploader sets is free, unless a policy that may speak to
+    /// uploads into the bucket (its bucket policy, or any identity,
+    /// boundary, SCP or RCP policy) conditions them on the ACL headers:
+    /// that coupling is not evaluated yet.
+    fn uploader_acl_guard(&self, bucket: usize) -> Guard {
+        let own_policy = self.estate.buckets[bucket].policy;
+        let conditioned = self.estate.policies.iter().enumerate().any(|(i, p)| {
+            let speaks = match p.kind {
+                PolicyKind::Bucket => own_policy == Some(i),
+                PolicyKind::Trust => false,
+                _ => true,
+            };
+            speaks
+                && p.body.as_ref().is_ok_and(|b| {
+                    b.statements.iter().any(|st| {
+                        st.condition.iter().any(|c| {
+                            let k = c.key.to_ascii_lowercase();
+                            k.starts_with("s3:x-amz-acl") || k.starts_with("s3:x-amz-grant-")
+                        })
                     })
                 })
-            })
         });
         if conditioned {
             Guard::Unknown
@@ -894,6 +967,26 @@ pub fn all_subjects(estate: &Estate) -> Vec<Subject> {
     out.push(Subject::Anonymous);
     out.extend(outside.into_iter().map(Subject::Outside));
     out
+}
+
+/// An account ID the snapshot does not name anywhere: "a fresh account"
+/// (cli.md `no-public-access`), for questions about everyone else.
+pub fn fresh_account(estate: &Estate) -> String {
+    let named: BTreeSet<String> = all_subjects(estate)
+        .into_iter()
+        .filter_map(|s| match s {
+            Subject::Outside(a) => Some(a),
+            _ => None,
+        })
+        .collect();
+    (0u64..)
+        .map(|n| format!("{n:012}"))
+        .find(|id| {
+            !estate.accounts.contains_key(id)
+                && !named.contains(id)
+                && !estate.principals.iter().any(|p| p.account == *id)
+        })
+        .expect("some 12-digit account ID is unused")
 }
 
 /// The layer a policy's statements sit in.

@@ -1,7 +1,7 @@
 //! Rendering answers: the JSON wire shape of cli.md and the text output.
 //! Only this module knows either format.
 
-use crate::datalog::Decision;
+use crate::datalog::{Decision, Guard};
 use crate::diag::Diagnostic;
 use crate::query::{Answer, Outcome, QueryError, Reason};
 use serde_json::{json, Value};
@@ -26,6 +26,52 @@ fn reason_json(r: &Reason) -> Value {
         "pointer": r.pointer,
         "line": r.line,
     })
+}
+
+/// The order `why` shows layers in: the ceilings, the principal's side, the resource's side.
+const LAYER_ORDER: [&str; 9] = [
+    "scp",
+    "rcp",
+    "boundary",
+    "identity",
+    "trust",
+    "bucket-policy",
+    "acl",
+    "bpa",
+    "ownership",
+];
+
+fn guard_name(g: Guard) -> &'static str {
+    match g {
+        Guard::Definite => "applies",
+        Guard::Conditional => "conditional",
+        Guard::Unknown => "unknown",
+    }
+}
+
+/// `why`: per layer, the statements that spoke and whether each decided,
+/// and whether the layer is one an implicit deny lacked.
+fn layers_json(a: &Answer) -> Value {
+    let layers: Vec<Value> = LAYER_ORDER
+        .iter()
+        .filter_map(|&layer| {
+            let statements: Vec<Value> = a
+                .considered
+                .iter()
+                .filter(|(r, _)| r.layer == layer)
+                .map(|(r, g)| {
+                    let mut v = reason_json(r);
+                    v["applies"] = json!(guard_name(*g));
+                    v["decides"] = json!(a.because.contains(r));
+                    v
+                })
+                .collect();
+            let blocked = a.blocked_by.contains(&layer);
+            (blocked || !statements.is_empty())
+                .then(|| json!({"layer": layer, "blocked": blocked, "statements": statements}))
+        })
+        .collect();
+    json!(layers)
 }
 
 fn answer_json(a: &Answer) -> Value {
@@ -57,6 +103,19 @@ fn answer_json(a: &Answer) -> Value {
 }
 
 pub fn outcome_json(o: &Outcome) -> Value {
+    // `why` and `public` show what spoke to each request.
+    if o.kind == "why" || o.kind == "public" {
+        let answers: Vec<Value> = o
+            .answers
+            .iter()
+            .map(|a| {
+                let mut v = answer_json(a);
+                v["layers"] = layers_json(a);
+                v
+            })
+            .collect();
+        return json!({"query": o.query, "kind": o.kind, "answers": answers});
+    }
     if o.kind == "path" {
         let answer = o.answers.first();
         return json!({
@@ -141,13 +200,21 @@ pub fn outcome_text(o: &Outcome) -> String {
             out.push_str(&format!("      because {why}\n"));
         }
         if !a.blocked_by.is_empty() {
-            out.push_str(&format!(
-                "      blocked by: no Allow in {}\n",
-                a.blocked_by.join(", ")
-            ));
+            out.push_str(&format!("      blocked by: {}\n", a.blocked_by.join(", ")));
         }
         if let Some(r) = &a.reason {
             out.push_str(&format!("      unknown: {r}\n"));
+        }
+        if o.kind == "why" {
+            out.push_str(&layers_text(a));
+        }
+        if o.kind == "public" && a.blocked_by.contains(&"bpa") {
+            for (r, _) in a.considered.iter().filter(|(r, _)| r.effect == "Allow") {
+                out.push_str(&format!(
+                    "      neutralised by Block Public Access: {}\n",
+                    reason_text(r)
+                ));
+            }
         }
         for (side, w) in [("allowed", &a.allow_witness), ("denied", &a.deny_witness)] {
             if let Some(w) = w {
@@ -160,6 +227,39 @@ pub fn outcome_text(o: &Outcome) -> String {
         out.push_str(&format!("  note: {n}\n"));
     }
     out
+}
+
+/// `why` as a short tree: one branch per layer that spoke or was lacking.
+fn layers_text(a: &Answer) -> String {
+    let mut lines = Vec::new();
+    for layer in LAYER_ORDER {
+        for (r, g) in a.considered.iter().filter(|(r, _)| r.layer == layer) {
+            let decides = if a.because.contains(r) {
+                ", decides"
+            } else {
+                ""
+            };
+            lines.push(format!(
+                "{layer}: {} — {}{decides}",
+                reason_text(r),
+                guard_name(*g)
+            ));
+        }
+        if a.blocked_by.contains(&layer) {
+            lines.push(format!(
+                "{layer}: no Allow — required, so the request is denied"
+            ));
+        }
+    }
+    if lines.is_empty() {
+        lines.push("no statement speaks to this request".into());
+    }
+    let last = lines.len() - 1;
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("      {} {l}\n", if i == last { "└─" } else { "├─" }))
+        .collect()
 }
 
 /// Answers that share a resource, a decision and a chain.
@@ -192,14 +292,17 @@ fn grouped_text(answers: &[Answer]) -> String {
 pub const HELP: &str = "\
   who can <action> <resource> [with <context>]
   can <principal> <action> <resource> [with <context>]
-  why [not] <principal> <action> <resource>        (not built yet)
+  can <principal> sts:AssumeRole <role>
+  why [not] <principal> <action> <resource> [with <context>]
   what can <principal> do [on <resource>]
+  path <principal> to <resource>
+  public [<bucket>]
   prove write-only <principal> on <resource>       (not built yet)
   prove no-public-access <bucket>                  (not built yet)
   prove <principal> <action> <resource> requires <key> <op> <value>   (not built yet)
-  path <principal> to <resource>
-  public | show principal|bucket|policy <name>   (not built yet)
+  show principal|bucket|policy <name>              (not built yet)
   actions: read write delete list admin any, or s3:GetObject, s3:Get*
   principals: user/alice, role/reader, alice, an ARN, anonymous, account:ID, service:NAME
   resources: bucket, bucket/key, bucket/prefix/*, s3://bucket/key, arn:aws:s3:::bucket/key
+  context: with key = value, key = [v1, v2], key absent (s3:x-amz-acl and s3:x-amz-grant-* only, for now)
 ";

@@ -66,7 +66,9 @@ pub enum Query {
         op: Word,
         value: Word,
     },
-    Public,
+    Public {
+        bucket: Option<Word>,
+    },
     Path {
         principal: Word,
         resource: Word,
@@ -89,7 +91,7 @@ impl Query {
             Query::ProveWriteOnly { .. }
             | Query::ProveNoPublicAccess { .. }
             | Query::ProveRequires { .. } => "prove",
-            Query::Public => "public",
+            Query::Public { .. } => "public",
             Query::Path { .. } => "path",
             Query::Show { .. } => "show",
             Query::Help => "help",

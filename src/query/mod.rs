@@ -139,6 +139,9 @@ pub struct Answer {
     /// owner and ACL of an object the snapshot does not list).
     pub allow_witness: Option<Witness>,
     pub deny_witness: Option<Witness>,
+    /// Every statement that spoke to the request (for `why`), and how
+    /// certainly it applied.
+    pub considered: Vec<(Reason, datalog::Guard)>,
 }
 
 /// Values that fix a request: context keys, and the `bucketlog:` pseudo-keys
@@ -165,24 +168,23 @@ fn answer_bytes(estate: &Estate, text: &str, opts: Options) -> Result<Outcome, Q
     let q = parse_bytes(text)?;
     let mut notes = Vec::new();
     let (answers, sanity_violations) = match &q {
-        Query::Can { principal, action, resource, context } => {
+        Query::Can { principal, action, resource, context }
+        | Query::Why { principal, action, resource, context, .. } => {
             note_context(context, &mut notes);
             let subject = resolve::subject(estate, principal)?;
-            let actions = resolve::actions(action)?;
-            let scope = resolve::scope(estate, resource)?;
-            can(estate, &subject, &actions, &scope)
+            let targets = resolve::targets(estate, action, resource)?;
+            can(estate, &subject, &targets, context)
         }
         Query::WhoCan { action, resource, context } => {
             note_context(context, &mut notes);
             let actions = resolve::actions(action)?;
             let scope = resolve::scope(estate, resource)?;
-            who_can(estate, &actions, &scope, opts, &mut notes)
+            who_can(estate, &s3_targets(&actions, &scope), context, opts, &mut notes)
         }
         Query::Path { principal, resource } => {
             let subject = resolve::subject(estate, principal)?;
-            let actions = Catalog::get().expand("any");
             let scope = resolve::scope(estate, resource)?;
-            path(estate, &subject, &actions, &scope)
+            path(estate, &subject, &scope)
         }
         Query::WhatCan { principal, on } => {
             let subject = resolve::subject(estate, principal)?;
@@ -192,13 +194,20 @@ fn answer_bytes(estate: &Estate, text: &str, opts: Options) -> Result<Outcome, Q
             };
             what_can(estate, &subject, &scopes)
         }
+        Query::Public { bucket } => {
+            let scopes = match bucket {
+                Some(b) => vec![resolve::scope(estate, b)?],
+                None => resolve::every_bucket(estate),
+            };
+            public(estate, &scopes, &mut notes)
+        }
         Query::Help => (Vec::new(), 0),
         other => {
             return Err(QueryError {
                 column: 1,
                 message: format!(
-                    "`{}` queries parse, but are not built yet: this version answers `can`, `who can`, `what can` and `path` \
-                     (`why` and `public` come with the layers work, `prove` with conditions and proofs)",
+                    "`{}` queries parse, but are not built yet: this version answers `can`, `who can`, `why`, `what can`, \
+                     `path` and `public` (`prove` comes with conditions and proofs)",
                     other.kind()
                 ),
             })
@@ -216,7 +225,8 @@ fn answer_bytes(estate: &Estate, text: &str, opts: Options) -> Result<Outcome, Q
 fn note_context(context: &[ast::ContextItem], notes: &mut Vec<String>) {
     if !context.is_empty() {
         notes.push(
-            "condition values are not evaluated yet: statements with a Condition stay conditional whatever `with` fixes"
+            "condition values are not evaluated yet: statements with a Condition stay conditional whatever `with` fixes \
+             (s3:x-amz-acl and s3:x-amz-grant-* decide only whether S3 accepts the PUT)"
                 .into(),
         );
     }
@@ -236,6 +246,7 @@ struct Evaluation<'e> {
     open_layer: HashMap<ReqId, Vec<datalog::Open>>,
     implicit: HashMap<ReqId, Vec<datalog::Implicit>>,
     unknown_because: HashMap<ReqId, Vec<datalog::StmtId>>,
+    applicable: HashMap<ReqId, Vec<(datalog::StmtId, datalog::Guard)>>,
     /// The object states of a request on a free-owner scope, with their decisions.
     variants: HashMap<ReqId, Vec<(ReqId, Decision)>>,
     edges: HashMap<EntId, Vec<EntId>>,
@@ -255,13 +266,31 @@ fn index<T, K: std::hash::Hash + Eq, V>(
     out
 }
 
+/// The requests a query asks about: each action on its resource.
+type Targets<'a> = Vec<(&'a Action, Resource)>;
+
+fn s3_targets<'a>(actions: &[&'a Action], scope: &Scope) -> Targets<'a> {
+    actions
+        .iter()
+        .filter_map(|a| s3_resource(scope.bucket, &scope.key, a).map(|r| (*a, r)))
+        .collect()
+}
+
 fn evaluate<'e>(
     estate: &'e Estate,
     subjects: &[Subject],
-    actions: &[&Action],
-    scope: &Scope,
+    targets: &Targets,
+    context: &[ast::ContextItem],
 ) -> Evaluation<'e> {
     let mut built = Built::new(estate);
+    for item in context {
+        let values = match &item.value {
+            ast::ContextValue::One(w) => vec![w.text.clone()],
+            ast::ContextValue::Set(ws) => ws.iter().map(|w| w.text.clone()).collect(),
+            ast::ContextValue::Absent => Vec::new(),
+        };
+        built.fix(&item.key.text, values);
+    }
     let roles: Vec<usize> = (0..estate.principals.len())
         .filter(|&i| estate.principals[i].kind == PrincipalKind::Role)
         .collect();
@@ -271,12 +300,10 @@ fn evaluate<'e>(
     s3_subjects.sort();
     s3_subjects.dedup();
     for s in &s3_subjects {
-        for a in actions {
-            if let Some(res) = s3_resource(scope.bucket, &scope.key, a) {
-                let r = built.request(s, a, res);
-                if subjects.contains(s) {
-                    direct.push(r);
-                }
+        for (a, res) in targets {
+            let r = built.request(s, a, res.clone());
+            if subjects.contains(s) {
+                direct.push(r);
             }
         }
     }
@@ -317,6 +344,7 @@ fn evaluate<'e>(
         implicit: index(d.granted_implicitly.iter(), |g| (g.0, g.1)),
         unknown_because: index(d.unknown_because.iter(), |u| (u.0, u.1)),
         variants: index(d.variant_answer.iter(), |v| (v.0, (v.1, v.2))),
+        applicable: index(d.applicable.iter(), |a| (a.0, (a.1, a.2))),
         edges,
         chains,
         built,
@@ -389,7 +417,26 @@ impl Evaluation<'_> {
             deny_witness: (decision == Decision::Conditional)
                 .then(|| self.witness(r, false))
                 .flatten(),
+            considered: self.considered(r),
         }
+    }
+
+    /// The statements that applied to the request — to the object states it
+    /// stands for, when it has them — each with its weakest guard.
+    fn considered(&self, r: ReqId) -> Vec<(Reason, datalog::Guard)> {
+        let own = [r];
+        let states: Vec<ReqId> = match self.variants.get(&r) {
+            Some(v) => v.iter().map(|(v, _)| *v).collect(),
+            None => own.to_vec(),
+        };
+        let mut out: BTreeMap<Reason, datalog::Guard> = BTreeMap::new();
+        for v in states {
+            for &(s, g) in self.applicable.get(&v).into_iter().flatten() {
+                let e = out.entry(self.reason(s)).or_insert(g);
+                *e = (*e).max(g);
+            }
+        }
+        out.into_iter().collect()
     }
 
     /// An object state under which the request is allowed (or denied): a
@@ -428,19 +475,23 @@ impl Evaluation<'_> {
                     w.insert("bucketlog:object-owner".into(), o);
                 }
             }
-            Resource::Uploaded(_, _, owner) => {
+            Resource::Uploaded(b, _, owner) => {
                 w.insert("bucketlog:object-owner".into(), owner.clone());
-                let chosen_acl = self.because.get(v).into_iter().flatten().any(|s| {
-                    matches!(
-                        self.built.stmts[s.0 as usize],
-                        StmtOrigin::UploaderAcl { .. }
-                    )
-                });
-                if *d == Decision::Conditional && chosen_acl {
-                    let acl = if allowed {
-                        "grants the caller's account"
-                    } else {
-                        "private (no grant to the caller; no bucket-owner-full-control)"
+                let chosen_acl =
+                    self.because.get(v).into_iter().flatten().find_map(|s| {
+                        match self.built.stmts[s.0 as usize] {
+                            StmtOrigin::UploaderAcl { public, .. } => Some(public),
+                            _ => None,
+                        }
+                    });
+                if let (Decision::Conditional, Some(public)) = (*d, chosen_acl) {
+                    let acl = match (allowed, public) {
+                        (true, true) => "public-read (a grant to AllUsers)",
+                        (true, false) => "a grant to the caller's account",
+                        (false, _) if *owner != estate.buckets[*b].account => {
+                            "private (no grant to the caller), uploaded without bucket-owner-full-control"
+                        }
+                        (false, _) => "private (no grant to the caller)",
                     };
                     w.insert("bucketlog:object-acl".into(), acl.into());
                 }
@@ -639,10 +690,10 @@ impl Evaluation<'_> {
 fn can(
     estate: &Estate,
     subject: &Subject,
-    actions: &[&Action],
-    scope: &Scope,
+    targets: &Targets,
+    context: &[ast::ContextItem],
 ) -> (Vec<Answer>, usize) {
-    let ev = evaluate(estate, std::slice::from_ref(subject), actions, scope);
+    let ev = evaluate(estate, std::slice::from_ref(subject), targets, context);
     let mut direct: Vec<Answer> = Vec::new();
     let mut chains: Vec<Answer> = Vec::new();
     for &r in &ev.direct {
@@ -662,7 +713,7 @@ fn what_can(estate: &Estate, subject: &Subject, scopes: &[Scope]) -> (Vec<Answer
     let mut out = Vec::new();
     let mut sanity = 0;
     for scope in scopes {
-        let (answers, s) = can(estate, subject, &actions, scope);
+        let (answers, s) = can(estate, subject, &s3_targets(&actions, scope), &[]);
         sanity += s;
         out.extend(answers.into_iter().filter(|a| a.decision.reaches()));
     }
@@ -672,13 +723,9 @@ fn what_can(estate: &Estate, subject: &Subject, scopes: &[Scope]) -> (Vec<Answer
 /// The shortest chain from the subject to a principal that may perform some
 /// S3 action on the scope: the subject alone when it may itself. The one
 /// answer kept is the best decision among the shortest chains.
-fn path(
-    estate: &Estate,
-    subject: &Subject,
-    actions: &[&Action],
-    scope: &Scope,
-) -> (Vec<Answer>, usize) {
-    let (answers, sanity) = can(estate, subject, actions, scope);
+fn path(estate: &Estate, subject: &Subject, scope: &Scope) -> (Vec<Answer>, usize) {
+    let actions = Catalog::get().expand("any");
+    let (answers, sanity) = can(estate, subject, &s3_targets(&actions, scope), &[]);
     let best = answers
         .into_iter()
         .filter(|a| a.decision.reaches())
@@ -686,32 +733,86 @@ fn path(
     (best.into_iter().collect(), sanity)
 }
 
-fn who_can(
-    estate: &Estate,
-    actions: &[&Action],
-    scope: &Scope,
+/// Answers for many subjects, with their chains, keeping those `keep`
+/// wants; root users' answers only with `--include-root` (the text output
+/// says how many were left out).
+fn answers_of(
+    ev: &Evaluation,
+    keep: impl Fn(&Answer) -> bool,
     opts: Options,
-    notes: &mut Vec<String>,
-) -> (Vec<Answer>, usize) {
-    let subjects = crate::facts::all_subjects(estate);
-    let ev = evaluate(estate, &subjects, actions, scope);
+    roots_left_out: &mut usize,
+) -> Vec<Answer> {
+    let estate = ev.built.estate;
     let mut out = Vec::new();
-    let mut roots_left_out = 0;
     for &r in &ev.direct {
         let is_root = matches!(ev.built.requests[r.0 as usize].subject, Subject::Known(i) if estate.principals[i].kind == PrincipalKind::Root);
-        let answers = ev.answers_with_chains(r, Decision::reaches);
+        let answers: Vec<Answer> = ev
+            .answers_with_chains(r, |_| true)
+            .into_iter()
+            .filter(&keep)
+            .collect();
         if is_root && !opts.include_root {
-            roots_left_out += answers.len();
+            *roots_left_out += answers.len();
         } else {
             out.extend(answers);
         }
     }
+    out
+}
+
+fn note_roots(roots_left_out: usize, notes: &mut Vec<String>) {
     if roots_left_out > 0 {
         notes.push(format!(
             "{roots_left_out} answer(s) for account root users left out (they reach nearly everything in their own account); use --include-root to list them"
         ));
     }
+}
+
+fn who_can(
+    estate: &Estate,
+    targets: &Targets,
+    context: &[ast::ContextItem],
+    opts: Options,
+    notes: &mut Vec<String>,
+) -> (Vec<Answer>, usize) {
+    let subjects = crate::facts::all_subjects(estate);
+    let ev = evaluate(estate, &subjects, targets, context);
+    let mut roots = 0;
+    let out = answers_of(&ev, |a| a.decision.reaches(), opts, &mut roots);
+    note_roots(roots, notes);
     (out, ev.sanity_violations)
+}
+
+/// `public [bucket]`: every S3 action on each bucket (and its objects) that
+/// someone outside the zone of trust — anonymous callers, accounts the
+/// snapshot does not describe, and a fresh account it does not name — may
+/// perform, and each public grant that Block Public Access neutralises.
+fn public(estate: &Estate, scopes: &[Scope], notes: &mut Vec<String>) -> (Vec<Answer>, usize) {
+    let fresh = crate::facts::fresh_account(estate);
+    let mut subjects: Vec<Subject> = crate::facts::all_subjects(estate)
+        .into_iter()
+        .filter(|s| matches!(s, Subject::Anonymous | Subject::Outside(_)))
+        .collect();
+    subjects.push(Subject::Outside(fresh.clone()));
+    notes.push(format!(
+        "account:{fresh} stands for any account the snapshot does not name"
+    ));
+    let actions = Catalog::get().expand("any");
+    let mut out = Vec::new();
+    let mut sanity = 0;
+    for scope in scopes {
+        let ev = evaluate(estate, &subjects, &s3_targets(&actions, scope), &[]);
+        sanity += ev.sanity_violations;
+        let neutralised =
+            |a: &Answer| a.decision == Decision::DenyImplicit && a.blocked_by.contains(&"bpa");
+        out.extend(answers_of(
+            &ev,
+            |a| a.decision.reaches() || neutralised(a),
+            Options::default(),
+            &mut 0,
+        ));
+    }
+    (out, sanity)
 }
 
 fn permission_name(p: crate::model::AclPermission) -> &'static str {

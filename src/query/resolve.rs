@@ -2,8 +2,8 @@
 
 use super::ast::Word;
 use super::QueryError;
-use crate::catalog::{Action, Catalog, VERBS};
-use crate::facts::Subject;
+use crate::catalog::{Action, Catalog, ASSUME_ROLE, VERBS};
+use crate::facts::{Resource, Subject};
 use crate::model::{arn_fields, is_account_id, Estate, PrincipalKind};
 
 /// A resource scope: one bucket and a key pattern for object actions.
@@ -104,6 +104,33 @@ pub fn actions(w: &Word) -> Result<Vec<&'static Action>, QueryError> {
         ));
     }
     Ok(found)
+}
+
+/// What `can` and `why` ask about: S3 actions on a bucket scope, or
+/// `sts:AssumeRole` on a role (`can alice sts:AssumeRole role/reader`).
+pub fn targets<'a>(
+    estate: &Estate,
+    action: &Word,
+    resource: &Word,
+) -> Result<super::Targets<'a>, QueryError> {
+    if action.text.eq_ignore_ascii_case(ASSUME_ROLE) {
+        let assume = Catalog::get()
+            .find(ASSUME_ROLE)
+            .expect("the catalogue has sts:AssumeRole");
+        return match subject(estate, resource)? {
+            Subject::Known(i) if estate.principals[i].kind == PrincipalKind::Role => {
+                Ok(vec![(assume, Resource::Role(i))])
+            }
+            _ => Err(QueryError::at(
+                resource,
+                "sts:AssumeRole needs a role of the snapshot: role/NAME or its ARN",
+            )),
+        };
+    }
+    Ok(super::s3_targets(
+        &actions(action)?,
+        &scope(estate, resource)?,
+    ))
 }
 
 pub fn scope(estate: &Estate, w: &Word) -> Result<Scope, QueryError> {
