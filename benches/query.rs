@@ -44,6 +44,17 @@ fn synthetic(c: &mut Criterion) {
                     .expect("answers")
             })
         });
+        // An ObjectWriter bucket: the answer quantifies over possible uploaders.
+        group.bench_with_input(
+            BenchmarkId::new("who-can-read-acl-bucket", principals),
+            &e,
+            |b, e| {
+                b.iter(|| {
+                    query::answer(e, "who can read bucket-0-1/prefix-1/*", Options::default())
+                        .expect("answers")
+                })
+            },
+        );
         group.bench_with_input(BenchmarkId::new("can-read", principals), &e, |b, e| {
             b.iter(|| {
                 query::answer(

@@ -142,10 +142,25 @@ pub fn generate(size: &Size) -> FileSet {
                 format!("{dir}/policy.json"),
                 pretty(&json!({"Policy": doc.to_string()})),
             );
+            // Every other bucket keeps ACLs on (ObjectWriter, the owner's
+            // FULL_CONTROL only), so its unlisted objects have free owners.
+            let ownership = if b % 2 == 0 {
+                "BucketOwnerEnforced"
+            } else {
+                "ObjectWriter"
+            };
             files.insert(
                 format!("{dir}/ownership-controls.json"),
-                pretty(&json!({"OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}})),
+                pretty(&json!({"OwnershipControls": {"Rules": [{"ObjectOwnership": ownership}]}})),
             );
+            if b % 2 == 1 {
+                let owner = format!("{:064x}", a + 1);
+                files.insert(
+                    format!("{dir}/acl.json"),
+                    pretty(&json!({"Owner": {"ID": owner}, "Grants": [
+                        {"Grantee": {"Type": "CanonicalUser", "ID": owner}, "Permission": "FULL_CONTROL"}]})),
+                );
+            }
         }
     }
     FileSet {

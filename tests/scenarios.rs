@@ -93,6 +93,33 @@ fn misses(e: &Value, doc: &Value) -> Vec<String> {
                     out.push(format!("blocked_by {} (want {want})", a["blocked_by"]));
                 }
             }
+            // `why`: each layer as "LAYER blocked" or "LAYER:POLICY:STATEMENT:APPLIES[:decides]".
+            if let Some(want) = e.get("layers") {
+                let mut got: Vec<String> = Vec::new();
+                for l in a["layers"].as_array().into_iter().flatten() {
+                    let layer = l["layer"].as_str().unwrap_or_default();
+                    if l["blocked"] == true {
+                        got.push(format!("{layer} blocked"));
+                    }
+                    for st in l["statements"].as_array().into_iter().flatten() {
+                        let decides = if st["decides"] == true {
+                            ":decides"
+                        } else {
+                            ""
+                        };
+                        got.push(format!(
+                            "{layer}:{}:{}:{}{decides}",
+                            st["policy"].as_str().unwrap_or_default(),
+                            st["statement"].as_str().unwrap_or_default(),
+                            st["applies"].as_str().unwrap_or_default()
+                        ));
+                    }
+                }
+                got.sort();
+                if got != strings(want) {
+                    out.push(format!("layers {got:?} (want {want})"));
+                }
+            }
             // A witness expectation names the keys it fixes; others may be present.
             for side in ["allow_witness", "deny_witness"] {
                 for (k, v) in e.get(side).and_then(Value::as_object).into_iter().flatten() {

@@ -193,8 +193,9 @@ fn docs(
         .collect())
 }
 
-/// `organization` (`id`, `management_account`), `scps` and `rcps` (each
-/// `{"id", "targets", "policy"}`): the same model as a snapshot's `org/`.
+/// `organization` (`id`, `management_account`, `accounts`, `parent`), `scps`
+/// and `rcps` (each `{"id", "targets", "policy"}`): the same model as a
+/// snapshot's `org/`.
 fn load_organization(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
     let mut policies = Vec::new();
     for (key, kind) in [("scps", PolicyKind::Scp), ("rcps", PolicyKind::Rcp)] {
@@ -223,6 +224,22 @@ fn load_organization(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> 
     if let Some(o) = summary {
         org.id = o.str_field("id").ok().map(str::to_string);
         org.management_account = o.str_field("management_account").ok().map(str::to_string);
+        if o.get("accounts").is_some() {
+            org.accounts = o.string_list("accounts", "a member account id")?;
+        }
+        if let Some(parents) = o.get("parent") {
+            let super::json::Value::Object(m) = &parents.value else {
+                return Err(parents.error("an object of id → parent id (null for the root)"));
+            };
+            for (id, p) in m {
+                let parent = match &p.value {
+                    super::json::Value::Null => None,
+                    super::json::Value::String(s) => Some(s.clone()),
+                    _ => return Err(p.error("a parent id, or null for the root")),
+                };
+                org.parent.insert(id.clone(), parent);
+            }
+        }
     }
     Ok(())
 }
