@@ -94,6 +94,16 @@ impl Catalog {
             .filter(move |a| pattern == "*" || glob::matches(&pattern, &a.name, true))
     }
 
+    /// The first verb (read, write, delete, list, admin) that names the
+    /// action, or `other`: how `what can` groups its answers.
+    pub fn verb_of(&self, action: &str) -> &'static str {
+        VERBS[..5]
+            .iter()
+            .find(|v| self.expand(v).iter().any(|a| a.name == action))
+            .copied()
+            .unwrap_or("other")
+    }
+
     /// The S3 bucket and object actions a verb or an action pattern names.
     pub fn expand(&self, word: &str) -> Vec<&Action> {
         let named = |names: &[&str]| -> Vec<&Action> {

@@ -265,7 +265,8 @@ fn layers_text(a: &Answer) -> String {
 /// Answers that share a resource, a decision and a chain.
 type GroupKey<'a> = (&'a str, Decision, &'a [String]);
 
-/// `what can`: one line per resource, decision and chain, naming the actions.
+/// `what can`: one entry per resource, decision and chain, its actions
+/// grouped by verb.
 fn grouped_text(answers: &[Answer]) -> String {
     let mut groups: Vec<(GroupKey, Vec<&str>)> = Vec::new();
     for a in answers {
@@ -278,10 +279,25 @@ fn grouped_text(answers: &[Answer]) -> String {
     let mut out = String::new();
     for ((resource, decision, via), actions) in groups {
         let (d, _) = decision_name(decision);
-        out.push_str(&format!(
-            "  {d:<12} {resource}\n      {}\n",
-            actions.join(", ")
-        ));
+        out.push_str(&format!("  {d:<12} {resource}\n"));
+        let catalog = crate::catalog::Catalog::get();
+        let mut by_verb: Vec<(&str, Vec<&str>)> = Vec::new();
+        for a in actions {
+            let verb = catalog.verb_of(a);
+            match by_verb.iter_mut().find(|(v, _)| *v == verb) {
+                Some((_, list)) => list.push(a),
+                None => by_verb.push((verb, vec![a])),
+            }
+        }
+        by_verb.sort_by_key(|(v, _)| {
+            crate::catalog::VERBS
+                .iter()
+                .position(|x| x == v)
+                .unwrap_or(9)
+        });
+        for (verb, list) in by_verb {
+            out.push_str(&format!("      {verb}: {}\n", list.join(", ")));
+        }
         if via.len() > 1 {
             out.push_str(&format!("      via {}\n", via.join(" → ")));
         }
@@ -289,8 +305,7 @@ fn grouped_text(answers: &[Answer]) -> String {
     out
 }
 
-pub const HELP: &str = "\
-  who can <action> <resource> [with <context>]
+pub const HELP: &str = "  who can <action> <resource> [with <context>]
   can <principal> <action> <resource> [with <context>]
   can <principal> sts:AssumeRole <role>
   why [not] <principal> <action> <resource> [with <context>]
