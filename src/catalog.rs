@@ -1,7 +1,8 @@
 //! The S3 and STS action catalogue (AWS's Service Authorization Reference, as
 //! copied into `data/`): every action, its access levels and whether it is
-//! authorised against the bucket ARN or an object ARN. Verbs of the query
-//! language expand against it.
+//! authorised against the bucket ARN or an object ARN, the condition keys it
+//! supports; and the type of every `aws:`, `s3:` and `sts:` condition key.
+//! Verbs of the query language expand against it.
 
 use crate::glob;
 use serde::Deserialize;
@@ -20,11 +21,34 @@ pub struct Action {
     pub name: String,
     pub access_levels: Vec<String>,
     pub target: Target,
+    /// The service condition keys the action supports, lower-case.
+    pub condition_keys: Vec<String>,
+}
+
+/// A condition key's type (Service Authorization Reference).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyType {
+    String,
+    Arn,
+    Numeric,
+    Date,
+    Bool,
+    Ip,
+    /// `ArrayOfString`, `ArrayOfARN`…: a multivalued key.
+    Multi,
+}
+
+#[derive(Deserialize)]
+struct RawKey {
+    key: String,
+    #[serde(rename = "type")]
+    ty: String,
 }
 
 #[derive(Deserialize)]
 struct RawService {
     actions: Vec<RawAction>,
+    condition_keys: Vec<RawKey>,
 }
 
 #[derive(Deserialize)]
@@ -32,6 +56,7 @@ struct RawAction {
     action: String,
     access_level: String,
     resource_types: Vec<RawResourceType>,
+    condition_keys: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -41,6 +66,9 @@ struct RawResourceType {
 
 pub struct Catalog {
     pub actions: Vec<Action>,
+    /// Every known condition key, lower-case, with its type; a tag key is
+    /// stored by its prefix (`aws:principaltag/`).
+    keys: std::collections::HashMap<String, KeyType>,
 }
 
 pub const ASSUME_ROLE: &str = "sts:AssumeRole";
@@ -53,12 +81,30 @@ impl Catalog {
         static CATALOG: OnceLock<Catalog> = OnceLock::new();
         CATALOG.get_or_init(|| {
             let mut actions = Vec::new();
+            let mut keys = std::collections::HashMap::new();
+            let mut add_key = |k: RawKey| {
+                let ty = match k.ty.as_str() {
+                    "String" => KeyType::String,
+                    "ARN" => KeyType::Arn,
+                    "Numeric" => KeyType::Numeric,
+                    "Date" => KeyType::Date,
+                    "Bool" => KeyType::Bool,
+                    "IPAddress" => KeyType::Ip,
+                    _ => KeyType::Multi,
+                };
+                keys.insert(key_name(&k.key), ty);
+            };
+            let globals: Vec<RawKey> =
+                serde_json::from_str(include_str!("../data/global-condition-keys.json"))
+                    .expect("data/ catalogue is valid JSON (checked by tests)");
+            globals.into_iter().for_each(&mut add_key);
             for text in [
                 include_str!("../data/s3.json"),
                 include_str!("../data/sts.json"),
             ] {
                 let raw: RawService = serde_json::from_str(text)
                     .expect("data/ catalogue is valid JSON (checked by tests)");
+                raw.condition_keys.into_iter().for_each(&mut add_key);
                 actions.extend(raw.actions.into_iter().map(|a| {
                     let names: Vec<&str> =
                         a.resource_types.iter().map(|r| r.name.as_str()).collect();
@@ -73,11 +119,22 @@ impl Catalog {
                         name: a.action,
                         access_levels: a.access_level.split(", ").map(str::to_string).collect(),
                         target,
+                        condition_keys: a
+                            .condition_keys
+                            .iter()
+                            .map(|k| k.to_ascii_lowercase())
+                            .collect(),
                     }
                 }));
             }
-            Catalog { actions }
+            Catalog { actions, keys }
         })
+    }
+
+    /// The type of a condition key, matched case-insensitively; tag keys by
+    /// their prefix (`aws:PrincipalTag/team`).
+    pub fn key_type(&self, key: &str) -> Option<KeyType> {
+        self.keys.get(&key_name(key)).copied()
     }
 
     pub fn find(&self, name: &str) -> Option<&Action> {
@@ -132,5 +189,15 @@ impl Catalog {
             "any" => self.actions.iter().filter(s3).collect(),
             pattern => self.matching(pattern).filter(s3).collect(),
         }
+    }
+}
+
+/// A condition key as the catalogue stores it: lower-case, a tag key cut
+/// after its `/` (`aws:RequestTag/${TagKey}` and `aws:RequestTag/team` alike).
+fn key_name(key: &str) -> String {
+    let lower = key.to_ascii_lowercase();
+    match lower.split_once('/') {
+        Some((prefix, _)) => format!("{prefix}/"),
+        None => lower,
     }
 }

@@ -11,6 +11,7 @@ use crate::model::{
     arn_fields, AclGrant, AclPermission, ConditionEntry, Effect, Estate, Grantee, IamState,
     Ownership, PolicyKind, PrincipalKind, PrincipalPattern, PublicAccessBlock, Statement,
 };
+use crate::smt::{self, Verdict};
 use std::collections::{BTreeSet, HashMap};
 
 /// Who makes a request.
@@ -95,6 +96,8 @@ pub struct Built<'e> {
     req_ids: HashMap<(Subject, String, Resource), ReqId>,
     /// Context keys the query fixes (lower-case key → values; empty: absent).
     context: HashMap<String, Vec<String>>,
+    verdicts: HashMap<(StmtId, Subject, String, String), Verdict>,
+    solver_reasons: HashMap<StmtId, String>,
     accounts: HashMap<String, AcctId>,
     account_names: Vec<String>,
     actions: HashMap<String, ActId>,
@@ -115,6 +118,8 @@ impl<'e> Built<'e> {
             uploads_requested: Default::default(),
             req_ids: HashMap::new(),
             context: HashMap::new(),
+            verdicts: HashMap::new(),
+            solver_reasons: HashMap::new(),
             accounts: HashMap::new(),
             account_names: Vec::new(),
             actions: HashMap::new(),
@@ -495,6 +500,133 @@ impl<'e> Built<'e> {
         r
     }
 
+    /// How certainly a statement's Action, Resource and Condition hold for
+    /// one request; `None` when they cannot. Conditions and Resource entries
+    /// with policy variables are solved for the request's keys (`smt`).
+    fn element_guard(
+        &mut self,
+        (policy, index, stmt): (usize, usize, StmtId),
+        version: Option<&str>,
+        (subject, action, resource): (&Subject, &str, &Resource),
+        arn: &str,
+        is_trust: bool,
+    ) -> Option<Guard> {
+        let estate = self.estate;
+        let Ok(body) = &estate.policies[policy].body else {
+            return Some(Guard::Unknown);
+        };
+        let st = &body.statements[index];
+        let named = st
+            .action
+            .items
+            .iter()
+            .any(|p| p == "*" || glob::matches(p, action, true));
+        if named == st.action.negated {
+            return None;
+        }
+        let resource_guard = match &st.resource {
+            // Trust policies have no Resource: the role itself is the resource.
+            None if is_trust => Guard::Definite,
+            None => Guard::Unknown,
+            Some(res) => {
+                let with_variables: Vec<&str> = res
+                    .items
+                    .iter()
+                    .filter(|i| i.contains("${"))
+                    .map(String::as_str)
+                    .collect();
+                let variables = if version == Some("2012-10-17") && !with_variables.is_empty() {
+                    // Variables the request fixes are substituted; the rest go to the solver.
+                    let keys = self.request_keys(subject, action, resource);
+                    let ground: Option<Vec<Option<String>>> = with_variables
+                        .iter()
+                        .map(|i| smt::substitute(i, &keys.keys()))
+                        .collect();
+                    match ground {
+                        Some(items) => Some(
+                            items
+                                .iter()
+                                .flatten()
+                                .map(|i| glob::relate_arn(arn, i))
+                                .min()
+                                .unwrap_or(Relation::Disjoint),
+                        ),
+                        None => variables_relation(self.solve(
+                            stmt,
+                            subject,
+                            action,
+                            resource,
+                            |keys| smt::resource_with_variables(&with_variables, arn, keys),
+                        )),
+                    }
+                } else {
+                    None
+                };
+                resource_guard(&res.items, res.negated, version, arn, variables)?
+            }
+        };
+        let condition = match (st.condition_empty, st.condition.is_empty()) {
+            (true, _) => Guard::Unknown,
+            (false, true) => Guard::Definite,
+            (false, false) => {
+                match self.solve(stmt, subject, action, resource, |keys| {
+                    smt::condition(&st.condition, version, keys)
+                }) {
+                    Verdict::Always => Guard::Definite,
+                    Verdict::Never => return None,
+                    Verdict::Sometimes => Guard::Conditional,
+                    Verdict::Unknown(_) => Guard::Unknown,
+                }
+            }
+        };
+        Some(resource_guard.max(condition))
+    }
+
+    /// A verdict for one statement and request, cached by what it depends
+    /// on; an `Unknown` keeps its reason for the answer.
+    fn solve(
+        &mut self,
+        stmt: StmtId,
+        subject: &Subject,
+        action: &str,
+        resource: &Resource,
+        f: impl FnOnce(&smt::keys::RequestKeys) -> Verdict,
+    ) -> Verdict {
+        let arn = self.resource_arn(resource);
+        let key = (stmt, subject.clone(), action.to_string(), arn);
+        if let Some(v) = self.verdicts.get(&key) {
+            return v.clone();
+        }
+        let v = f(&self.request_keys(subject, action, resource).keys());
+        if let Verdict::Unknown(why) = &v {
+            self.solver_reasons
+                .entry(stmt)
+                .or_insert_with(|| why.clone());
+        }
+        self.verdicts.insert(key, v.clone());
+        v
+    }
+
+    fn request_keys(&self, subject: &Subject, action: &str, resource: &Resource) -> KeysOf<'_> {
+        let resource_account = match resource {
+            Resource::Bucket(b) | Resource::Objects(b, _) | Resource::Uploaded(b, _, _) => {
+                self.estate.buckets[*b].account.clone()
+            }
+            Resource::Role(i) => self.estate.principals[*i].account.clone(),
+        };
+        KeysOf {
+            caller: caller(self.estate, subject),
+            action: action.to_string(),
+            resource_account,
+            fixed: &self.context,
+        }
+    }
+
+    /// Why the solver could not decide a statement's guard, when it could not.
+    pub fn solver_reason(&self, stmt: StmtId) -> Option<&str> {
+        self.solver_reasons.get(&stmt).map(String::as_str)
+    }
+
     fn grantor_is_bucket_owner(&mut self, action: &str) -> bool {
         let a = self.action(action);
         self.facts
@@ -620,9 +752,13 @@ impl<'e> Built<'e> {
                     Ok(b) => {
                         let st = &b.statements[k];
                         let is_trust = estate.policies[pol].kind == PolicyKind::Trust;
-                        let Some(g) =
-                            element_guard(st, b.version.as_deref(), &action.name, &arn, is_trust)
-                        else {
+                        let Some(g) = self.element_guard(
+                            (pol, k, s),
+                            b.version.as_deref(),
+                            (subject, &action.name, &resource),
+                            &arn,
+                            is_trust,
+                        ) else {
                             continue;
                         };
                         self.facts.matches.push(Matches(r, s, g));
@@ -989,6 +1125,53 @@ pub fn fresh_account(estate: &Estate) -> String {
         .expect("some 12-digit account ID is unused")
 }
 
+/// The owned parts of a request's keys (`smt::keys::RequestKeys` borrows them).
+struct KeysOf<'b> {
+    caller: smt::keys::Caller,
+    action: String,
+    resource_account: String,
+    fixed: &'b HashMap<String, Vec<String>>,
+}
+
+impl KeysOf<'_> {
+    fn keys(&self) -> smt::keys::RequestKeys<'_> {
+        smt::keys::RequestKeys {
+            caller: self.caller.clone(),
+            action: &self.action,
+            resource_account: &self.resource_account,
+            fixed: self.fixed,
+        }
+    }
+}
+
+/// The caller as condition keys see it (semantics.md 6).
+fn caller(estate: &Estate, subject: &Subject) -> smt::keys::Caller {
+    use smt::keys::Caller;
+    match subject {
+        Subject::Known(i) => {
+            let p = &estate.principals[*i];
+            let (arn, account) = (p.arn.clone(), p.account.clone());
+            match p.kind {
+                PrincipalKind::User => Caller::User {
+                    arn,
+                    account,
+                    name: p.name.clone(),
+                    unique_id: p.unique_id.clone(),
+                },
+                PrincipalKind::Role => Caller::Role {
+                    arn,
+                    account,
+                    unique_id: p.unique_id.clone(),
+                },
+                PrincipalKind::Root => Caller::Root { arn, account },
+            }
+        }
+        Subject::Outside(a) => Caller::Outside { account: a.clone() },
+        Subject::Anonymous => Caller::Anonymous,
+        Subject::Service(name) => Caller::Service { name: name.clone() },
+    }
+}
+
 /// The layer a policy's statements sit in.
 pub fn layer_of(kind: PolicyKind) -> Layer {
     match kind {
@@ -1094,9 +1277,7 @@ pub fn unknown_reasons(st: &Statement, version: Option<&str>) -> Vec<&'static st
             .as_ref()
             .is_some_and(|r| r.items.iter().any(|i| i.contains("${")));
     if variables {
-        out.push(
-            "a policy variable in Resource (variables are evaluated with conditions, not yet)",
-        );
+        out.push("a policy variable in Resource that the solver could not decide");
     }
     if st.principal.as_ref().is_some_and(|p| p.negated) {
         out.push("a NotPrincipal that lists only part of the caller's chain (AWS may check the account first)");
@@ -1117,49 +1298,35 @@ pub fn unknown_reasons(st: &Statement, version: Option<&str>) -> Vec<&'static st
     out
 }
 
-/// How certainly a statement's Action, Resource and Condition hold for one
-/// request; `None` when they cannot.
-fn element_guard(
-    st: &Statement,
-    version: Option<&str>,
-    action: &str,
-    arn: &str,
-    is_trust: bool,
-) -> Option<Guard> {
-    let named = st
-        .action
-        .items
-        .iter()
-        .any(|p| p == "*" || glob::matches(p, action, true));
-    if named == st.action.negated {
-        return None;
+/// How the entries with policy variables of a Resource element relate to
+/// the request's resource, as solved for its keys (`smt`).
+fn variables_relation(verdict: Verdict) -> Option<Relation> {
+    match verdict {
+        Verdict::Always => Some(Relation::Covers),
+        Verdict::Sometimes => Some(Relation::Overlaps),
+        Verdict::Never => Some(Relation::Disjoint),
+        Verdict::Unknown(_) => None,
     }
-    let resource = match &st.resource {
-        // Trust policies have no Resource: the role itself is the resource.
-        None if is_trust => Guard::Definite,
-        None => Guard::Unknown,
-        Some(res) => resource_guard(&res.items, res.negated, version, arn)?,
-    };
-    let condition = match (st.condition_empty, st.condition.is_empty()) {
-        (true, _) => Guard::Unknown,
-        (false, true) => Guard::Definite,
-        (false, false) => Guard::Conditional,
-    };
-    Some(resource.max(condition))
 }
 
+/// How certainly the Resource entries hold for the scope: `variables` is
+/// the relation of the entries with policy variables (`None`: unknown).
 fn resource_guard(
     items: &[String],
     negated: bool,
     version: Option<&str>,
     scope: &str,
+    variables: Option<Relation>,
 ) -> Option<Guard> {
     let uses_variables = version == Some("2012-10-17");
     let mut best = Relation::Disjoint;
     let mut unknown = false;
     for item in items {
         if uses_variables && item.contains("${") {
-            unknown = true;
+            match variables {
+                Some(rel) => best = best.min(rel),
+                None => unknown = true,
+            }
             continue;
         }
         best = best.min(glob::relate_arn(scope, item));

@@ -11,5 +11,6 @@ pub mod model;
 pub mod policy;
 pub mod query;
 pub mod report;
+pub mod smt;
 pub mod synth;
 pub mod validate;

@@ -170,13 +170,11 @@ fn answer_bytes(estate: &Estate, text: &str, opts: Options) -> Result<Outcome, Q
     let (answers, sanity_violations) = match &q {
         Query::Can { principal, action, resource, context }
         | Query::Why { principal, action, resource, context, .. } => {
-            note_context(context, &mut notes);
             let subject = resolve::subject(estate, principal)?;
             let targets = resolve::targets(estate, action, resource)?;
             can(estate, &subject, &targets, context)
         }
         Query::WhoCan { action, resource, context } => {
-            note_context(context, &mut notes);
             let actions = resolve::actions(action)?;
             let scope = resolve::scope(estate, resource)?;
             who_can(estate, &s3_targets(&actions, &scope), context, opts, &mut notes)
@@ -220,16 +218,6 @@ fn answer_bytes(estate: &Estate, text: &str, opts: Options) -> Result<Outcome, Q
         notes,
         sanity_violations,
     })
-}
-
-fn note_context(context: &[ast::ContextItem], notes: &mut Vec<String>) {
-    if !context.is_empty() {
-        notes.push(
-            "condition values are not evaluated yet: statements with a Condition stay conditional whatever `with` fixes \
-             (s3:x-amz-acl and s3:x-amz-grant-* decide only whether S3 accepts the PUT)"
-                .into(),
-        );
-    }
 }
 
 /// One evaluation: facts for the S3 requests of `subjects` on `scope`, plus
@@ -512,8 +500,16 @@ impl Evaluation<'_> {
                         "statement `{}` of `{}`: {}",
                         b.statements[i].label,
                         pol.name,
-                        crate::facts::unknown_reasons(&b.statements[i], b.version.as_deref())
-                            .join("; ")
+                        self.built.solver_reason(s).map_or_else(
+                            || {
+                                crate::facts::unknown_reasons(
+                                    &b.statements[i],
+                                    b.version.as_deref(),
+                                )
+                                .join("; ")
+                            },
+                            str::to_string
+                        )
                     ),
                     (Err(e), _) => format!("policy `{}` is invalid: {e}", pol.name),
                     (Ok(_), None) => format!("policy `{}` is invalid", pol.name),

@@ -1,0 +1,231 @@
+//! Which condition keys a request carries, and with what value
+//! (semantics.md 6): fixed by the snapshot, free, free or absent, absent,
+//! or undocumented. A `with` context overrides all of these.
+
+use crate::catalog::{Catalog, KeyType};
+use std::collections::HashMap;
+
+/// Who makes the request, as far as condition keys see it.
+#[derive(Clone, Debug)]
+pub enum Caller {
+    User {
+        arn: String,
+        account: String,
+        name: String,
+        unique_id: Option<String>,
+    },
+    Role {
+        arn: String,
+        account: String,
+        unique_id: Option<String>,
+    },
+    Root {
+        arn: String,
+        account: String,
+    },
+    /// `account:X`: any principal of an account the snapshot does not describe.
+    Outside {
+        account: String,
+    },
+    Anonymous,
+    Service {
+        name: String,
+    },
+}
+
+/// A key's value in one request.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Availability {
+    /// Present with these values (one for a single-valued key).
+    Value(Vec<String>),
+    /// Present, any value.
+    Free,
+    /// Any value, or absent.
+    Maybe,
+    Absent,
+    /// What AWS sends is undocumented, or the key is not in the catalogue.
+    Unknown(&'static str),
+}
+
+/// The keys of one request: its caller, action and resource account, and
+/// the values the query fixes (lower-case key → values; empty: absent).
+pub struct RequestKeys<'a> {
+    pub caller: Caller,
+    pub action: &'a str,
+    pub resource_account: &'a str,
+    pub fixed: &'a HashMap<String, Vec<String>>,
+}
+
+impl RequestKeys<'_> {
+    /// The type of a key, and what the request carries for it.
+    pub fn lookup(&self, key: &str) -> (Option<KeyType>, Availability) {
+        let lower = key.to_ascii_lowercase();
+        let ty = Catalog::get().key_type(&lower);
+        if let Some(values) = self.fixed.get(&lower) {
+            return match values.is_empty() {
+                true => (ty, Availability::Absent),
+                false => (ty, Availability::Value(values.clone())),
+            };
+        }
+        let service = lower.split(':').next().unwrap_or_default().to_string();
+        if !matches!(service.as_str(), "aws" | "s3" | "sts") {
+            // Another service's key never reaches S3 or STS (semantics.md 3.6).
+            return (ty, Availability::Absent);
+        }
+        if ty.is_none() {
+            return (
+                None,
+                Availability::Unknown("a condition key that is not in the catalogue"),
+            );
+        }
+        // Tag keys are looked up by their prefix (`aws:principaltag/`).
+        let class = match lower.split_once('/') {
+            Some((prefix, _)) => format!("{prefix}/"),
+            None => lower,
+        };
+        (ty, self.available(&class, &service))
+    }
+
+    fn available(&self, key: &str, service: &str) -> Availability {
+        use Availability::*;
+        let action_supports = || {
+            Catalog::get()
+                .find(self.action)
+                .is_some_and(|a| a.condition_keys.iter().any(|k| key_matches(k, key)))
+        };
+        if service != "aws" {
+            if key == "s3:resourceaccount" {
+                return Value(vec![self.resource_account.to_string()]);
+            }
+            return match action_supports() {
+                // Request headers and parameters: sent or not, any value.
+                true if key == "s3:max-keys" || key == "sts:rolesessionname" => Free,
+                true => Maybe,
+                false => Absent,
+            };
+        }
+        let c = &self.caller;
+        let one = |v: &str| Value(vec![v.to_string()]);
+        match key {
+            "aws:resourceaccount" => one(self.resource_account),
+            "aws:principalarn" => match c {
+                Caller::User { arn, .. } | Caller::Role { arn, .. } | Caller::Root { arn, .. } => {
+                    one(arn)
+                }
+                Caller::Outside { .. } => Free,
+                Caller::Anonymous => Absent,
+                Caller::Service { .. } => {
+                    Unknown("aws:PrincipalArn for a service principal is undocumented")
+                }
+            },
+            "aws:principalaccount" => match c {
+                Caller::User { account, .. }
+                | Caller::Role { account, .. }
+                | Caller::Root { account, .. }
+                | Caller::Outside { account } => one(account),
+                Caller::Anonymous => one("anonymous"),
+                Caller::Service { .. } => {
+                    Unknown("aws:PrincipalAccount for a service principal is undocumented")
+                }
+            },
+            "aws:principaltype" => match c {
+                Caller::User { .. } => one("User"),
+                Caller::Role { .. } => one("AssumedRole"),
+                Caller::Root { .. } => one("Account"),
+                Caller::Anonymous => one("Anonymous"),
+                Caller::Outside { .. } => Free,
+                Caller::Service { .. } => {
+                    Unknown("aws:PrincipalType for a service principal is undocumented")
+                }
+            },
+            "aws:userid" => match c {
+                Caller::User {
+                    unique_id: Some(id),
+                    ..
+                } => one(id),
+                Caller::Root { account, .. } => one(account),
+                Caller::Anonymous => one("anonymous"),
+                // A role session's is RoleId:session-name, the session name free.
+                Caller::User { .. } | Caller::Role { .. } | Caller::Outside { .. } => Free,
+                Caller::Service { .. } => {
+                    Unknown("aws:userid for a service principal is undocumented")
+                }
+            },
+            "aws:username" => match c {
+                Caller::User { name, .. } => one(name),
+                Caller::Outside { .. } => Maybe,
+                _ => Absent,
+            },
+            "aws:principalisawsservice" => match c {
+                Caller::Service { .. } => one("true"),
+                Caller::Anonymous => Absent,
+                _ => one("false"),
+            },
+            "aws:principalservicename" => match c {
+                Caller::Service { name } => one(name),
+                _ => Absent,
+            },
+            "aws:principaltag/" => match c {
+                Caller::User { .. } | Caller::Role { .. } | Caller::Outside { .. } => Maybe,
+                _ => Absent,
+            },
+            "aws:multifactorauthpresent" | "aws:tokenissuetime" | "aws:multifactorauthage" => {
+                match c {
+                    Caller::Role { .. } if key != "aws:multifactorauthage" => Free,
+                    Caller::User { .. }
+                    | Caller::Role { .. }
+                    | Caller::Root { .. }
+                    | Caller::Outside { .. } => Maybe,
+                    _ => Absent,
+                }
+            }
+            "aws:sourcearn" | "aws:sourceaccount" | "aws:sourceorgid" | "aws:sourceorgpaths"
+            | "aws:sourceowner" => match c {
+                Caller::Service { .. } => Maybe,
+                _ => Absent,
+            },
+            // The organization keys of principals and resources need the
+            // organization's membership: free unless the query fixes them.
+            "aws:principalorgid"
+            | "aws:principalorgpaths"
+            | "aws:resourceorgid"
+            | "aws:resourceorgpaths" => match c {
+                Caller::Anonymous if key.starts_with("aws:principal") => Absent,
+                _ => Maybe,
+            },
+            "aws:securetransport"
+            | "aws:currenttime"
+            | "aws:epochtime"
+            | "aws:useragent"
+            | "aws:requestedregion"
+            | "aws:viaawsservice" => Free,
+            // One network origin: the public internet (SourceIp) or a VPC
+            // endpoint (the VPC keys); `RequestKeys::origin` couples them.
+            "aws:sourceip" | "aws:sourcevpc" | "aws:sourcevpce" | "aws:vpcsourceip" => Maybe,
+            "aws:requesttag/" | "aws:tagkeys" => match self.action {
+                "sts:AssumeRole" => Maybe,
+                _ => Absent,
+            },
+            "aws:resourcetag/" | "aws:referer" | "aws:calledvia" | "aws:calledviafirst"
+            | "aws:calledvialast" | "aws:sourceidentity" => Maybe,
+            _ => Unknown("what AWS sends for this key is not modelled"),
+        }
+    }
+}
+
+/// Whether a catalogue key (`s3:ExistingObjectTag/<key>`) names the key.
+fn key_matches(catalogue: &str, key: &str) -> bool {
+    match catalogue.split_once('/') {
+        Some((prefix, _)) => key.starts_with(&format!("{prefix}/")),
+        None => catalogue == key,
+    }
+}
+
+/// The keys whose presence is tied to the request's network origin.
+pub fn origin_keys(key: &str) -> Option<bool> {
+    match key {
+        "aws:sourceip" => Some(false),
+        "aws:sourcevpc" | "aws:sourcevpce" | "aws:vpcsourceip" => Some(true),
+        _ => None,
+    }
+}

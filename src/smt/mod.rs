@@ -1,0 +1,871 @@
+//! Conditions by Z3 (semantics.md 3): a statement's Condition block (and a
+//! Resource entry with policy variables) becomes one formula over the
+//! request's keys (`keys`); the solver says whether it holds for every value
+//! the free keys may take, for none, or for some. A construct that is not
+//! modelled becomes an uninterpreted Boolean, so a verdict that turns on it
+//! is `Unknown` — never a guess.
+//!
+//! Strings are limited to ASCII (Z3 4.8's string literals are byte-based);
+//! a non-ASCII policy value is unknown.
+
+pub mod keys;
+
+use crate::catalog::KeyType;
+use crate::model::ConditionEntry;
+use keys::{Availability, RequestKeys};
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::{Mutex, OnceLock};
+use z3::ast::{Ast, Bool, Int, Real, Regexp, BV};
+use z3::{Params, SatResult, Solver};
+
+/// What a guard does for one request, over every value of the free keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Always,
+    Never,
+    Sometimes,
+    Unknown(String),
+}
+
+/// The verdict of a whole Condition block (operators, keys and values ANDed).
+pub fn condition(entries: &[ConditionEntry], version: Option<&str>, req: &RequestKeys) -> Verdict {
+    let variables = version == Some("2012-10-17");
+    let text: Vec<String> = entries
+        .iter()
+        .map(|e| {
+            format!(
+                "{}\u{1}{}\u{1}{}",
+                e.operator,
+                e.key,
+                e.values.join("\u{2}")
+            )
+        })
+        .collect();
+    let keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
+    cached(&text.join("\u{3}"), variables, &keys, req, || {
+        let mut enc = Encoder::new(req, variables);
+        let parts: Vec<Bool> = entries.iter().map(|e| enc.entry(e)).collect();
+        enc.decide(&Bool::and(&parts))
+    })
+}
+
+/// Verdicts by formula: the guard's text and what the request carries for
+/// every key it names (variables included), so equal formulas are solved once.
+fn cached(
+    text: &str,
+    variables: bool,
+    keys: &[&str],
+    req: &RequestKeys,
+    solve: impl FnOnce() -> Verdict,
+) -> Verdict {
+    static CACHE: OnceLock<Mutex<HashMap<String, Verdict>>> = OnceLock::new();
+    let mut named: Vec<String> = keys.iter().map(|k| k.to_ascii_lowercase()).collect();
+    if variables {
+        named.extend(
+            text.split("${")
+                .skip(1)
+                .filter_map(|rest| rest.split(['}', ',']).next())
+                .map(|k| k.trim().to_ascii_lowercase()),
+        );
+    }
+    named.sort();
+    named.dedup();
+    let availability: Vec<String> = named
+        .iter()
+        .map(|k| format!("{k}={:?}", req.lookup(k)))
+        .collect();
+    let key = format!(
+        "{text}\u{4}{variables}\u{4}{}\u{4}{}",
+        availability.join("\u{5}"),
+        req.resource_account
+    );
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(v) = cache.lock().expect("cache lock").get(&key) {
+        return v.clone();
+    }
+    let v = solve();
+    cache.lock().expect("cache lock").insert(key, v.clone());
+    v
+}
+
+/// The verdict of Resource entries that contain policy variables, for a
+/// request on an ARN — or on any ARN of a scope pattern (`b/x/*`): the
+/// object key is then a free string the pattern constrains.
+pub fn resource_with_variables(items: &[&str], arn: &str, req: &RequestKeys) -> Verdict {
+    let text = format!("resource\u{1}{}\u{1}{arn}", items.join("\u{2}"));
+    cached(&text, true, &[], req, || resource_verdict(items, arn, req))
+}
+
+fn resource_verdict(items: &[&str], arn: &str, req: &RequestKeys) -> Verdict {
+    let mut enc = Encoder::new(req, true);
+    let target = if arn.contains(['*', '?']) {
+        let t = z3::ast::String::new_const("resource");
+        match glob_regex(arn, false) {
+            Ok(scope) => enc.background.push(t.regex_matches(&scope)),
+            Err(why) => return Verdict::Unknown(why),
+        }
+        t
+    } else {
+        match literal(arn) {
+            Ok(t) => t,
+            Err(why) => return Verdict::Unknown(why),
+        }
+    };
+    let parts: Vec<Bool> = items
+        .iter()
+        .map(|item| match enc.like_with_variables(&target, item, true) {
+            Ok(b) => b,
+            Err(why) => enc.uninterpreted(why),
+        })
+        .collect();
+    enc.decide(&Bool::or(&parts))
+}
+
+/// A policy value with its variables replaced by the values the request
+/// fixes: `Some(None)` when one is absent without a default (the entry
+/// matches nothing, semantics.md 3.5), `None` when one is free or its value
+/// holds a wildcard character (the solver must decide).
+pub fn substitute(policy: &str, req: &RequestKeys) -> Option<Option<String>> {
+    let mut out = String::new();
+    for piece in variables(policy).ok()? {
+        match piece {
+            Piece::Text(t) => out.push_str(&t),
+            Piece::Var { key, default } => match (req.lookup(&key).1, default) {
+                (Availability::Value(v), _) if v.len() == 1 && !v[0].contains(['*', '?']) => {
+                    out.push_str(&v[0])
+                }
+                (Availability::Absent, Some(d)) if !d.contains(['*', '?']) => out.push_str(&d),
+                (Availability::Absent, None) => return Some(None),
+                _ => return None,
+            },
+        }
+    }
+    Some(Some(out))
+}
+
+/// A key's value in the formula.
+#[derive(Clone)]
+enum Value {
+    Str(z3::ast::String),
+    Num(Real),
+    Date(Int),
+    Flag(Bool),
+    Ip {
+        is4: Bool,
+        v4: BV,
+        v6: BV,
+    },
+    /// A multivalued key: the values the query fixes, or `None` when free.
+    Set(Option<Vec<String>>),
+}
+
+#[derive(Clone)]
+struct Slot {
+    present: Bool,
+    ty: KeyType,
+    value: Value,
+}
+
+/// `ForAllValues:` / `ForAnyValue:`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SetOp {
+    All,
+    Any,
+}
+
+struct Encoder<'r> {
+    req: &'r RequestKeys<'r>,
+    variables: bool,
+    slots: HashMap<String, Result<Slot, String>>,
+    /// True on a VPC-endpoint request, false on a direct one (semantics.md 6).
+    origin: Option<Bool>,
+    unknown: Vec<String>,
+    /// Constraints every request satisfies (the scope of the object key).
+    background: Vec<Bool>,
+    fresh: usize,
+}
+
+/// Operators whose values are NORed, true on an absent key (semantics.md 3.3).
+fn positive_of(op: &str) -> (&str, bool) {
+    match op {
+        "StringNotEquals" => ("StringEquals", true),
+        "StringNotEqualsIgnoreCase" => ("StringEqualsIgnoreCase", true),
+        "StringNotLike" => ("StringLike", true),
+        "NumericNotEquals" => ("NumericEquals", true),
+        "DateNotEquals" => ("DateEquals", true),
+        "NotIpAddress" => ("IpAddress", true),
+        "ArnNotEquals" => ("ArnEquals", true),
+        "ArnNotLike" => ("ArnLike", true),
+        other => (other, false),
+    }
+}
+
+impl<'r> Encoder<'r> {
+    fn new(req: &'r RequestKeys<'r>, variables: bool) -> Encoder<'r> {
+        Encoder {
+            req,
+            variables,
+            slots: HashMap::new(),
+            origin: None,
+            unknown: Vec::new(),
+            background: Vec::new(),
+            fresh: 0,
+        }
+    }
+
+    fn name(&mut self, what: &str) -> String {
+        self.fresh += 1;
+        format!("{what}#{}", self.fresh)
+    }
+
+    /// A Boolean the formula cannot interpret; the verdict must not turn on it.
+    fn uninterpreted(&mut self, why: impl Into<String>) -> Bool {
+        self.unknown.push(why.into());
+        let n = self.name("unknown");
+        Bool::new_const(n)
+    }
+
+    fn decide(&mut self, phi: &Bool) -> Verdict {
+        let solver = Solver::new();
+        let mut params = Params::new();
+        params.set_u32("timeout", 5000);
+        solver.set_params(&params);
+        for b in &self.background {
+            solver.assert(b);
+        }
+        let check = |f: &Bool| {
+            solver.push();
+            solver.assert(f);
+            let r = solver.check();
+            solver.pop(1);
+            r
+        };
+        let holds = check(phi);
+        let fails = check(&phi.not());
+        if holds == SatResult::Unknown || fails == SatResult::Unknown {
+            return Verdict::Unknown("the solver could not decide the condition in time".into());
+        }
+        match (holds, fails) {
+            (_, SatResult::Unsat) => Verdict::Always,
+            (SatResult::Unsat, _) => Verdict::Never,
+            _ if !self.unknown.is_empty() => {
+                self.unknown.sort();
+                self.unknown.dedup();
+                Verdict::Unknown(self.unknown.join("; "))
+            }
+            _ => Verdict::Sometimes,
+        }
+    }
+
+    fn origin(&mut self) -> Bool {
+        if self.origin.is_none() {
+            let n = self.name("via-vpc-endpoint");
+            self.origin = Some(Bool::new_const(n));
+        }
+        self.origin.clone().expect("set above")
+    }
+
+    /// The slot of a key, created on first use.
+    fn slot(&mut self, key: &str) -> Result<Slot, String> {
+        let lower = key.to_ascii_lowercase();
+        if let Some(s) = self.slots.get(&lower) {
+            return s.clone();
+        }
+        let made = self.make_slot(&lower);
+        self.slots.insert(lower, made.clone());
+        made
+    }
+
+    fn make_slot(&mut self, key: &str) -> Result<Slot, String> {
+        let (ty, avail) = self.req.lookup(key);
+        let ty = match (ty, &avail) {
+            (Some(t), _) => t,
+            // Another service's key: absent, whatever its type.
+            (None, Availability::Absent) => KeyType::String,
+            (None, Availability::Unknown(why)) => return Err(format!("`{key}`: {why}")),
+            (None, _) => return Err(format!("`{key}`: a key whose type is unknown")),
+        };
+        let present = match &avail {
+            Availability::Unknown(why) => return Err(format!("`{key}`: {why}")),
+            Availability::Absent => Bool::from_bool(false),
+            Availability::Value(_) | Availability::Free => Bool::from_bool(true),
+            Availability::Maybe => match keys::origin_keys(key) {
+                Some(via_vpc) => {
+                    let o = self.origin();
+                    if via_vpc {
+                        o
+                    } else {
+                        o.not()
+                    }
+                }
+                None => Bool::new_const(self.name(&format!("{key}?"))),
+            },
+        };
+        let fixed = match &avail {
+            Availability::Value(v) => Some(v.clone()),
+            _ => None,
+        };
+        let value = match ty {
+            KeyType::Multi => Value::Set(fixed),
+            _ => {
+                let one = match fixed.as_deref() {
+                    None => None,
+                    Some([v]) => Some(v.as_str()),
+                    Some(_) => {
+                        return Err(format!(
+                            "`{key}`: several values fixed for a single-valued key"
+                        ))
+                    }
+                };
+                self.scalar(key, ty, one)?
+            }
+        };
+        Ok(Slot { present, ty, value })
+    }
+
+    /// A single value: the fixed one, or a fresh variable of the key's type.
+    fn scalar(&mut self, key: &str, ty: KeyType, fixed: Option<&str>) -> Result<Value, String> {
+        let bad = |v: &str| format!("`{key}` = `{v}` is not a valid {ty:?} value");
+        let n = self.name(key);
+        Ok(match (ty, fixed) {
+            (KeyType::String | KeyType::Arn, None) => Value::Str(z3::ast::String::new_const(n)),
+            (KeyType::String | KeyType::Arn, Some(v)) => Value::Str(literal(v)?),
+            (KeyType::Numeric, None) => Value::Num(Real::new_const(n)),
+            (KeyType::Numeric, Some(v)) => Value::Num(number(v).ok_or_else(|| bad(v))?),
+            (KeyType::Date, None) => Value::Date(Int::new_const(n)),
+            (KeyType::Date, Some(v)) => Value::Date(date(v).ok_or_else(|| bad(v))?),
+            (KeyType::Bool, None) => Value::Flag(Bool::new_const(n)),
+            (KeyType::Bool, Some(v)) => {
+                Value::Flag(Bool::from_bool(boolean(v).ok_or_else(|| bad(v))?))
+            }
+            (KeyType::Ip, None) => Value::Ip {
+                is4: Bool::new_const(format!("{n}.is4")),
+                v4: BV::new_const(format!("{n}.v4"), 32),
+                v6: BV::new_const(format!("{n}.v6"), 128),
+            },
+            (KeyType::Ip, Some(v)) => {
+                let ip: std::net::IpAddr = v.parse().map_err(|_| bad(v))?;
+                match ip {
+                    std::net::IpAddr::V4(a) => Value::Ip {
+                        is4: Bool::from_bool(true),
+                        v4: BV::from_u64(u64::from(u32::from(a)), 32),
+                        v6: BV::from_u64(0, 128),
+                    },
+                    std::net::IpAddr::V6(a) => Value::Ip {
+                        is4: Bool::from_bool(false),
+                        v4: BV::from_u64(0, 32),
+                        v6: bv128(u128::from(a)),
+                    },
+                }
+            }
+            (KeyType::Multi, _) => unreachable!("multivalued keys are sets"),
+        })
+    }
+
+    /// One `operator: {key: values}` entry.
+    fn entry(&mut self, e: &ConditionEntry) -> Bool {
+        match self.try_entry(e) {
+            Ok(b) => b,
+            Err(why) => self.uninterpreted(format!("{} on `{}`: {why}", e.operator, e.key)),
+        }
+    }
+
+    fn try_entry(&mut self, e: &ConditionEntry) -> Result<Bool, String> {
+        let (set, op) = match e.operator.split_once(':') {
+            Some(("ForAllValues", rest)) => (Some(SetOp::All), rest),
+            Some(("ForAnyValue", rest)) => (Some(SetOp::Any), rest),
+            Some(_) => return Err("an unknown set operator".into()),
+            None => (None, e.operator.as_str()),
+        };
+        let (base, if_exists) = match op.strip_suffix("IfExists") {
+            Some(b) => (b, true),
+            None => (op, false),
+        };
+        let slot = self.slot(&e.key)?;
+        if base == "Null" {
+            if if_exists {
+                return Err("IfExists on Null".into());
+            }
+            return Ok(match set {
+                Some(SetOp::All) => Bool::from_bool(true),
+                Some(SetOp::Any) => Bool::from_bool(false),
+                None => {
+                    let parts = e
+                        .values
+                        .iter()
+                        .map(|v| match boolean(v) {
+                            Some(true) => Ok(slot.present.not()),
+                            Some(false) => Ok(slot.present.clone()),
+                            None => Err(format!("`{v}` is not true or false")),
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Bool::or(&parts)
+                }
+            });
+        }
+        let (positive, negated) = positive_of(base);
+        // The single-value test on one request value: any policy value matches (NOR when negated).
+        let test = |enc: &mut Encoder, value: &Value| -> Result<Bool, String> {
+            let any = e
+                .values
+                .iter()
+                .map(|v| enc.matches(positive, slot.ty, value, v))
+                .collect::<Result<Vec<_>, _>>()?;
+            let any = Bool::or(&any);
+            Ok(if negated { any.not() } else { any })
+        };
+        let absent = Bool::from_bool(if_exists || (negated && set.is_none()));
+        match (&slot.value, set) {
+            (Value::Set(None), Some(_)) => Err("a multivalued key the query does not fix".into()),
+            (Value::Set(_), None) => {
+                Err("a multivalued key without ForAllValues/ForAnyValue".into())
+            }
+            (Value::Set(Some(values)), Some(set)) => {
+                let mut parts = Vec::new();
+                for v in values {
+                    let value = Value::Str(literal(v)?);
+                    parts.push(test(self, &value)?);
+                }
+                let over = match set {
+                    SetOp::All => Bool::and(&parts),
+                    SetOp::Any => Bool::or(&parts),
+                };
+                let when_absent = Bool::from_bool(if_exists || set == SetOp::All);
+                Ok(slot.present.ite(&over, &when_absent))
+            }
+            // A set operator on a single-valued key sees a one-element set (empty if absent).
+            (value, Some(set)) => {
+                let one = test(self, value)?;
+                let when_absent = Bool::from_bool(if_exists || set == SetOp::All);
+                Ok(slot.present.ite(&one, &when_absent))
+            }
+            (value, None) => {
+                let one = test(self, value)?;
+                Ok(slot.present.ite(&one, &absent))
+            }
+        }
+    }
+
+    /// Whether one request value matches one policy value under a positive operator.
+    fn matches(
+        &mut self,
+        op: &str,
+        ty: KeyType,
+        value: &Value,
+        policy: &str,
+    ) -> Result<Bool, String> {
+        let has_var = self.variables && policy.contains("${");
+        match (op, value) {
+            ("StringEquals", Value::Str(s)) if has_var => self.equals_with_variables(s, policy),
+            ("StringEquals", Value::Str(s)) => Ok(s.eq(&literal(policy)?)),
+            ("StringLike", Value::Str(s)) if has_var => self.like_with_variables(s, policy, false),
+            ("StringLike", Value::Str(s)) => Ok(s.regex_matches(&glob_regex(policy, false)?)),
+            ("StringEqualsIgnoreCase", Value::Str(s)) if !has_var => {
+                Ok(s.regex_matches(&ignore_case(policy)?))
+            }
+            ("ArnEquals" | "ArnLike", Value::Str(s)) if ty == KeyType::Arn && !has_var => {
+                Ok(s.regex_matches(&arn_regex(policy)?))
+            }
+            (_, _) if has_var => Err("a policy variable this operator cannot take".into()),
+            (
+                "NumericEquals"
+                | "NumericLessThan"
+                | "NumericLessThanEquals"
+                | "NumericGreaterThan"
+                | "NumericGreaterThanEquals",
+                Value::Num(n),
+            ) => {
+                let p = number(policy).ok_or_else(|| format!("`{policy}` is not a number"))?;
+                Ok(compare(op, n, &p))
+            }
+            (
+                "DateEquals"
+                | "DateLessThan"
+                | "DateLessThanEquals"
+                | "DateGreaterThan"
+                | "DateGreaterThanEquals",
+                Value::Date(d),
+            ) => {
+                let p = date(policy).ok_or_else(|| format!("`{policy}` is not a date"))?;
+                Ok(compare(op, d, &p))
+            }
+            ("Bool", Value::Flag(b)) => {
+                let p =
+                    boolean(policy).ok_or_else(|| format!("`{policy}` is not true or false"))?;
+                Ok(b.eq(Bool::from_bool(p)))
+            }
+            ("IpAddress", Value::Ip { is4, v4, v6 }) => {
+                let net = cidr(policy)
+                    .ok_or_else(|| format!("`{policy}` is not an IP address or CIDR"))?;
+                Ok(match net {
+                    ipnet::IpNet::V4(n) => {
+                        let mask = BV::from_u64(u64::from(u32::from(n.netmask())), 32);
+                        let base = BV::from_u64(u64::from(u32::from(n.network())), 32);
+                        Bool::and(&[is4.clone(), v4.bvand(&mask).eq(&base)])
+                    }
+                    ipnet::IpNet::V6(n) => {
+                        let mask = bv128(u128::from(n.netmask()));
+                        let base = bv128(u128::from(n.network()));
+                        Bool::and(&[is4.not(), v6.bvand(&mask).eq(&base)])
+                    }
+                })
+            }
+            // No S3 or STS key is binary: the value never matches (semantics.md 3.2).
+            ("BinaryEquals", _) => Ok(Bool::from_bool(false)),
+            _ => Err(format!("the operator does not fit a key of type {ty:?}")),
+        }
+    }
+
+    /// A policy value with `${…}` pieces, as a string term, and when it is defined.
+    fn interpolate(&mut self, policy: &str) -> Result<(z3::ast::String, Bool), String> {
+        let mut parts = Vec::new();
+        let mut defined = Vec::new();
+        for piece in variables(policy)? {
+            match piece {
+                Piece::Text(t) => parts.push(literal(&t)?),
+                Piece::Var { key, default } => {
+                    let slot = self.slot(&key)?;
+                    let Value::Str(v) = slot.value else {
+                        return Err(format!("`${{{key}}}` is not a string key"));
+                    };
+                    match default {
+                        Some(d) => parts.push(slot.present.ite(&v, &literal(&d)?)),
+                        None => {
+                            defined.push(slot.present.clone());
+                            parts.push(v);
+                        }
+                    }
+                }
+            }
+        }
+        let text = match parts.len() {
+            0 => literal("")?,
+            1 => parts.remove(0),
+            _ => z3::ast::String::concat(&parts),
+        };
+        Ok((text, Bool::and(&defined)))
+    }
+
+    fn equals_with_variables(&mut self, s: &z3::ast::String, policy: &str) -> Result<Bool, String> {
+        let (text, defined) = self.interpolate(policy)?;
+        Ok(Bool::and(&[defined, s.eq(&text)]))
+    }
+
+    /// A glob with variables: supported when its wildcards are one `*`
+    /// between a head and a tail (`home/${aws:username}/*`). ARN globs keep
+    /// `*` within one field; a trailing `*` in the resource field is the
+    /// common case this covers.
+    fn like_with_variables(
+        &mut self,
+        s: &z3::ast::String,
+        policy: &str,
+        arn: bool,
+    ) -> Result<Bool, String> {
+        if !policy.contains("${") {
+            let re = if arn {
+                arn_regex(policy)?
+            } else {
+                glob_regex(policy, false)?
+            };
+            return Ok(s.regex_matches(&re));
+        }
+        if policy.contains('?') {
+            return Err("a `?` wildcard next to a policy variable".into());
+        }
+        let stars = policy.matches('*').count() - policy.matches("${*}").count();
+        match stars {
+            0 => self.equals_with_variables(s, policy),
+            1 => {
+                let at = star_position(policy).ok_or("a `*` inside a variable")?;
+                let (head, tail) = (&policy[..at], &policy[at + 1..]);
+                if arn && policy[at..].contains(':') {
+                    return Err("a `*` before the resource field of an ARN with variables".into());
+                }
+                let (h, hd) = self.interpolate(head)?;
+                let (t, td) = self.interpolate(tail)?;
+                // Variables the request fixes leave a plain glob, which the
+                // solver's regular expressions handle best.
+                let ground = |x: &z3::ast::String| x.simplify().as_string();
+                if let (Some(hs), Some(ts)) = (ground(&h), ground(&t)) {
+                    let glob = format!("{hs}*{ts}");
+                    if !hs.contains(['*', '?']) && !ts.contains(['*', '?']) {
+                        let re = if arn {
+                            arn_regex(&glob)?
+                        } else {
+                            glob_regex(&glob, false)?
+                        };
+                        return Ok(Bool::and(&[hd, td, s.regex_matches(&re)]));
+                    }
+                }
+                let long_enough = s.length().ge(Int::add(&[h.length(), t.length()]));
+                Ok(Bool::and(&[hd, td, h.prefix(s), t.suffix(s), long_enough]))
+            }
+            _ => Err("several `*` wildcards next to a policy variable".into()),
+        }
+    }
+}
+
+fn compare<T: Ast + Clone + Ord3>(op: &str, a: &T, b: &T) -> Bool {
+    match op.trim_start_matches("Numeric").trim_start_matches("Date") {
+        "Equals" => a.eq(b.clone()),
+        "LessThan" => a.lt3(b),
+        "LessThanEquals" => a.le3(b),
+        "GreaterThan" => b.lt3(a),
+        _ => b.le3(a),
+    }
+}
+
+/// Ordering on the arithmetic sorts the comparisons use.
+trait Ord3 {
+    fn lt3(&self, other: &Self) -> Bool;
+    fn le3(&self, other: &Self) -> Bool;
+}
+
+impl Ord3 for Real {
+    fn lt3(&self, other: &Self) -> Bool {
+        self.lt(other)
+    }
+    fn le3(&self, other: &Self) -> Bool {
+        self.le(other)
+    }
+}
+
+impl Ord3 for Int {
+    fn lt3(&self, other: &Self) -> Bool {
+        self.lt(other)
+    }
+    fn le3(&self, other: &Self) -> Bool {
+        self.le(other)
+    }
+}
+
+fn bv128(v: u128) -> BV {
+    let hi = BV::from_u64((v >> 64) as u64, 64);
+    let lo = BV::from_u64(v as u64, 64);
+    hi.concat(&lo)
+}
+
+/// A Z3 string literal for ASCII text (Z3 reads `\` as an escape).
+fn literal(text: &str) -> Result<z3::ast::String, String> {
+    if !text.is_ascii() || text.contains('\0') {
+        return Err(format!("`{text}` is not plain ASCII"));
+    }
+    let escaped = text.replace('\\', "\\u{5c}");
+    z3::ast::String::from_str(&escaped).map_err(|e| e.to_string())
+}
+
+fn glob_regex(pattern: &str, within_field: bool) -> Result<Regexp, String> {
+    let star = if within_field {
+        not_colon().star()
+    } else {
+        Regexp::full()
+    };
+    let mut parts = Vec::new();
+    let mut text = String::new();
+    let flush = |text: &mut String, parts: &mut Vec<Regexp>| -> Result<(), String> {
+        if !text.is_empty() {
+            if !text.is_ascii() {
+                return Err(format!("`{text}` is not plain ASCII"));
+            }
+            parts.push(Regexp::literal(&text.replace('\\', "\\u{5c}")));
+            text.clear();
+        }
+        Ok(())
+    };
+    for c in pattern.chars() {
+        match c {
+            '*' => {
+                flush(&mut text, &mut parts)?;
+                parts.push(star.clone());
+            }
+            '?' => {
+                flush(&mut text, &mut parts)?;
+                parts.push(if within_field {
+                    not_colon()
+                } else {
+                    any_char()
+                });
+            }
+            c => text.push(c),
+        }
+    }
+    flush(&mut text, &mut parts)?;
+    Ok(match parts.len() {
+        0 => Regexp::literal(""),
+        1 => parts.remove(0),
+        _ => Regexp::concat(&parts),
+    })
+}
+
+/// Exactly one character: non-empty and not two non-empty strings
+/// (`re.allchar` needs a newer libz3 than Debian's 4.8.12).
+fn any_char() -> Regexp {
+    let non_empty = Regexp::literal("").complement();
+    let two_or_more = Regexp::concat(&[non_empty.clone(), non_empty.clone()]);
+    Regexp::intersect(&[non_empty, two_or_more.complement()])
+}
+
+fn not_colon() -> Regexp {
+    Regexp::intersect(&[any_char(), Regexp::literal(":").complement()])
+}
+
+/// ArnLike: six fields globbed separately; a wildcard in the first five stays
+/// inside its field (semantics.md 3.2).
+fn arn_regex(pattern: &str) -> Result<Regexp, String> {
+    let fields: Vec<&str> = pattern.splitn(6, ':').collect();
+    if fields.len() != 6 {
+        return Err(format!("`{pattern}` is not an ARN"));
+    }
+    let mut parts = Vec::new();
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            parts.push(Regexp::literal(":"));
+        }
+        parts.push(glob_regex(f, i < 5)?);
+    }
+    Ok(Regexp::concat(&parts))
+}
+
+/// StringEqualsIgnoreCase: each ASCII letter either way.
+fn ignore_case(text: &str) -> Result<Regexp, String> {
+    if !text.is_ascii() {
+        return Err("case folding of non-ASCII letters".into());
+    }
+    let parts: Vec<Regexp> = text
+        .chars()
+        .map(|c| {
+            let (l, u) = (c.to_ascii_lowercase(), c.to_ascii_uppercase());
+            let lit = |c: char| Regexp::literal(&c.to_string().replace('\\', "\\u{5c}"));
+            if l == u {
+                lit(c)
+            } else {
+                Regexp::union(&[lit(l), lit(u)])
+            }
+        })
+        .collect();
+    Ok(match parts.len() {
+        0 => Regexp::literal(""),
+        _ => Regexp::concat(&parts),
+    })
+}
+
+enum Piece {
+    Text(String),
+    Var {
+        key: String,
+        default: Option<String>,
+    },
+}
+
+/// Splits a value into text and `${key}` / `${key, 'default'}` pieces.
+fn variables(policy: &str) -> Result<Vec<Piece>, String> {
+    let mut out = Vec::new();
+    let mut rest = policy;
+    let mut text = String::new();
+    while let Some(at) = rest.find("${") {
+        text.push_str(&rest[..at]);
+        let Some(end) = rest[at..].find('}') else {
+            return Err("an unterminated `${`".into());
+        };
+        let inner = rest[at + 2..at + end].trim();
+        match inner {
+            "*" | "?" | "$" => text.push_str(inner),
+            _ => {
+                if !text.is_empty() {
+                    out.push(Piece::Text(std::mem::take(&mut text)));
+                }
+                let (key, default) = match inner.split_once(',') {
+                    Some((k, d)) => {
+                        let d = d.trim();
+                        let d = d
+                            .strip_prefix('\'')
+                            .and_then(|d| d.strip_suffix('\''))
+                            .ok_or("a variable default not in single quotes")?;
+                        (k.trim().to_string(), Some(d.to_string()))
+                    }
+                    None => (inner.to_string(), None),
+                };
+                out.push(Piece::Var { key, default });
+            }
+        }
+        rest = &rest[at + end + 1..];
+    }
+    text.push_str(rest);
+    if !text.is_empty() {
+        out.push(Piece::Text(text));
+    }
+    Ok(out)
+}
+
+/// The byte offset of the one `*` wildcard that is not inside `${…}`.
+fn star_position(policy: &str) -> Option<usize> {
+    let mut depth = false;
+    for (i, c) in policy.char_indices() {
+        match c {
+            '$' if policy[i..].starts_with("${") => depth = true,
+            '}' if depth => depth = false,
+            '*' if !depth => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn number(v: &str) -> Option<Real> {
+    let v = v.trim();
+    let (neg, digits) = match v.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, v),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if int.is_empty() && frac.is_empty()
+        || !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    let num = format!("{}{int}{frac}", if neg { "-" } else { "" });
+    let den = format!("1{}", "0".repeat(frac.len()));
+    Real::from_rational_str(num.trim_start_matches('+'), &den)
+}
+
+/// ISO 8601 (a date, or a date and time with an offset or `Z`) or epoch seconds.
+fn date(v: &str) -> Option<Int> {
+    let v = v.trim();
+    if !v.is_empty() && v.chars().all(|c| c.is_ascii_digit()) {
+        return v.parse::<i64>().ok().map(Int::from_i64);
+    }
+    let secs = chrono::DateTime::parse_from_rfc3339(v)
+        .map(|d| d.timestamp())
+        .or_else(|_| {
+            chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M:%SZ")
+                .map(|d| d.and_utc().timestamp())
+        })
+        .or_else(|_| {
+            chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").map(|d| {
+                d.and_hms_opt(0, 0, 0)
+                    .expect("midnight exists")
+                    .and_utc()
+                    .timestamp()
+            })
+        })
+        .ok()?;
+    Some(Int::from_i64(secs))
+}
+
+fn boolean(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// A CIDR, or a bare address as /32 or /128 (semantics.md 3.2).
+fn cidr(v: &str) -> Option<ipnet::IpNet> {
+    let v = v.trim();
+    v.parse::<ipnet::IpNet>()
+        .ok()
+        .or_else(|| v.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
+        .map(|n| n.trunc())
+}
