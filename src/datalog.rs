@@ -127,6 +127,8 @@ pub enum Open {
     /// The bucket policy is public by one of AWS's two definitions only, and
     /// RestrictPublicBuckets is on.
     PublicPolicyAmbiguous,
+    /// Another account deletes an object another account owns or may own.
+    ForeignObjectDelete,
 }
 
 impl Open {
@@ -160,6 +162,10 @@ impl Open {
             Open::PublicPolicyAmbiguous => {
                 "RestrictPublicBuckets is on and the bucket policy is public by the S3 User Guide's definition \
                  but not by the API reference's (its public statements grant no Get/List/Put/Delete action)"
+            }
+            Open::ForeignObjectDelete => {
+                "another account deletes an object that an account other than the bucket owner owns or may own: \
+                 whether the bucket owner's grants cover that is undocumented"
             }
             Open::IamUnreadable => {
                 "the principal's account has an iam.json that could not be read: its policies are unknown"
@@ -244,6 +250,7 @@ pub struct Facts {
     pub bucket_restrict_public: Vec<BucketRestrictPublic>,
     pub account_restrict_public: Vec<AccountRestrictPublic>,
     pub bucket_policy_actions: Vec<IsBucketPolicyAction>,
+    pub delete_actions: Vec<IsDeleteObject>,
     pub grantor_is_owner: Vec<GrantorIsBucketOwner>,
     pub org_members: Vec<OrgMember>,
     pub account_levels: Vec<AccountLevel>,
@@ -261,7 +268,7 @@ pub struct Facts {
     pub listed_variant: Vec<ListedVariant>,
     pub uploader_account: Vec<UploaderAccount>,
     pub owner_preferred: Vec<OwnerPreferred>,
-    pub put_object: Vec<IsPutObject>,
+    pub upload_checks: Vec<UploadCheck>,
     pub puts_acl: Vec<PutsAcl>,
     pub blocks_public_acls: Vec<BlocksPublicAcls>,
     pub acls_disabled: Vec<AclsDisabled>,
@@ -308,6 +315,7 @@ pub fn run(f: &Facts) -> Derived {
     rt.extend(&f.bucket_restrict_public);
     rt.extend(&f.account_restrict_public);
     rt.extend(&f.bucket_policy_actions);
+    rt.extend(&f.delete_actions);
     rt.extend(&f.grantor_is_owner);
     rt.extend(&f.org_members);
     rt.extend(&f.account_levels);
@@ -325,7 +333,7 @@ pub fn run(f: &Facts) -> Derived {
     rt.extend(&f.listed_variant);
     rt.extend(&f.uploader_account);
     rt.extend(&f.owner_preferred);
-    rt.extend(&f.put_object);
+    rt.extend(&f.upload_checks);
     rt.extend(&f.puts_acl);
     rt.extend(&f.blocks_public_acls);
     rt.extend(&f.acls_disabled);

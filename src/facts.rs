@@ -93,10 +93,14 @@ pub struct Built<'e> {
     uploader_acl: HashMap<EntId, Vec<(StmtId, bool)>>,
     /// Scopes whose upload requests (R75.1) exist already.
     uploads_requested: std::collections::HashSet<EntId>,
-    req_ids: HashMap<(Subject, String, Resource), ReqId>,
+    req_ids: HashMap<(Subject, String, Resource, bool), ReqId>,
+    /// Building the uploads that may have written an unlisted object: they
+    /// happened before the query, so its `with` context does not bind them.
+    past: bool,
+    no_context: HashMap<String, Vec<String>>,
     /// Context keys the query fixes (lower-case key → values; empty: absent).
     context: HashMap<String, Vec<String>>,
-    verdicts: HashMap<(StmtId, Subject, String, String), Verdict>,
+    verdicts: HashMap<(StmtId, Subject, String, String, bool), Verdict>,
     solver_reasons: HashMap<StmtId, String>,
     accounts: HashMap<String, AcctId>,
     account_names: Vec<String>,
@@ -117,6 +121,8 @@ impl<'e> Built<'e> {
             uploader_acl: HashMap::new(),
             uploads_requested: Default::default(),
             req_ids: HashMap::new(),
+            past: false,
+            no_context: HashMap::new(),
             context: HashMap::new(),
             verdicts: HashMap::new(),
             solver_reasons: HashMap::new(),
@@ -189,19 +195,16 @@ impl<'e> Built<'e> {
         if id.0 == n {
             match name {
                 ASSUME_ROLE => self.facts.assume_role.push(IsAssumeRole(id)),
-                "s3:PutObject" => {
-                    self.facts.put_object.push(IsPutObject(id));
-                    self.facts.grantor_is_owner.push(GrantorIsBucketOwner(id))
-                }
                 "s3:GetBucketPolicy" | "s3:PutBucketPolicy" | "s3:DeleteBucketPolicy" => self
                     .facts
                     .bucket_policy_actions
                     .push(IsBucketPolicyAction(id)),
                 // semantics.md §1 "Grantor": these act on the bucket's namespace or an upload.
-                "s3:DeleteObject"
-                | "s3:DeleteObjectVersion"
-                | "s3:AbortMultipartUpload"
-                | "s3:ListMultipartUploadParts" => {
+                "s3:DeleteObject" | "s3:DeleteObjectVersion" => {
+                    self.facts.delete_actions.push(IsDeleteObject(id));
+                    self.facts.grantor_is_owner.push(GrantorIsBucketOwner(id))
+                }
+                "s3:PutObject" | "s3:AbortMultipartUpload" | "s3:ListMultipartUploadParts" => {
                     self.facts.grantor_is_owner.push(GrantorIsBucketOwner(id))
                 }
                 _ => {}
@@ -484,7 +487,12 @@ impl<'e> Built<'e> {
 
     /// Requests are interned: asking twice for the same one gives the same id.
     pub fn request(&mut self, subject: &Subject, action: &Action, resource: Resource) -> ReqId {
-        let key = (subject.clone(), action.name.clone(), resource.clone());
+        let key = (
+            subject.clone(),
+            action.name.clone(),
+            resource.clone(),
+            self.past,
+        );
         if let Some(&r) = self.req_ids.get(&key) {
             return r;
         }
@@ -593,7 +601,7 @@ impl<'e> Built<'e> {
         f: impl FnOnce(&smt::keys::RequestKeys) -> Verdict,
     ) -> Verdict {
         let arn = self.resource_arn(resource);
-        let key = (stmt, subject.clone(), action.to_string(), arn);
+        let key = (stmt, subject.clone(), action.to_string(), arn, self.past);
         if let Some(v) = self.verdicts.get(&key) {
             return v.clone();
         }
@@ -618,7 +626,11 @@ impl<'e> Built<'e> {
             caller: caller(self.estate, subject),
             action: action.to_string(),
             resource_account,
-            fixed: &self.context,
+            fixed: if self.past {
+                &self.no_context
+            } else {
+                &self.context
+            },
         }
     }
 
@@ -653,9 +665,12 @@ impl<'e> Built<'e> {
             let put = crate::catalog::Catalog::get()
                 .find("s3:PutObject")
                 .expect("the catalogue has s3:PutObject");
+            self.past = true;
             for w in &subjects {
-                self.request(w, put, Resource::Objects(b, pattern.to_string()));
+                let u = self.request(w, put, Resource::Objects(b, pattern.to_string()));
+                self.facts.upload_checks.push(UploadCheck(u));
             }
+            self.past = false;
         }
         for o in &bucket.objects {
             if glob::matches(pattern, &o.key, false) && o.key != pattern {
@@ -697,10 +712,8 @@ impl<'e> Built<'e> {
             resource: resource.clone(),
         });
         self.facts.requests.push(Request(r, p, x, a));
-        if matches!(
-            action.name.as_str(),
-            "s3:PutObject" | "s3:PutObjectAcl" | "s3:PutBucketAcl"
-        ) {
+        // Every PUT that may carry an ACL header (the catalogue lists s3:x-amz-acl for it).
+        if !self.past && action.condition_keys.iter().any(|k| k == "s3:x-amz-acl") {
             if let Some(h) = self.acl_header() {
                 self.facts.puts_acl.push(PutsAcl(r, h));
             }
@@ -770,6 +783,20 @@ impl<'e> Built<'e> {
             }
         }
         let grants = self.acl_stmts.get(&x).cloned().unwrap_or_default();
+        // Bucket WRITE overwrites and deletes only objects the grantee owns
+        // (semantics.md 5.1): decided where the object's owner is known.
+        let object_owner = self
+            .facts
+            .object_owners
+            .iter()
+            .find(|o| o.0 == x)
+            .map(|o| o.1);
+        let caller_account = match subject {
+            Subject::Known(i) => Some(estate.principals[*i].account.clone()),
+            Subject::Outside(a) => Some(a.clone()),
+            _ => None,
+        }
+        .map(|a| self.account(&a));
         for (s, grant) in grants {
             let object_acl = matches!(
                 self.stmts[s.0 as usize],
@@ -778,7 +805,18 @@ impl<'e> Built<'e> {
                     ..
                 }
             );
-            if !acl_grants_action(grant.permission, object_acl, &action.name) {
+            let writes = !object_acl
+                && matches!(
+                    grant.permission,
+                    AclPermission::Write | AclPermission::FullControl
+                );
+            let grants_action = match (writes, action.name.as_str(), object_owner) {
+                (true, "s3:PutObject" | "s3:DeleteObject", Some(owner)) => {
+                    caller_account == Some(owner)
+                }
+                _ => acl_grants_action(grant.permission, object_acl, &action.name),
+            };
+            if !grants_action {
                 continue;
             }
             if let Some((class, guard)) = grantee_match(estate, &grant.grantee, subject) {
@@ -797,11 +835,22 @@ impl<'e> Built<'e> {
             if !acl_grants_action(AclPermission::FullControl, true, &action.name) {
                 continue;
             }
-            // A grant to the caller's account, or to AllUsers for an unsigned caller.
-            let class = match (subject, public) {
-                (Subject::Known(_) | Subject::Outside(_), false) => Class::Account,
-                (Subject::Anonymous, true) => Class::Public,
-                _ => continue,
+            // A grant to AllUsers reaches everyone; one to the caller's
+            // account means something only when that account does not own
+            // the object (the owner's own grant adds nothing, semantics.md 5.1).
+            let owner = match &resource {
+                Resource::Uploaded(_, _, o) => Some(o.as_str()),
+                _ => None,
+            };
+            let account = match subject {
+                Subject::Known(i) => Some(estate.principals[*i].account.as_str()),
+                Subject::Outside(a) => Some(a.as_str()),
+                _ => None,
+            };
+            let class = match (public, account) {
+                (true, _) => Class::Public,
+                (false, Some(a)) if Some(a) != owner => Class::Account,
+                (false, _) => continue,
             };
             self.facts.matches.push(Matches(r, s, guard));
             self.facts

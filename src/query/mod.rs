@@ -439,9 +439,25 @@ impl Evaluation<'_> {
                 !d.reaches()
             }
         };
+        // A conditional state is a witness only when the uploader's ACL is
+        // all that is open in it; otherwise its condition decides, and the
+        // object's state alone does not.
+        let only_acl_open = |v: &ReqId| {
+            self.applicable
+                .get(v)
+                .into_iter()
+                .flatten()
+                .filter(|(_, g)| *g != datalog::Guard::Definite)
+                .all(|(s, _)| {
+                    matches!(
+                        self.built.stmts[s.0 as usize],
+                        StmtOrigin::UploaderAcl { .. }
+                    )
+                })
+        };
         let (v, d) = variants
             .iter()
-            .filter(|(_, d)| outright(*d) || *d == Decision::Conditional)
+            .filter(|(v, d)| outright(*d) || (*d == Decision::Conditional && only_acl_open(v)))
             .min_by_key(|(v, d)| (!outright(*d), *v))?;
         let mut w = Witness::new();
         let estate = self.built.estate;
@@ -465,13 +481,17 @@ impl Evaluation<'_> {
             }
             Resource::Uploaded(b, _, owner) => {
                 w.insert("bucketlog:object-owner".into(), owner.clone());
-                let chosen_acl =
-                    self.because.get(v).into_iter().flatten().find_map(|s| {
-                        match self.built.stmts[s.0 as usize] {
-                            StmtOrigin::UploaderAcl { public, .. } => Some(public),
-                            _ => None,
-                        }
-                    });
+                // The narrower grant (to the caller's account) when both would do.
+                let chosen_acl = self
+                    .because
+                    .get(v)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| match self.built.stmts[s.0 as usize] {
+                        StmtOrigin::UploaderAcl { public, .. } => Some(public),
+                        _ => None,
+                    })
+                    .min();
                 if let (Decision::Conditional, Some(public)) = (*d, chosen_acl) {
                     let acl = match (allowed, public) {
                         (true, true) => "public-read (a grant to AllUsers)",
