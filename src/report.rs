@@ -319,5 +319,5 @@ pub const HELP: &str = "  who can <action> <resource> [with <context>]
   actions: read write delete list admin any, or s3:GetObject, s3:Get*
   principals: user/alice, role/reader, alice, an ARN, anonymous, account:ID, service:NAME
   resources: bucket, bucket/key, bucket/prefix/*, s3://bucket/key, arn:aws:s3:::bucket/key
-  context: with key = value, key = [v1, v2], key absent (s3:x-amz-acl and s3:x-amz-grant-* only, for now)
+  context: with key = value, key = [v1, v2], key absent   (unnamed keys are free)
 ";
