@@ -101,6 +101,8 @@ pub struct Built<'e> {
     /// Context keys the query fixes (lower-case key → values; empty: absent).
     context: HashMap<String, Vec<String>>,
     verdicts: HashMap<(StmtId, Subject, String, String, bool), Verdict>,
+    /// Conditions the requests in question meet (`prove`).
+    constraints: Vec<smt::keys::Constraint>,
     solver_reasons: HashMap<StmtId, String>,
     accounts: HashMap<String, AcctId>,
     account_names: Vec<String>,
@@ -125,6 +127,7 @@ impl<'e> Built<'e> {
             no_context: HashMap::new(),
             context: HashMap::new(),
             verdicts: HashMap::new(),
+            constraints: Vec::new(),
             solver_reasons: HashMap::new(),
             accounts: HashMap::new(),
             account_names: Vec::new(),
@@ -447,6 +450,23 @@ impl<'e> Built<'e> {
         self.context.insert(key.to_ascii_lowercase(), values);
     }
 
+    /// Narrows every request built after to those meeting (or breaking) a condition.
+    pub fn constrain(&mut self, c: smt::keys::Constraint) {
+        self.constraints.push(c);
+    }
+
+    /// The keys of a request as the solver sees them, for witnesses.
+    pub fn with_request_keys<T>(
+        &self,
+        r: ReqId,
+        f: impl FnOnce(&smt::keys::RequestKeys) -> T,
+    ) -> T {
+        let info = &self.requests[r.0 as usize];
+        f(&self
+            .request_keys(&info.subject, &info.action, &info.resource)
+            .keys())
+    }
+
     /// The ACL a PUT carries, as far as the fixed context says.
     fn acl_header(&self) -> Option<AclHeader> {
         let public_group =
@@ -631,6 +651,7 @@ impl<'e> Built<'e> {
             } else {
                 &self.context
             },
+            constraints: if self.past { &[] } else { &self.constraints },
         }
     }
 
@@ -1180,6 +1201,7 @@ struct KeysOf<'b> {
     action: String,
     resource_account: String,
     fixed: &'b HashMap<String, Vec<String>>,
+    constraints: &'b [smt::keys::Constraint],
 }
 
 impl KeysOf<'_> {
@@ -1189,6 +1211,7 @@ impl KeysOf<'_> {
             action: &self.action,
             resource_account: &self.resource_account,
             fixed: self.fixed,
+            constraints: self.constraints,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::datalog::{Decision, Guard};
 use crate::diag::Diagnostic;
+use crate::query::prove::{Proof, ProofResult};
 use crate::query::{Answer, Outcome, QueryError, Reason};
 use serde_json::{json, Value};
 
@@ -102,7 +103,66 @@ fn answer_json(a: &Answer) -> Value {
     })
 }
 
+fn proof_json(o: &Outcome, p: &Proof) -> Value {
+    let counterexample = p.counterexample.as_ref().map(|(a, w)| {
+        json!({
+            "principal": a.principal,
+            "action": a.action,
+            "resource": a.resource,
+            "context": w,
+            "via": a.via,
+            "because": a.because.iter().map(reason_json).collect::<Vec<_>>(),
+        })
+    });
+    json!({
+        "query": o.query,
+        "kind": "prove",
+        "property": p.property,
+        "result": proof_result(p.result),
+        "counterexample": counterexample,
+        "reason": p.reason,
+    })
+}
+
+pub fn proof_result(r: ProofResult) -> &'static str {
+    match r {
+        ProofResult::Proved => "proved",
+        ProofResult::Refuted => "refuted",
+        ProofResult::Unknown => "unknown",
+    }
+}
+
+fn proof_text(p: &Proof) -> String {
+    let mut out = format!("  {}\n", proof_result(p.result));
+    if let Some((a, w)) = &p.counterexample {
+        out.push_str(&format!(
+            "      by {} {} {}\n",
+            a.principal, a.action, a.resource
+        ));
+        if a.via.len() > 1 {
+            out.push_str(&format!("      via {}\n", a.via.join(" → ")));
+        }
+        if !w.is_empty() {
+            let fixed: Vec<String> = w
+                .iter()
+                .map(|(k, v)| witness_item(k, v.as_deref()))
+                .collect();
+            out.push_str(&format!("      with {}\n", fixed.join(", ")));
+        }
+        for r in &a.because {
+            out.push_str(&format!("      because {}\n", reason_text(r)));
+        }
+    }
+    if let Some(r) = &p.reason {
+        out.push_str(&format!("      {r}\n"));
+    }
+    out
+}
+
 pub fn outcome_json(o: &Outcome) -> Value {
+    if let Some(p) = &o.proof {
+        return proof_json(o, p);
+    }
     // `why` and `public` show what spoke to each request.
     if o.kind == "why" || o.kind == "public" {
         let answers: Vec<Value> = o
@@ -166,6 +226,10 @@ pub fn outcome_text(o: &Outcome) -> String {
         out.push_str(HELP);
         return out;
     }
+    if let Some(p) = &o.proof {
+        out.push_str(&proof_text(p));
+        return out;
+    }
     if let (Some(a), "path") = (o.answers.first(), o.kind) {
         out.push_str(&format!("  path: {}\n", a.via.join(" → ")));
     }
@@ -218,7 +282,10 @@ pub fn outcome_text(o: &Outcome) -> String {
         }
         for (side, w) in [("allowed", &a.allow_witness), ("denied", &a.deny_witness)] {
             if let Some(w) = w {
-                let fixed: Vec<String> = w.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                let fixed: Vec<String> = w
+                    .iter()
+                    .map(|(k, v)| witness_item(k, v.as_deref()))
+                    .collect();
                 out.push_str(&format!("      {side} when {}\n", fixed.join(", ")));
             }
         }
@@ -227,6 +294,14 @@ pub fn outcome_text(o: &Outcome) -> String {
         out.push_str(&format!("  note: {n}\n"));
     }
     out
+}
+
+/// One key of a witness, as `with` would fix it.
+fn witness_item(key: &str, value: Option<&str>) -> String {
+    match value {
+        Some(v) => format!("{key} = {v}"),
+        None => format!("{key} absent"),
+    }
 }
 
 /// `why` as a short tree: one branch per layer that spoke or was lacking.
@@ -312,9 +387,9 @@ pub const HELP: &str = "  who can <action> <resource> [with <context>]
   what can <principal> do [on <resource>]
   path <principal> to <resource>
   public [<bucket>]
-  prove write-only <principal> on <resource>       (not built yet)
-  prove no-public-access <bucket>                  (not built yet)
-  prove <principal> <action> <resource> requires <key> <op> <value>   (not built yet)
+  prove write-only <principal> on <resource>
+  prove no-public-access <bucket>
+  prove <principal> <action> <resource> requires <key> <op> <value>
   show principal|bucket|policy <name>              (not built yet)
   actions: read write delete list admin any, or s3:GetObject, s3:Get*
   principals: user/alice, role/reader, alice, an ARN, anonymous, account:ID, service:NAME

@@ -130,6 +130,36 @@ fn misses(e: &Value, doc: &Value) -> Vec<String> {
             }
         }
     }
+    // A refuted proof names its counterexample's action and deciding statements.
+    if let Some(want) = e.get("counterexample") {
+        let got = &doc["counterexample"];
+        if want["action"] != got["action"] {
+            out.push(format!(
+                "counterexample action {} (want {})",
+                got["action"], want["action"]
+            ));
+        }
+        let mut because: Vec<String> = got["because"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|b| {
+                format!(
+                    "{}:{}:{}",
+                    b["layer"].as_str().unwrap_or(""),
+                    b["policy"].as_str().unwrap_or(""),
+                    b["statement"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        because.sort();
+        if want.get("because").is_some_and(|w| strings(w) != because) {
+            out.push(format!(
+                "counterexample because {because:?} (want {})",
+                want["because"]
+            ));
+        }
+    }
     if let Some(r) = e.get("result") {
         if doc.get("result") != Some(r) {
             out.push(format!("result {:?} (want {r})", doc.get("result")));

@@ -3,6 +3,7 @@
 //! (`Answer`); `report` renders them.
 
 pub mod ast;
+pub mod prove;
 mod resolve;
 
 use crate::catalog::{Action, Catalog, ASSUME_ROLE};
@@ -134,6 +135,8 @@ pub struct Answer {
     pub implicit: Vec<&'static str>,
     /// Why the answer is `unknown`.
     pub reason: Option<String>,
+    /// The request this answers, within its evaluation.
+    request: ReqId,
     /// For a `conditional` answer, a state of the request that is allowed
     /// and one that is denied, as far as bucketlog evaluates them (the
     /// owner and ACL of an object the snapshot does not list).
@@ -146,7 +149,8 @@ pub struct Answer {
 
 /// Values that fix a request: context keys, and the `bucketlog:` pseudo-keys
 /// for the object's state (docs/decisions.md "Witnesses").
-pub type Witness = BTreeMap<String, String>;
+/// A key maps to `None` when the request does not carry it.
+pub type Witness = BTreeMap<String, Option<String>>;
 
 #[derive(Clone, Debug)]
 pub struct Outcome {
@@ -157,6 +161,8 @@ pub struct Outcome {
     pub notes: Vec<String>,
     /// Rows of the invariant relations of rules/90-sanity.dl; tests assert none.
     pub sanity_violations: usize,
+    /// The result of a `prove` query.
+    pub proof: Option<prove::Proof>,
 }
 
 /// Parses and answers one query.
@@ -167,17 +173,24 @@ pub fn answer(estate: &Estate, text: &str, opts: Options) -> Result<Outcome, Que
 fn answer_bytes(estate: &Estate, text: &str, opts: Options) -> Result<Outcome, QueryError> {
     let q = parse_bytes(text)?;
     let mut notes = Vec::new();
+    let mut proof = None;
     let (answers, sanity_violations) = match &q {
         Query::Can { principal, action, resource, context }
         | Query::Why { principal, action, resource, context, .. } => {
             let subject = resolve::subject(estate, principal)?;
             let targets = resolve::targets(estate, action, resource)?;
-            can(estate, &subject, &targets, context)
+            can(estate, &subject, &targets, &Given { context: context.clone(), ..Given::default() })
         }
         Query::WhoCan { action, resource, context } => {
             let actions = resolve::actions(action)?;
             let scope = resolve::scope(estate, resource)?;
-            who_can(estate, &s3_targets(&actions, &scope), context, opts, &mut notes)
+            who_can(
+                estate,
+                &s3_targets(&actions, &scope),
+                &Given { context: context.clone(), ..Given::default() },
+                opts,
+                &mut notes,
+            )
         }
         Query::Path { principal, resource } => {
             let subject = resolve::subject(estate, principal)?;
@@ -199,6 +212,26 @@ fn answer_bytes(estate: &Estate, text: &str, opts: Options) -> Result<Outcome, Q
             };
             public(estate, &scopes, &mut notes)
         }
+        Query::ProveWriteOnly { principal, resource } => {
+            let subject = resolve::subject(estate, principal)?;
+            let scope = resolve::scope(estate, resource)?;
+            proof = Some(prove::write_only(estate, &subject, &scope));
+            (Vec::new(), 0)
+        }
+        Query::ProveNoPublicAccess { bucket } => {
+            let scope = resolve::scope(estate, bucket)?;
+            let whole = resolve::Scope { bucket: scope.bucket, key: "*".into() };
+            proof = Some(prove::no_public_access(estate, &whole));
+            (Vec::new(), 0)
+        }
+        Query::ProveRequires { principal, action, resource, key, op, value } => {
+            let subject = resolve::subject(estate, principal)?;
+            let targets = resolve::targets(estate, action, resource)?;
+            let p = prove::requires(estate, &subject, &targets, &key.text, &op.text, &value.text)
+                .map_err(|m| QueryError::at(key, m))?;
+            proof = Some(p);
+            (Vec::new(), 0)
+        }
         Query::Help => (Vec::new(), 0),
         other => {
             return Err(QueryError {
@@ -217,6 +250,7 @@ fn answer_bytes(estate: &Estate, text: &str, opts: Options) -> Result<Outcome, Q
         answers,
         notes,
         sanity_violations,
+        proof,
     })
 }
 
@@ -254,6 +288,14 @@ fn index<T, K: std::hash::Hash + Eq, V>(
     out
 }
 
+/// What a query fixes about its requests: context keys (`with`), and
+/// conditions the requests must meet (`prove`).
+#[derive(Clone, Default)]
+pub(crate) struct Given {
+    pub context: Vec<ast::ContextItem>,
+    pub constraints: Vec<crate::smt::keys::Constraint>,
+}
+
 /// The requests a query asks about: each action on its resource.
 type Targets<'a> = Vec<(&'a Action, Resource)>;
 
@@ -268,10 +310,13 @@ fn evaluate<'e>(
     estate: &'e Estate,
     subjects: &[Subject],
     targets: &Targets,
-    context: &[ast::ContextItem],
+    given: &Given,
 ) -> Evaluation<'e> {
     let mut built = Built::new(estate);
-    for item in context {
+    for c in &given.constraints {
+        built.constrain(c.clone());
+    }
+    for item in &given.context {
         let values = match &item.value {
             ast::ContextValue::One(w) => vec![w.text.clone()],
             ast::ContextValue::Set(ws) => ws.iter().map(|w| w.text.clone()).collect(),
@@ -406,7 +451,44 @@ impl Evaluation<'_> {
                 .then(|| self.witness(r, false))
                 .flatten(),
             considered: self.considered(r),
+            request: r,
         }
+    }
+
+    /// Context values under which the request's conditional statements all
+    /// go the way that allows it (or denies it), from the solver's model of
+    /// their guards together: a candidate that `can` replays before showing.
+    fn condition_witness(&self, r: ReqId, allowed: bool) -> Option<Witness> {
+        let estate = self.built.estate;
+        let mut guards = Vec::new();
+        for &(s, g) in self.applicable.get(&r).into_iter().flatten() {
+            if g != datalog::Guard::Conditional {
+                continue;
+            }
+            let StmtOrigin::Policy {
+                policy,
+                statement: Some(i),
+            } = self.built.stmts[s.0 as usize]
+            else {
+                return None;
+            };
+            let body = estate.policies[policy].body.as_ref().ok()?;
+            let st = &body.statements[i];
+            if st.condition.is_empty() {
+                // Open for its resource pattern, not a condition: no context decides it.
+                return None;
+            }
+            let is_allow = st.effect == crate::model::Effect::Allow;
+            guards.push((
+                st.condition.as_slice(),
+                body.version.as_deref(),
+                is_allow == allowed,
+            ));
+        }
+        let values = self
+            .built
+            .with_request_keys(r, |keys| crate::smt::witness(&guards, keys))?;
+        Some(values.into_iter().collect())
     }
 
     /// The statements that applied to the request — to the object states it
@@ -463,7 +545,7 @@ impl Evaluation<'_> {
         let estate = self.built.estate;
         match &self.built.requests[v.0 as usize].resource {
             Resource::Objects(b, key) => {
-                w.insert("bucketlog:object-key".into(), key.clone());
+                w.insert("bucketlog:object-key".into(), Some(key.clone()));
                 let owner = estate.buckets[*b]
                     .objects
                     .iter()
@@ -476,11 +558,11 @@ impl Evaluation<'_> {
                             .map_or_else(|| format!("canonical:{c}"), str::to_string)
                     });
                 if let Some(o) = owner {
-                    w.insert("bucketlog:object-owner".into(), o);
+                    w.insert("bucketlog:object-owner".into(), Some(o));
                 }
             }
             Resource::Uploaded(b, _, owner) => {
-                w.insert("bucketlog:object-owner".into(), owner.clone());
+                w.insert("bucketlog:object-owner".into(), Some(owner.clone()));
                 // The narrower grant (to the caller's account) when both would do.
                 let chosen_acl = self
                     .because
@@ -501,7 +583,7 @@ impl Evaluation<'_> {
                         }
                         (false, _) => "private (no grant to the caller)",
                     };
-                    w.insert("bucketlog:object-acl".into(), acl.into());
+                    w.insert("bucketlog:object-acl".into(), Some(acl.into()));
                 }
             }
             _ => {}
@@ -686,6 +768,19 @@ impl Evaluation<'_> {
 }
 
 impl Evaluation<'_> {
+    /// `can`'s answers: every direct answer first (cli.md), then the chains.
+    fn can_answers(&self) -> Vec<Answer> {
+        let mut direct: Vec<Answer> = Vec::new();
+        let mut chains: Vec<Answer> = Vec::new();
+        for &r in &self.direct {
+            let mut answers = self.answers_with_chains(r, |_| true).into_iter();
+            direct.extend(answers.next());
+            chains.extend(answers);
+        }
+        direct.extend(chains);
+        direct
+    }
+
     /// The answers for one direct request: the request itself when `keep`
     /// says so, then — unless it is an allow — every chain of role
     /// assumptions through which the same principal may reach the access.
@@ -707,19 +802,81 @@ fn can(
     estate: &Estate,
     subject: &Subject,
     targets: &Targets,
-    context: &[ast::ContextItem],
+    given: &Given,
 ) -> (Vec<Answer>, usize) {
-    let ev = evaluate(estate, std::slice::from_ref(subject), targets, context);
-    let mut direct: Vec<Answer> = Vec::new();
-    let mut chains: Vec<Answer> = Vec::new();
-    for &r in &ev.direct {
-        let mut answers = ev.answers_with_chains(r, |_| true).into_iter();
-        direct.extend(answers.next());
-        chains.extend(answers);
+    let ev = evaluate(estate, std::slice::from_ref(subject), targets, given);
+    let mut answers = ev.can_answers();
+    // Candidate witnesses from the solver, for conditional answers whose
+    // object state does not already give them.
+    let candidates: Vec<(usize, Option<Witness>, Option<Witness>)> = answers
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| {
+            a.decision == Decision::Conditional
+                && a.allow_witness.is_none()
+                && a.deny_witness.is_none()
+        })
+        .map(|(i, a)| {
+            (
+                i,
+                ev.condition_witness(a.request, true),
+                ev.condition_witness(a.request, false),
+            )
+        })
+        .collect();
+    let sanity = ev.sanity_violations;
+    drop(ev);
+    for (i, allow, deny) in candidates {
+        let a = &answers[i];
+        let target: Targets = targets
+            .iter()
+            .filter(|(act, _)| act.name == a.action)
+            .cloned()
+            .collect();
+        let confirmed = |w: Option<Witness>, allowed: bool| {
+            w.filter(|w| replays(estate, subject, &target, given, w, a, allowed))
+        };
+        let (allow, deny) = (confirmed(allow, true), confirmed(deny, false));
+        answers[i].allow_witness = allow;
+        answers[i].deny_witness = deny;
     }
-    // Every direct answer first (cli.md), then the chains.
-    direct.extend(chains);
-    (direct, ev.sanity_violations)
+    (answers, sanity)
+}
+
+/// Whether the same request, with the witness's keys fixed too, is allowed
+/// (or denied): a witness is shown only when it replays.
+fn replays(
+    estate: &Estate,
+    subject: &Subject,
+    target: &Targets,
+    given: &Given,
+    witness: &Witness,
+    answer: &Answer,
+    allowed: bool,
+) -> bool {
+    let word = |t: &str| Word {
+        text: t.to_string(),
+        offset: 0,
+    };
+    let mut fixed = given.clone();
+    let items = &mut fixed.context;
+    for (k, v) in witness.iter().filter(|(k, _)| !k.starts_with("bucketlog:")) {
+        items.retain(|i| !i.key.text.eq_ignore_ascii_case(k));
+        items.push(ast::ContextItem {
+            key: word(k),
+            value: v.as_deref().map_or(ast::ContextValue::Absent, |v| {
+                ast::ContextValue::One(word(v))
+            }),
+        });
+    }
+    let ev = evaluate(estate, std::slice::from_ref(subject), target, &fixed);
+    ev.can_answers()
+        .iter()
+        .find(|a| a.action == answer.action && a.via == answer.via)
+        .is_some_and(|a| match allowed {
+            true => a.decision == Decision::Allow,
+            false => !a.decision.reaches(),
+        })
 }
 
 /// Every S3 action the subject may perform on each scope, directly or
@@ -729,7 +886,12 @@ fn what_can(estate: &Estate, subject: &Subject, scopes: &[Scope]) -> (Vec<Answer
     let mut out = Vec::new();
     let mut sanity = 0;
     for scope in scopes {
-        let (answers, s) = can(estate, subject, &s3_targets(&actions, scope), &[]);
+        let (answers, s) = can(
+            estate,
+            subject,
+            &s3_targets(&actions, scope),
+            &Given::default(),
+        );
         sanity += s;
         out.extend(answers.into_iter().filter(|a| a.decision.reaches()));
     }
@@ -741,7 +903,12 @@ fn what_can(estate: &Estate, subject: &Subject, scopes: &[Scope]) -> (Vec<Answer
 /// answer kept is the best decision among the shortest chains.
 fn path(estate: &Estate, subject: &Subject, scope: &Scope) -> (Vec<Answer>, usize) {
     let actions = Catalog::get().expand("any");
-    let (answers, sanity) = can(estate, subject, &s3_targets(&actions, scope), &[]);
+    let (answers, sanity) = can(
+        estate,
+        subject,
+        &s3_targets(&actions, scope),
+        &Given::default(),
+    );
     let best = answers
         .into_iter()
         .filter(|a| a.decision.reaches())
@@ -787,12 +954,12 @@ fn note_roots(roots_left_out: usize, notes: &mut Vec<String>) {
 fn who_can(
     estate: &Estate,
     targets: &Targets,
-    context: &[ast::ContextItem],
+    given: &Given,
     opts: Options,
     notes: &mut Vec<String>,
 ) -> (Vec<Answer>, usize) {
     let subjects = crate::facts::all_subjects(estate);
-    let ev = evaluate(estate, &subjects, targets, context);
+    let ev = evaluate(estate, &subjects, targets, given);
     let mut roots = 0;
     let out = answers_of(&ev, |a| a.decision.reaches(), opts, &mut roots);
     note_roots(roots, notes);
@@ -817,7 +984,12 @@ fn public(estate: &Estate, scopes: &[Scope], notes: &mut Vec<String>) -> (Vec<An
     let mut out = Vec::new();
     let mut sanity = 0;
     for scope in scopes {
-        let ev = evaluate(estate, &subjects, &s3_targets(&actions, scope), &[]);
+        let ev = evaluate(
+            estate,
+            &subjects,
+            &s3_targets(&actions, scope),
+            &Given::default(),
+        );
         sanity += ev.sanity_violations;
         let neutralised =
             |a: &Answer| a.decision == Decision::DenyImplicit && a.blocked_by.contains(&"bpa");

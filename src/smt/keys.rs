@@ -54,6 +54,16 @@ pub struct RequestKeys<'a> {
     pub action: &'a str,
     pub resource_account: &'a str,
     pub fixed: &'a HashMap<String, Vec<String>>,
+    /// Conditions every request in question satisfies (`true`) or violates
+    /// (`false`): how `prove` narrows the requests it quantifies over.
+    pub constraints: &'a [Constraint],
+}
+
+/// A condition the requests in question meet (or, `holds: false`, break).
+#[derive(Clone, Debug)]
+pub struct Constraint {
+    pub entry: crate::model::ConditionEntry,
+    pub holds: bool,
 }
 
 impl RequestKeys<'_> {

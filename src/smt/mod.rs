@@ -45,6 +45,7 @@ pub fn condition(entries: &[ConditionEntry], version: Option<&str>, req: &Reques
     let keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
     cached(&text.join("\u{3}"), variables, &keys, req, || {
         let mut enc = Encoder::new(req, variables);
+        enc.constrain();
         let parts: Vec<Bool> = entries.iter().map(|e| enc.entry(e)).collect();
         enc.decide(&Bool::and(&parts))
     })
@@ -60,7 +61,12 @@ fn cached(
     solve: impl FnOnce() -> Verdict,
 ) -> Verdict {
     static CACHE: OnceLock<Mutex<HashMap<String, Verdict>>> = OnceLock::new();
-    let mut named: Vec<String> = keys.iter().map(|k| k.to_ascii_lowercase()).collect();
+    let mut named: Vec<String> = keys
+        .iter()
+        .copied()
+        .chain(req.constraints.iter().map(|c| c.entry.key.as_str()))
+        .map(str::to_ascii_lowercase)
+        .collect();
     if variables {
         named.extend(
             text.split("${")
@@ -75,10 +81,24 @@ fn cached(
         .iter()
         .map(|k| format!("{k}={:?}", req.lookup(k)))
         .collect();
+    let constraints: Vec<String> = req
+        .constraints
+        .iter()
+        .map(|c| {
+            format!(
+                "{}\u{1}{}\u{1}{}\u{1}{}",
+                c.holds,
+                c.entry.operator,
+                c.entry.key,
+                c.entry.values.join("\u{2}")
+            )
+        })
+        .collect();
     let key = format!(
-        "{text}\u{4}{variables}\u{4}{}\u{4}{}",
+        "{text}\u{4}{variables}\u{4}{}\u{4}{}\u{4}{}",
         availability.join("\u{5}"),
-        req.resource_account
+        req.resource_account,
+        constraints.join("\u{5}")
     );
     let cache = CACHE.get_or_init(Default::default);
     if let Some(v) = cache.lock().expect("cache lock").get(&key) {
@@ -99,6 +119,7 @@ pub fn resource_with_variables(items: &[&str], arn: &str, req: &RequestKeys) -> 
 
 fn resource_verdict(items: &[&str], arn: &str, req: &RequestKeys) -> Verdict {
     let mut enc = Encoder::new(req, true);
+    enc.constrain();
     let target = if arn.contains(['*', '?']) {
         let t = z3::ast::String::new_const("resource");
         match glob_regex(arn, false) {
@@ -120,6 +141,73 @@ fn resource_verdict(items: &[&str], arn: &str, req: &RequestKeys) -> Verdict {
         })
         .collect();
     enc.decide(&Bool::or(&parts))
+}
+
+/// Values of the keys under which every guard takes its wanted truth value
+/// (`(block, version, wanted)`), as the solver's model has them: a candidate
+/// witness, to be replayed as a concrete request. `None` when there is none
+/// or a guard is not modelled. A key maps to `None` when it is absent.
+pub fn witness(
+    guards: &[(&[ConditionEntry], Option<&str>, bool)],
+    req: &RequestKeys,
+) -> Option<Vec<(String, Option<String>)>> {
+    let mut enc = Encoder::new(req, true);
+    enc.constrain();
+    let mut parts = Vec::new();
+    for (entries, version, wanted) in guards {
+        enc.variables = *version == Some("2012-10-17");
+        let block: Vec<Bool> = entries.iter().map(|e| enc.entry(e)).collect();
+        let b = Bool::and(&block);
+        parts.push(if *wanted { b } else { b.not() });
+    }
+    if !enc.unknown.is_empty() {
+        return None;
+    }
+    let solver = Solver::new();
+    for b in enc.background.iter().chain(parts.iter()) {
+        solver.assert(b);
+    }
+    if solver.check() != SatResult::Sat {
+        return None;
+    }
+    let model = solver.get_model()?;
+    let mut out = Vec::new();
+    for (key, slot) in &enc.slots {
+        let Ok(slot) = slot else { return None };
+        let present = model.eval(&slot.present, true)?.as_bool()?;
+        if !present {
+            out.push((key.clone(), None));
+            continue;
+        }
+        let text = match &slot.value {
+            Value::Str(s) => model.eval(s, true)?.as_string()?,
+            Value::Num(n) => {
+                let (num, den) = model.eval(n, true)?.as_rational()?;
+                if den == 1 {
+                    num.to_string()
+                } else {
+                    format!("{}", num as f64 / den as f64)
+                }
+            }
+            Value::Date(d) => model.eval(d, true)?.as_i64()?.to_string(),
+            Value::Flag(b) => model.eval(b, true)?.as_bool()?.to_string(),
+            Value::Ip { is4, v4, v6 } => {
+                if model.eval(is4, true)?.as_bool()? {
+                    let v = model.eval(v4, true)?.as_u64()? as u32;
+                    std::net::Ipv4Addr::from(v).to_string()
+                } else {
+                    let v = model.eval(v6, true)?;
+                    let hi = v.extract(127, 64).simplify().as_u64()?;
+                    let lo = v.extract(63, 0).simplify().as_u64()?;
+                    std::net::Ipv6Addr::from((u128::from(hi) << 64) | u128::from(lo)).to_string()
+                }
+            }
+            Value::Set(_) => return None,
+        };
+        out.push((key.clone(), Some(text)));
+    }
+    out.sort();
+    Some(out)
 }
 
 /// A policy value with its variables replaced by the values the request
@@ -211,6 +299,14 @@ impl<'r> Encoder<'r> {
             unknown: Vec::new(),
             background: Vec::new(),
             fresh: 0,
+        }
+    }
+
+    /// The query's constraints on the requests, as background facts.
+    fn constrain(&mut self) {
+        for c in self.req.constraints {
+            let b = self.entry(&c.entry);
+            self.background.push(if c.holds { b } else { b.not() });
         }
     }
 

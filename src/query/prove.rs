@@ -1,0 +1,247 @@
+//! `prove` (cli.md "Properties that `prove` decides"): each property is a
+//! set of `can` questions whose answers must all be denials. An allow — or a
+//! conditional answer with a witness that replays as allowed — refutes it
+//! with that concrete request; an answer that may allow but has no replayed
+//! witness, or an `unknown` one, leaves it `unknown`. Never a guessed
+//! `proved`.
+
+use super::resolve::Scope;
+use super::{can, s3_targets, Answer, Given, Targets, Witness};
+use crate::catalog::{Action, Catalog, KeyType, Target};
+use crate::datalog::Decision;
+use crate::facts::{Resource, Subject};
+use crate::model::{ConditionEntry, Estate};
+use crate::smt::keys::Constraint;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProofResult {
+    Proved,
+    Refuted,
+    Unknown,
+}
+
+#[derive(Clone, Debug)]
+pub struct Proof {
+    pub property: &'static str,
+    pub result: ProofResult,
+    /// The request that breaks the property: an answer that allows it, and
+    /// the context (and object state) under which it does.
+    pub counterexample: Option<(Answer, Witness)>,
+    pub reason: Option<String>,
+}
+
+/// What a group of `can` answers says about a property that forbids them.
+enum Finding {
+    Clear,
+    Breaks(Box<(Answer, Witness)>),
+    Unknown(String),
+}
+
+fn finding(answers: &[Answer]) -> Finding {
+    let mut unknown = None;
+    for a in answers {
+        match a.decision {
+            Decision::Allow => return Finding::Breaks(Box::new((a.clone(), Witness::new()))),
+            Decision::Conditional => match &a.allow_witness {
+                Some(w) => return Finding::Breaks(Box::new((a.clone(), w.clone()))),
+                None => {
+                    unknown.get_or_insert_with(|| {
+                        format!(
+                            "{} {} on {} is allowed under some conditions, and no concrete request was found",
+                            a.principal, a.action, a.resource
+                        )
+                    });
+                }
+            },
+            Decision::Unknown => {
+                unknown.get_or_insert_with(|| {
+                    format!(
+                        "{} {} on {}: {}",
+                        a.principal,
+                        a.action,
+                        a.resource,
+                        a.reason.clone().unwrap_or_default()
+                    )
+                });
+            }
+            Decision::DenyImplicit | Decision::DenyExplicit => {}
+        }
+    }
+    unknown.map_or(Finding::Clear, Finding::Unknown)
+}
+
+/// The first finding that breaks the property, else the first unknown.
+fn combine(property: &'static str, findings: Vec<Finding>) -> Proof {
+    let mut unknown = None;
+    for f in findings {
+        match f {
+            Finding::Breaks(found) => {
+                return Proof {
+                    property,
+                    result: ProofResult::Refuted,
+                    counterexample: Some(*found),
+                    reason: None,
+                }
+            }
+            Finding::Unknown(why) => {
+                unknown.get_or_insert(why);
+            }
+            Finding::Clear => {}
+        }
+    }
+    Proof {
+        property,
+        result: match unknown {
+            Some(_) => ProofResult::Unknown,
+            None => ProofResult::Proved,
+        },
+        counterexample: None,
+        reason: unknown,
+    }
+}
+
+fn actions(names: &[&str]) -> Vec<&'static Action> {
+    names
+        .iter()
+        .filter_map(|n| Catalog::get().find(n))
+        .collect()
+}
+
+fn targets<'a>(actions: &[&'a Action], resource: &Resource) -> Targets<'a> {
+    actions.iter().map(|a| (*a, resource.clone())).collect()
+}
+
+/// `s3:prefix` values under which a listing could return a key of the scope:
+/// absent (the whole bucket), a prefix of the scope's literal head, or the
+/// head followed by anything.
+fn prefix_reaches(key_glob: &str) -> Constraint {
+    let head: String = key_glob
+        .chars()
+        .take_while(|c| !matches!(c, '*' | '?'))
+        .collect();
+    let mut values: Vec<String> = (0..=head.len())
+        .filter(|&i| head.is_char_boundary(i))
+        .map(|i| head[..i].to_string())
+        .collect();
+    if head.len() < key_glob.len() {
+        values.push(format!("{head}*"));
+    }
+    Constraint {
+        entry: ConditionEntry {
+            operator: "StringLikeIfExists".into(),
+            key: "s3:prefix".into(),
+            values,
+            span: Default::default(),
+        },
+        holds: true,
+    }
+}
+
+/// `write-only P on S`: P can put into S, and neither P (directly or
+/// through chains) nor an unsigned caller can read a key of S or list one.
+pub fn write_only(estate: &Estate, subject: &Subject, scope: &Scope) -> Proof {
+    let none = Given::default();
+    let (puts, _) = can(
+        estate,
+        subject,
+        &s3_targets(&actions(&["s3:PutObject"]), scope),
+        &none,
+    );
+    if !puts.iter().any(|a| a.decision.reaches()) {
+        return Proof {
+            property: "write-only",
+            result: ProofResult::Refuted,
+            counterexample: None,
+            reason: Some("the principal can never put an object there".into()),
+        };
+    }
+    let catalog = Catalog::get();
+    let reads: Vec<&Action> = catalog
+        .actions
+        .iter()
+        .filter(|a| {
+            a.name.starts_with("s3:")
+                && a.target == Target::Object
+                && a.access_levels.iter().any(|l| l == "Read")
+        })
+        .collect();
+    let bucket = Resource::Bucket(scope.bucket);
+    let listing = Given {
+        constraints: vec![prefix_reaches(&scope.key)],
+        ..Given::default()
+    };
+    let mut findings = Vec::new();
+    if let Some(put) = puts.iter().find(|a| a.decision == Decision::Unknown) {
+        if !puts
+            .iter()
+            .any(|a| a.decision == Decision::Allow || a.decision == Decision::Conditional)
+        {
+            findings.push(Finding::Unknown(put.reason.clone().unwrap_or_default()));
+        }
+    }
+    for who in [subject.clone(), Subject::Anonymous] {
+        findings.push(finding(
+            &can(estate, &who, &s3_targets(&reads, scope), &none).0,
+        ));
+        let lists = actions(&["s3:ListBucket", "s3:ListBucketVersions"]);
+        findings.push(finding(
+            &can(estate, &who, &targets(&lists, &bucket), &listing).0,
+        ));
+        let uploads = actions(&["s3:ListBucketMultipartUploads"]);
+        findings.push(finding(
+            &can(estate, &who, &targets(&uploads, &bucket), &none).0,
+        ));
+    }
+    combine("write-only", findings)
+}
+
+/// `no-public-access B`: neither an unsigned caller nor a fresh account
+/// can perform any action on the bucket or its objects.
+pub fn no_public_access(estate: &Estate, scope: &Scope) -> Proof {
+    let all = Catalog::get().expand("any");
+    let fresh = Subject::Outside(crate::facts::fresh_account(estate));
+    let findings = [Subject::Anonymous, fresh]
+        .iter()
+        .map(|who| finding(&can(estate, who, &s3_targets(&all, scope), &Given::default()).0))
+        .collect();
+    combine("no-public-access", findings)
+}
+
+/// `P A S requires K OP V`: no request by P for A on S that breaks the
+/// requirement is allowed. `=` and `!=` take the operator that fits the
+/// key's type; an operator name (`StringLike`, `IpAddress`…) is used as is.
+pub fn requires(
+    estate: &Estate,
+    subject: &Subject,
+    targets: &Targets,
+    key: &str,
+    op: &str,
+    value: &str,
+) -> Result<Proof, String> {
+    let ty = Catalog::get()
+        .key_type(key)
+        .ok_or_else(|| format!("`{key}` is not a condition key of the catalogue"))?;
+    let (operator, holds) = match (op, ty) {
+        ("=" | "!=", KeyType::Bool) => ("Bool", op == "="),
+        ("=" | "!=", KeyType::String | KeyType::Arn) => ("StringEquals", op == "="),
+        ("=" | "!=", KeyType::Numeric) => ("NumericEquals", op == "="),
+        ("=" | "!=", KeyType::Date) => ("DateEquals", op == "="),
+        ("=" | "!=", KeyType::Ip) => ("IpAddress", op == "="),
+        ("=" | "!=", KeyType::Multi) => ("ForAllValues:StringEquals", op == "="),
+        (other, _) => (other, true),
+    };
+    let violating = Given {
+        constraints: vec![Constraint {
+            entry: ConditionEntry {
+                operator: operator.to_string(),
+                key: key.to_string(),
+                values: vec![value.to_string()],
+                span: Default::default(),
+            },
+            holds: !holds,
+        }],
+        ..Given::default()
+    };
+    let (answers, _) = can(estate, subject, targets, &violating);
+    Ok(combine("requires", vec![finding(&answers)]))
+}
