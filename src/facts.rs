@@ -467,6 +467,18 @@ impl<'e> Built<'e> {
             .keys())
     }
 
+    /// Context values that meet the constraints for one request (the keys
+    /// they name), for a counterexample that holds for every other value.
+    pub fn constraint_model(
+        &mut self,
+        subject: &Subject,
+        action: &Action,
+        resource: Resource,
+    ) -> Option<Vec<(String, Option<String>)>> {
+        let r = self.request(subject, action, resource);
+        self.with_request_keys(r, |keys| smt::witness(&[], keys))
+    }
+
     /// The ACL a PUT carries, as far as the fixed context says.
     fn acl_header(&self) -> Option<AclHeader> {
         let public_group =

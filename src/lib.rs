@@ -2,6 +2,7 @@
 //! Datalog rules that encode AWS's evaluation logic. See ARCHITECTURE.md.
 
 pub mod catalog;
+pub mod check;
 pub mod datalog;
 pub mod diag;
 pub mod facts;

@@ -4,7 +4,7 @@
 
 use bucketlog::diag::Severity;
 use bucketlog::query::{self, Options};
-use bucketlog::{load, report, synth, validate};
+use bucketlog::{check, load, report, synth, validate};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +33,10 @@ struct Cli {
 enum Format {
     Text,
     Json,
+    /// SARIF 2.1.0 (`check` only).
+    Sarif,
+    /// JUnit XML (`check` only).
+    Junit,
 }
 
 #[derive(Subcommand)]
@@ -44,6 +48,8 @@ enum Command {
     },
     /// Parse and lint every policy; exit 1 on any error.
     Validate,
+    /// Check an assertion file (cli.md "Assertion files"); exit 1 when one fails.
+    Check { file: PathBuf },
     /// Write a synthetic snapshot (benchmarks, demos).
     Synth {
         #[arg(long, default_value_t = 3)]
@@ -98,34 +104,40 @@ fn main() -> ExitCode {
     if cli.env.is_empty() {
         eprintln!("bucketlog: no --env given: using the built-in demo estate (examples/demo)");
     }
+    let is_check = matches!(cli.command, Command::Check { .. });
+    if !is_check && matches!(cli.format, Format::Sarif | Format::Junit) {
+        eprintln!("bucketlog: --format sarif and --format junit apply to `check` only");
+        return ExitCode::from(2);
+    }
+    let fail = |d: &bucketlog::diag::Diagnostic| {
+        match cli.format {
+            Format::Json => println!("{}", report::diagnostic_json(d)),
+            _ => eprintln!("bucketlog: {d}"),
+        }
+        ExitCode::from(2)
+    };
     let estate = match load::load_paths(&cli.env) {
         Ok(e) => e,
-        Err(d) => {
-            match cli.format {
-                Format::Json => println!("{}", report::diagnostic_json(&d)),
-                Format::Text => eprintln!("bucketlog: {d}"),
-            }
-            return ExitCode::from(2);
-        }
+        Err(d) => return fail(&d),
+    };
+    let opts = Options {
+        include_root: cli.include_root,
     };
     match cli.command {
         Command::Query { queries } => {
             for d in &estate.diagnostics {
                 eprintln!("bucketlog: {d}");
             }
-            let opts = Options {
-                include_root: cli.include_root,
-            };
             for q in &queries {
                 match query::answer(&estate, q, opts) {
                     Ok(o) => match cli.format {
                         Format::Json => println!("{}", report::outcome_json(&o)),
-                        Format::Text => print!("{}", report::outcome_text(&o)),
+                        _ => print!("{}", report::outcome_text(&o)),
                     },
                     Err(e) => {
                         match cli.format {
                             Format::Json => println!("{}", report::query_error_json(&e, q)),
-                            Format::Text => eprintln!(
+                            _ => eprintln!(
                                 "bucketlog: query column {}: {}\n  {q}\n  {:>w$}",
                                 e.column,
                                 e.message,
@@ -140,6 +152,33 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Synth { .. } => unreachable!("handled before loading"),
+        Command::Check { file } => {
+            let name = file.display().to_string();
+            let text = match std::fs::read_to_string(&file) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("bucketlog: {name}: cannot read the assertion file: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let results = match check::parse(&text, &name)
+                .and_then(|a| check::run(&estate, a, &name, opts))
+            {
+                Ok(r) => r,
+                Err(d) => return fail(&d),
+            };
+            match cli.format {
+                Format::Text => print!("{}", report::check_text(&results)),
+                Format::Json => println!("{}", report::check_json(&results, &name)),
+                Format::Sarif => println!("{:#}", report::check_sarif(&results, &name)),
+                Format::Junit => print!("{}", report::check_junit(&results, &name)),
+            }
+            if results.iter().all(|r| r.holds) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
         Command::Validate => {
             let mut all = estate.diagnostics.clone();
             all.extend(validate::lint(&estate));

@@ -1,6 +1,7 @@
 //! Rendering answers: the JSON wire shape of cli.md and the text output.
 //! Only this module knows either format.
 
+use crate::check::CheckResult;
 use crate::datalog::{Decision, Guard};
 use crate::diag::Diagnostic;
 use crate::query::prove::{Proof, ProofResult};
@@ -396,3 +397,191 @@ pub const HELP: &str = "  who can <action> <resource> [with <context>]
   resources: bucket, bucket/key, bucket/prefix/*, s3://bucket/key, arn:aws:s3:::bucket/key
   context: with key = value, key = [v1, v2], key absent   (unnamed keys are free)
 ";
+
+/// `check`, as text: a line per assertion, then the tally.
+pub fn check_text(results: &[CheckResult]) -> String {
+    let mut out = String::new();
+    for r in results {
+        let a = &r.assertion;
+        match &r.why {
+            None => out.push_str(&format!("ok      line {}: {}\n", a.line, a.text)),
+            Some(why) => {
+                out.push_str(&format!(
+                    "FAILED  line {}: {}\n        {why}\n",
+                    a.line, a.text
+                ));
+                if let Some((_, w)) = r
+                    .outcome
+                    .proof
+                    .as_ref()
+                    .and_then(|p| p.counterexample.as_ref())
+                {
+                    if !w.is_empty() {
+                        let fixed: Vec<String> = w
+                            .iter()
+                            .map(|(k, v)| witness_item(k, v.as_deref()))
+                            .collect();
+                        out.push_str(&format!("        with {}\n", fixed.join(", ")));
+                    }
+                }
+                for reason in failure_reasons(r) {
+                    out.push_str(&format!("        because {}\n", reason_text(reason)));
+                }
+            }
+        }
+    }
+    let failed = results.iter().filter(|r| !r.holds).count();
+    out.push_str(&format!(
+        "{} passed, {failed} failed\n",
+        results.len() - failed
+    ));
+    out
+}
+
+/// The statements behind a failure: the counterexample's, or the first
+/// answer's that broke a `can`/`not can`.
+fn failure_reasons(r: &CheckResult) -> Vec<&Reason> {
+    if let Some((a, _)) = r
+        .outcome
+        .proof
+        .as_ref()
+        .and_then(|p| p.counterexample.as_ref())
+    {
+        return a.because.iter().collect();
+    }
+    r.outcome
+        .answers
+        .iter()
+        .find(|a| a.decision.reaches())
+        .or(r.outcome.answers.first())
+        .map(|a| a.because.iter().collect())
+        .unwrap_or_default()
+}
+
+pub fn check_json(results: &[CheckResult], file: &str) -> Value {
+    let failed = results.iter().filter(|r| !r.holds).count();
+    json!({
+        "kind": "check",
+        "file": file,
+        "results": results.iter().map(|r| json!({
+            "line": r.assertion.line,
+            "assertion": r.assertion.text,
+            "status": if r.holds { "ok" } else { "failed" },
+            "why": r.why,
+            "answer": outcome_json(&r.outcome),
+        })).collect::<Vec<_>>(),
+        "passed": results.len() - failed,
+        "failed": failed,
+    })
+}
+
+/// SARIF 2.1.0: one result per failed assertion, at its line of the
+/// assertion file, with the deciding policy statements as related locations
+/// and the counterexample in its properties.
+pub fn check_sarif(results: &[CheckResult], file: &str) -> Value {
+    let rules = [
+        (
+            "write-only",
+            "The principal can put into the scope but can never read or list what is there.",
+        ),
+        (
+            "no-public-access",
+            "Neither anonymous callers nor unnamed accounts can act on the bucket.",
+        ),
+        (
+            "requires",
+            "Every allowed request satisfies the required condition.",
+        ),
+        ("can", "The principal can perform the action."),
+        ("not-can", "The principal can never perform the action."),
+    ];
+    let sarif_results: Vec<Value> = results
+        .iter()
+        .filter(|r| !r.holds)
+        .map(|r| {
+            let related: Vec<Value> = failure_reasons(r)
+                .iter()
+                .enumerate()
+                .filter(|(_, reason)| !reason.file.is_empty())
+                .map(|(i, reason)| {
+                    json!({
+                        "id": i,
+                        "message": {"text": reason_text(reason)},
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": reason.file},
+                            "region": {"startLine": reason.line.max(1)},
+                        },
+                    })
+                })
+                .collect();
+            json!({
+                "ruleId": r.assertion.rule(),
+                "level": "error",
+                "message": {"text": format!("assert {} — {}", r.assertion.text, r.why.clone().unwrap_or_default())},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": file},
+                    "region": {"startLine": r.assertion.line},
+                }}],
+                "relatedLocations": related,
+                "properties": {"answer": outcome_json(&r.outcome)},
+            })
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "bucketlog",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules.iter().map(|(id, text)| json!({"id": id, "shortDescription": {"text": text}})).collect::<Vec<_>>(),
+            }},
+            "results": sarif_results,
+        }],
+    })
+}
+
+/// JUnit XML: one test case per assertion.
+pub fn check_junit(results: &[CheckResult], file: &str) -> String {
+    let failed = results.iter().filter(|r| !r.holds).count();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str(&format!(
+        "<testsuites tests=\"{}\" failures=\"{failed}\">\n  <testsuite name=\"bucketlog check {}\" tests=\"{}\" failures=\"{failed}\">\n",
+        results.len(),
+        xml_escape(file),
+        results.len()
+    ));
+    for r in results {
+        let name = xml_escape(&format!(
+            "line {}: assert {}",
+            r.assertion.line, r.assertion.text
+        ));
+        match &r.why {
+            None => out.push_str(&format!(
+                "    <testcase classname=\"bucketlog\" name=\"{name}\"/>\n"
+            )),
+            Some(why) => {
+                let details: Vec<String> = failure_reasons(r)
+                    .iter()
+                    .map(|reason| reason_text(reason))
+                    .collect();
+                out.push_str(&format!(
+                    "    <testcase classname=\"bucketlog\" name=\"{name}\">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
+                    xml_escape(why),
+                    xml_escape(&details.join("\n"))
+                ));
+            }
+        }
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+/// The five characters XML reserves, for attribute values and text.
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}

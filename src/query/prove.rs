@@ -70,6 +70,28 @@ fn finding(answers: &[Answer]) -> Finding {
     unknown.map_or(Finding::Clear, Finding::Unknown)
 }
 
+/// A counterexample found under constraints (`requires`, a listing's
+/// prefix) holds for every value the constraints allow; name one, so that it
+/// replays as a concrete request.
+fn pin(estate: &Estate, subject: &Subject, targets: &Targets, given: &Given, proof: &mut Proof) {
+    let Some((a, w)) = &mut proof.counterexample else {
+        return;
+    };
+    if given.constraints.is_empty() || w.keys().any(|k| !k.starts_with("bucketlog:")) {
+        return;
+    }
+    let Some((action, resource)) = targets.iter().find(|(act, _)| act.name == a.action) else {
+        return;
+    };
+    let mut built = crate::facts::Built::new(estate);
+    for c in &given.constraints {
+        built.constrain(c.clone());
+    }
+    if let Some(values) = built.constraint_model(subject, action, resource.clone()) {
+        w.extend(values);
+    }
+}
+
 /// The first finding that breaks the property, else the first unknown.
 fn combine(property: &'static str, findings: Vec<Finding>) -> Proof {
     let mut unknown = None;
@@ -179,14 +201,22 @@ pub fn write_only(estate: &Estate, subject: &Subject, scope: &Scope) -> Proof {
             findings.push(Finding::Unknown(put.reason.clone().unwrap_or_default()));
         }
     }
+    let lists = actions(&["s3:ListBucket", "s3:ListBucketVersions"]);
+    let list_targets = targets(&lists, &bucket);
     for who in [subject.clone(), Subject::Anonymous] {
         findings.push(finding(
             &can(estate, &who, &s3_targets(&reads, scope), &none).0,
         ));
-        let lists = actions(&["s3:ListBucket", "s3:ListBucketVersions"]);
-        findings.push(finding(
-            &can(estate, &who, &targets(&lists, &bucket), &listing).0,
-        ));
+        let mut listed = combine(
+            "write-only",
+            vec![finding(&can(estate, &who, &list_targets, &listing).0)],
+        );
+        pin(estate, &who, &list_targets, &listing, &mut listed);
+        findings.push(match (listed.counterexample, listed.reason) {
+            (Some(found), _) => Finding::Breaks(Box::new(found)),
+            (None, Some(why)) => Finding::Unknown(why),
+            (None, None) => Finding::Clear,
+        });
         let uploads = actions(&["s3:ListBucketMultipartUploads"]);
         findings.push(finding(
             &can(estate, &who, &targets(&uploads, &bucket), &none).0,
@@ -243,5 +273,7 @@ pub fn requires(
         ..Given::default()
     };
     let (answers, _) = can(estate, subject, targets, &violating);
-    Ok(combine("requires", vec![finding(&answers)]))
+    let mut proof = combine("requires", vec![finding(&answers)]);
+    pin(estate, subject, targets, &violating, &mut proof);
+    Ok(proof)
 }

@@ -1,0 +1,182 @@
+//! Assertion files for CI (cli.md "Assertion files"): one `assert` per line,
+//! each a query whose answer must hold. A proof holds when `proved`; `can`
+//! when some answer is an allow; `not can` when every answer is a deny —
+//! `unknown` or `conditional` never passes for `not can`, so a check that
+//! passes is a proof, not a guess.
+
+use crate::diag::{Diagnostic, Span};
+use crate::model::Estate;
+use crate::query::prove::ProofResult;
+use crate::query::{self, Options, Outcome};
+
+/// What must hold of an assertion's query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    Proved,
+    Can,
+    NotCan,
+}
+
+#[derive(Clone, Debug)]
+pub struct Assertion {
+    pub line: usize,
+    /// The assertion as written, after `assert `.
+    pub text: String,
+    pub query: String,
+    pub expect: Expect,
+    /// Where the query starts in the line (bytes), for error columns.
+    offset: usize,
+}
+
+impl Assertion {
+    /// The SARIF rule: the property or the question.
+    pub fn rule(&self) -> &'static str {
+        match self.expect {
+            Expect::Can => "can",
+            Expect::NotCan => "not-can",
+            Expect::Proved if self.query.contains(" requires ") => "requires",
+            Expect::Proved if self.query.starts_with("prove write-only") => "write-only",
+            Expect::Proved => "no-public-access",
+        }
+    }
+}
+
+pub struct CheckResult {
+    pub assertion: Assertion,
+    pub holds: bool,
+    pub outcome: Outcome,
+    /// Why a failed assertion failed, in one line.
+    pub why: Option<String>,
+}
+
+fn error(file: &str, line: usize, column: usize, message: String) -> Diagnostic {
+    Diagnostic::error(
+        Span {
+            file: file.to_string(),
+            line,
+            column,
+            ..Span::default()
+        },
+        message,
+    )
+}
+
+/// The assertions of a file; a line that is not one is an input error.
+pub fn parse(text: &str, file: &str) -> Result<Vec<Assertion>, Diagnostic> {
+    let mut out = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let trimmed = raw.trim_start();
+        let indent = raw.len() - trimmed.len();
+        let body = trimmed.trim_end();
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let Some(rest) = body.strip_prefix("assert ") else {
+            return Err(error(
+                file,
+                line,
+                indent + 1,
+                "expected `assert` followed by a property or a `can`/`not can` query".into(),
+            ));
+        };
+        let rest = rest.trim_start();
+        let at = indent + (body.len() - rest.len());
+        let (query, expect, offset) = if let Some(q) = rest.strip_prefix("not can ") {
+            (format!("can {q}"), Expect::NotCan, at + 4)
+        } else if rest.starts_with("can ") {
+            (rest.to_string(), Expect::Can, at)
+        } else if rest.starts_with("prove ") {
+            (rest.to_string(), Expect::Proved, at)
+        } else if rest.starts_with("write-only ") || rest.starts_with("no-public-access ") {
+            (format!("prove {rest}"), Expect::Proved, at - "prove ".len())
+        } else {
+            return Err(error(
+                file,
+                line,
+                at + 1,
+                "expected `write-only`, `no-public-access`, `prove … requires …`, `can` or `not can`".into(),
+            ));
+        };
+        out.push(Assertion {
+            line,
+            text: rest.to_string(),
+            query,
+            expect,
+            offset,
+        });
+    }
+    Ok(out)
+}
+
+/// Answers every assertion; a query that cannot be answered is an input error.
+pub fn run(
+    estate: &Estate,
+    assertions: Vec<Assertion>,
+    file: &str,
+    opts: Options,
+) -> Result<Vec<CheckResult>, Diagnostic> {
+    let mut out = Vec::new();
+    for a in assertions {
+        let outcome = query::answer(estate, &a.query, opts).map_err(|e| {
+            let column = (e.column + a.offset).max(1);
+            error(file, a.line, column, e.message)
+        })?;
+        let (holds, why) = judge(a.expect, &outcome);
+        out.push(CheckResult {
+            assertion: a,
+            holds,
+            outcome,
+            why,
+        });
+    }
+    Ok(out)
+}
+
+fn judge(expect: Expect, o: &Outcome) -> (bool, Option<String>) {
+    use crate::datalog::Decision;
+    let describe = |a: &query::Answer| {
+        let via = if a.via.len() > 1 {
+            format!(" via {}", a.via.join(" → "))
+        } else {
+            String::new()
+        };
+        let (d, kind) = crate::report::decision_name(a.decision);
+        let d = kind.map_or_else(|| d.to_string(), |k| format!("{d} ({k})"));
+        format!("{} {} {}{via}: {d}", a.principal, a.action, a.resource)
+    };
+    match expect {
+        Expect::Proved => {
+            let p = o.proof.as_ref().expect("a prove query has a proof");
+            match p.result {
+                ProofResult::Proved => (true, None),
+                ProofResult::Refuted => {
+                    let why = match (&p.counterexample, &p.reason) {
+                        (Some((a, _)), _) => format!("refuted by {}", describe(a)),
+                        (None, Some(r)) => format!("refuted: {r}"),
+                        (None, None) => "refuted".into(),
+                    };
+                    (false, Some(why))
+                }
+                ProofResult::Unknown => (
+                    false,
+                    Some(format!("unknown: {}", p.reason.clone().unwrap_or_default())),
+                ),
+            }
+        }
+        Expect::Can => match o.answers.iter().find(|a| a.decision == Decision::Allow) {
+            Some(_) => (true, None),
+            None => (
+                false,
+                Some(match o.answers.first() {
+                    Some(a) => describe(a),
+                    None => "no answer".into(),
+                }),
+            ),
+        },
+        Expect::NotCan => match o.answers.iter().find(|a| a.decision.reaches()) {
+            None => (true, None),
+            Some(a) => (false, Some(describe(a))),
+        },
+    }
+}

@@ -1,0 +1,165 @@
+//! `bucketlog check` (cli.md "Assertion files"): exit statuses, and the
+//! text, JSON, SARIF 2.1.0 and JUnit outputs of a failing file.
+
+use serde_json::Value;
+use std::process::{Command, Output};
+
+fn bucketlog(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bucketlog"))
+        .args(args)
+        .output()
+        .expect("runs the binary")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Two assertions that fail on the demo estate and two that hold.
+const FAILING: &str = "\
+# comments and blank lines are skipped
+
+assert can role/partner-uploader read example-upload-bucket/incoming/*
+assert no-public-access example-upload-bucket
+assert prove role/partner-uploader write example-upload-bucket/incoming/* requires aws:SecureTransport = true
+assert not can role/partner-uploader read example-upload-bucket/incoming/*
+";
+
+fn write(text: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("assertions.check");
+    std::fs::write(&path, text).expect("write the assertion file");
+    let name = path.display().to_string();
+    (dir, name)
+}
+
+#[test]
+fn the_shipped_demo_assertions_hold() {
+    let out = bucketlog(&["--env", "examples/demo", "check", "examples/demo.check"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("10 passed, 0 failed"), "{text}");
+}
+
+#[test]
+fn a_failing_file_exits_1_and_names_each_failure() {
+    let (_dir, file) = write(FAILING);
+    let out = bucketlog(&["check", &file]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("FAILED  line 3: can role/partner-uploader read"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ok      line 4: no-public-access example-upload-bucket"),
+        "{text}"
+    );
+    // The refuted requirement names the request that breaks it and the statement that allows it.
+    assert!(text.contains("with aws:securetransport = false"), "{text}");
+    assert!(
+        text.contains("Allow identity `inline0` statement 0"),
+        "{text}"
+    );
+    assert!(text.contains("2 passed, 2 failed"), "{text}");
+}
+
+#[test]
+fn json_lists_every_assertion_with_its_answer() {
+    let (_dir, file) = write(FAILING);
+    let out = bucketlog(&["--format", "json", "check", &file]);
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("one JSON document");
+    assert_eq!(doc["passed"], 2);
+    assert_eq!(doc["failed"], 2);
+    let statuses: Vec<&str> = doc["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["status"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(statuses, ["failed", "ok", "failed", "ok"]);
+    assert_eq!(doc["results"][2]["answer"]["result"], "refuted");
+    assert_eq!(
+        doc["results"][2]["answer"]["counterexample"]["context"]["aws:securetransport"],
+        "false"
+    );
+}
+
+#[test]
+fn sarif_has_one_result_per_failure_at_its_line() {
+    let (_dir, file) = write(FAILING);
+    let out = bucketlog(&["--format", "sarif", "check", &file]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("SARIF is JSON");
+    assert_eq!(doc["version"], "2.1.0");
+    let run = &doc["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "bucketlog");
+    let results = run["results"].as_array().expect("results");
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["ruleId"], "can");
+    assert_eq!(results[1]["ruleId"], "requires");
+    let line = &results[1]["locations"][0]["physicalLocation"];
+    assert_eq!(line["artifactLocation"]["uri"], file.as_str());
+    assert_eq!(line["region"]["startLine"], 5);
+    // The policy statement that allows the counterexample is a related location.
+    let related = &results[1]["relatedLocations"][0]["physicalLocation"];
+    assert!(related["artifactLocation"]["uri"]
+        .as_str()
+        .is_some_and(|u| u.ends_with("iam.json")));
+    assert!(related["region"]["startLine"]
+        .as_u64()
+        .is_some_and(|l| l > 1));
+    let rules: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert!(
+        rules.contains(&"can") && rules.contains(&"requires"),
+        "{rules:?}"
+    );
+}
+
+#[test]
+fn junit_has_a_test_case_per_assertion() {
+    let (_dir, file) = write(FAILING);
+    let out = bucketlog(&["--format", "junit", "check", &file]);
+    let xml = stdout(&out);
+    assert!(
+        xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<testsuites tests=\"4\" failures=\"2\">"),
+        "{xml}"
+    );
+    assert_eq!(xml.matches("<testcase ").count(), 4, "{xml}");
+    assert_eq!(xml.matches("<failure ").count(), 2, "{xml}");
+    assert_eq!(xml.matches("</testsuites>").count(), 1, "{xml}");
+}
+
+#[test]
+fn a_line_that_is_not_an_assertion_is_an_input_error_with_its_position() {
+    let (_dir, file) = write(
+        "assert can role/partner-uploader read example-upload-bucket/x\nassert maybe something\n",
+    );
+    let out = bucketlog(&["check", &file]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{file}:2:8")), "{err}");
+    let (_dir, file) = write("assert can nobody read example-upload-bucket/x\n");
+    let out = bucketlog(&["check", &file]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{file}:1:12")) && err.contains("nobody"),
+        "{err}"
+    );
+}
+
+#[test]
+fn sarif_and_junit_are_for_check_only() {
+    let out = bucketlog(&["--format", "sarif", "query", "help"]);
+    assert_eq!(out.status.code(), Some(2));
+}
