@@ -940,3 +940,181 @@ proptest! {
         chain_hops_are_allowed(&load(&spec), &answers(&spec)).map_err(|why| fail(&spec, "", why))?;
     }
 }
+
+// ------------------------------------------------------------- proofs
+
+/// `with` text fixing every key of a witness; `None` when it fixes the
+/// object's state, which a query cannot pin.
+fn with_clause(context: &Value) -> Option<String> {
+    let map = context.as_object()?;
+    if map.keys().any(|k| k.starts_with("bucketlog:")) {
+        return None;
+    }
+    let items: Vec<String> = map
+        .iter()
+        .map(|(k, v)| match v.as_str() {
+            Some(v) => format!("{k} = \"{v}\""),
+            None => format!("{k} absent"),
+        })
+        .collect();
+    Some(match items.is_empty() {
+        true => String::new(),
+        false => format!(" with {}", items.join(", ")),
+    })
+}
+
+/// The decision of the answer with this action and chain, in a `can` document.
+fn decision_of(doc: &Value, action: &str, via: &Value) -> Option<String> {
+    doc["answers"].as_array()?.iter().find_map(|a| {
+        (a["action"] == action && a["via"] == *via).then(|| {
+            let d = a["decision"].as_str().unwrap_or_default();
+            match a["deny"].as_str() {
+                Some(kind) => format!("{d} {kind}"),
+                None => d.to_string(),
+            }
+        })
+    })
+}
+
+/// Property 7: a refuted proof's counterexample, replayed as `can` with its
+/// context fixed, is allowed.
+fn counterexamples_replay(estate: &Estate, proof: &str, doc: &Value) -> Result<(), String> {
+    if doc["result"] != "refuted" || doc["counterexample"].is_null() {
+        return Ok(());
+    }
+    let c = &doc["counterexample"];
+    let Some(with) = with_clause(&c["context"]) else {
+        return Ok(());
+    };
+    let first = c["via"][0].as_str().unwrap_or_default();
+    let action = c["action"].as_str().unwrap_or_default();
+    let q = format!(
+        "can {first} {action} {}{with}",
+        c["resource"].as_str().unwrap_or_default()
+    );
+    let replay = ask(estate, &q);
+    match decision_of(&replay, action, &c["via"]).as_deref() {
+        Some("allow") => Ok(()),
+        other => Err(format!(
+            "`{proof}` refuted by {c}, but `{q}` answers {other:?}"
+        )),
+    }
+}
+
+/// Property 9: the witnesses of a conditional answer replay to allow and
+/// deny.
+fn witnesses_replay(estate: &Estate, query: &str, doc: &Value) -> Result<(), String> {
+    let Some(rest) = query.strip_prefix("can ") else {
+        return Ok(());
+    };
+    for a in doc["answers"].as_array().into_iter().flatten() {
+        if a["decision"] != "conditional" {
+            continue;
+        }
+        for (side, want) in [("allow_witness", "allow"), ("deny_witness", "deny")] {
+            let Some(with) = with_clause(&a[side]) else {
+                continue;
+            };
+            if with.is_empty() {
+                continue;
+            }
+            let q = format!("can {rest}{with}");
+            let got = decision_of(
+                &ask(estate, &q),
+                a["action"].as_str().unwrap_or_default(),
+                &a["via"],
+            );
+            if !got.as_deref().is_some_and(|g| g.starts_with(want)) {
+                return Err(format!(
+                    "`{query}`: {side} {} replays as {got:?} in `{q}`",
+                    a[side]
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Property 8: after a proved write-only, concrete reads and listings by the
+/// principal, under sampled context values, are all denied.
+fn proved_write_only_denies_samples(
+    estate: &Estate,
+    principal: &str,
+    samples: &[String],
+) -> Result<(), String> {
+    for with in samples {
+        let prefix = match with.is_empty() {
+            true => " with s3:prefix = \"x/\"".to_string(),
+            false => format!("{with}, s3:prefix = \"x/\""),
+        };
+        for q in [
+            format!("can {principal} s3:GetObject b1/x/a.txt{with}"),
+            format!("can {principal} s3:GetObjectVersion b1/x/deep/k{with}"),
+            format!("can {principal} s3:ListBucket b1{prefix}"),
+        ] {
+            let doc = ask(estate, &q);
+            if let Some(a) = doc["answers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|a| a["decision"] == "allow")
+            {
+                return Err(format!(
+                    "write-only proved for {principal}, but `{q}` allows: {a}"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn context_samples() -> impl Strategy<Value = Vec<String>> {
+    let one = (any::<bool>(), select(vec!["o-abc123", "o-other"]), select(vec!["10.1.2.3", "192.0.2.7"]))
+        .prop_map(|(tls, org, ip)| {
+            format!(" with aws:SecureTransport = {tls}, aws:PrincipalOrgID = {org}, aws:SourceIp = {ip}")
+        });
+    vec(one, 1..=3).prop_map(|mut v| {
+        v.push(String::new());
+        v
+    })
+}
+
+/// Proofs cost a few `can` evaluations each: fewer cases by default.
+fn proof_config() -> ProptestConfig {
+    let cases = config().cases.min(24);
+    ProptestConfig { cases, ..config() }
+}
+
+proptest! {
+    #![proptest_config(proof_config())]
+
+    #[test]
+    fn proofs_refute_with_replayable_counterexamples_and_proved_write_only_holds(
+        spec in spec(),
+        samples in context_samples(),
+    ) {
+        let estate = load(&spec);
+        for i in 0..spec.slots.len() {
+            let p = spec.arn(i);
+            let q = format!("prove write-only {p} on b1/x/*");
+            let doc = ask(&estate, &q);
+            counterexamples_replay(&estate, &q, &doc).map_err(|why| fail(&spec, "", why))?;
+            if doc["result"] == "proved" {
+                proved_write_only_denies_samples(&estate, &p, &samples).map_err(|why| fail(&spec, "", why))?;
+            }
+        }
+        let q = "prove no-public-access b1";
+        counterexamples_replay(&estate, q, &ask(&estate, q)).map_err(|why| fail(&spec, "", why))?;
+    }
+
+    #[test]
+    fn conditional_witnesses_replay(spec in spec()) {
+        let estate = load(&spec);
+        for p in subjects(&spec) {
+            for action in QUERY_ACTIONS {
+                let q = format!("can {p} {action} b1/x/a.txt");
+                witnesses_replay(&estate, &q, &ask(&estate, &q)).map_err(|why| fail(&spec, "", why))?;
+            }
+        }
+    }
+}
