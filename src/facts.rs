@@ -1241,6 +1241,7 @@ fn caller(estate: &Estate, subject: &Subject) -> smt::keys::Caller {
                     account,
                     name: p.name.clone(),
                     unique_id: p.unique_id.clone(),
+                    tags: p.tags.clone(),
                 },
                 PrincipalKind::Role => Caller::Role {
                     arn,

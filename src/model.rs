@@ -110,6 +110,8 @@ pub struct Principal {
     pub name: String,
     /// The `UserId`/`RoleId`, matched by unique-ID principal entries.
     pub unique_id: Option<String>,
+    /// IAM tags (`Tags`): the values of `aws:PrincipalTag/<key>`.
+    pub tags: Vec<(String, String)>,
     /// Indices into `Estate::policies`: inline and attached.
     pub policies: Vec<usize>,
     pub groups: Vec<String>,
@@ -126,6 +128,7 @@ impl Principal {
             kind: PrincipalKind::Root,
             name: "root".to_string(),
             unique_id: None,
+            tags: Vec::new(),
             policies: Vec::new(),
             groups: Vec::new(),
             boundary: None,

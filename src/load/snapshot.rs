@@ -329,6 +329,7 @@ fn principal(
         "RoleId"
     };
     let unique_id = e.str_field(id_field).ok().map(str::to_string);
+    let tags = tags(e)?;
     let groups = e.string_list("GroupList", "a group name")?;
     let policies = entity_policies(e, inline, managed, estate)?;
     let boundary = match e.get("PermissionsBoundary") {
@@ -366,10 +367,24 @@ fn principal(
         kind,
         name,
         unique_id,
+        tags,
         policies,
         groups,
         boundary,
         trust,
     });
     Ok(())
+}
+
+/// An entity's `Tags` (`[{"Key": …, "Value": …}]`), as IAM prints them.
+pub fn tags(e: &Node) -> Result<Vec<(String, String)>, Diagnostic> {
+    e.array_field("Tags")?
+        .iter()
+        .map(|t| {
+            Ok((
+                t.str_field("Key")?.to_string(),
+                t.str_field("Value")?.to_string(),
+            ))
+        })
+        .collect()
 }

@@ -13,6 +13,7 @@ pub enum Caller {
         account: String,
         name: String,
         unique_id: Option<String>,
+        tags: Vec<(String, String)>,
     },
     Role {
         arn: String,
@@ -91,12 +92,13 @@ impl RequestKeys<'_> {
         // Tag keys are looked up by their prefix (`aws:principaltag/`).
         let class = match lower.split_once('/') {
             Some((prefix, _)) => format!("{prefix}/"),
-            None => lower,
+            None => lower.clone(),
         };
-        (ty, self.available(&class, &service))
+        (ty, self.available(&class, &service, &lower))
     }
 
-    fn available(&self, key: &str, service: &str) -> Availability {
+    /// `key` is the catalogue's form (`aws:principaltag/`), `full` the key as asked.
+    fn available(&self, key: &str, service: &str, full: &str) -> Availability {
         use Availability::*;
         let action_supports = || {
             Catalog::get()
@@ -175,8 +177,17 @@ impl RequestKeys<'_> {
                 Caller::Service { name } => one(name),
                 _ => Absent,
             },
+            // A user's tags are in the snapshot (tag keys compare case-insensitively);
+            // a role session may carry session tags over its role's.
             "aws:principaltag/" => match c {
-                Caller::User { .. } | Caller::Role { .. } | Caller::Outside { .. } => Maybe,
+                Caller::User { tags, .. } => {
+                    let tag = &full["aws:principaltag/".len()..];
+                    match tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(tag)) {
+                        Some((_, v)) => one(v),
+                        None => Absent,
+                    }
+                }
+                Caller::Role { .. } | Caller::Outside { .. } => Maybe,
                 _ => Absent,
             },
             "aws:multifactorauthpresent" | "aws:tokenissuetime" | "aws:multifactorauthage" => {

@@ -46,7 +46,23 @@ pub fn condition(entries: &[ConditionEntry], version: Option<&str>, req: &Reques
     cached(&text.join("\u{3}"), variables, &keys, req, || {
         let mut enc = Encoder::new(req, variables);
         enc.constrain();
-        let parts: Vec<Bool> = entries.iter().map(|e| enc.entry(e)).collect();
+        let parts: Vec<Bool> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                // One key twice under one operator, in different case, is undocumented (semantics.md 3.1).
+                let twice = entries[..i].iter().any(|o| {
+                    o.operator == e.operator && o.key != e.key && o.key.eq_ignore_ascii_case(&e.key)
+                });
+                match twice {
+                    true => enc.uninterpreted(format!(
+                        "`{}` twice under {}, in different case",
+                        e.key, e.operator
+                    )),
+                    false => enc.entry(e),
+                }
+            })
+            .collect();
         enc.decide(&Bool::and(&parts))
     })
 }
@@ -356,8 +372,15 @@ impl<'r> Encoder<'r> {
 
     fn origin(&mut self) -> Bool {
         if self.origin.is_none() {
-            let n = self.name("via-vpc-endpoint");
-            self.origin = Some(Bool::new_const(n));
+            // A key of either origin that the query fixes decides which one it is.
+            let fixed =
+                self.req.fixed.iter().find_map(|(k, v)| {
+                    keys::origin_keys(k).map(|via_vpc| via_vpc == !v.is_empty())
+                });
+            self.origin = Some(match fixed {
+                Some(via_vpc) => Bool::from_bool(via_vpc),
+                None => Bool::new_const(self.name("via-vpc-endpoint")),
+            });
         }
         self.origin.clone().expect("set above")
     }
@@ -513,6 +536,10 @@ impl<'r> Encoder<'r> {
         };
         let absent = Bool::from_bool(if_exists || (negated && set.is_none()));
         match (&slot.value, set) {
+            // An absent multivalued key is the empty set (semantics.md 3.4).
+            (Value::Set(None), Some(set)) if slot.present.as_bool() == Some(false) => {
+                Ok(Bool::from_bool(if_exists || set == SetOp::All))
+            }
             (Value::Set(None), Some(_)) => Err("a multivalued key the query does not fix".into()),
             (Value::Set(_), None) => {
                 Err("a multivalued key without ForAllValues/ForAnyValue".into())
@@ -678,22 +705,23 @@ impl<'r> Encoder<'r> {
                 if arn && policy[at..].contains(':') {
                     return Err("a `*` before the resource field of an ARN with variables".into());
                 }
-                let (h, hd) = self.interpolate(head)?;
-                let (t, td) = self.interpolate(tail)?;
                 // Variables the request fixes leave a plain glob, which the
                 // solver's regular expressions handle best.
-                let ground = |x: &z3::ast::String| x.simplify().as_string();
-                if let (Some(hs), Some(ts)) = (ground(&h), ground(&t)) {
-                    let glob = format!("{hs}*{ts}");
+                if let (Some(Some(hs)), Some(Some(ts))) =
+                    (substitute(head, self.req), substitute(tail, self.req))
+                {
                     if !hs.contains(['*', '?']) && !ts.contains(['*', '?']) {
+                        let glob = format!("{hs}*{ts}");
                         let re = if arn {
                             arn_regex(&glob)?
                         } else {
                             glob_regex(&glob, false)?
                         };
-                        return Ok(Bool::and(&[hd, td, s.regex_matches(&re)]));
+                        return Ok(s.regex_matches(&re));
                     }
                 }
+                let (h, hd) = self.interpolate(head)?;
+                let (t, td) = self.interpolate(tail)?;
                 let long_enough = s.length().ge(Int::add(&[h.length(), t.length()]));
                 Ok(Bool::and(&[hd, td, h.prefix(s), t.suffix(s), long_enough]))
             }
