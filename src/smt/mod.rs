@@ -373,10 +373,11 @@ impl<'r> Encoder<'r> {
     fn origin(&mut self) -> Bool {
         if self.origin.is_none() {
             // A key of either origin that the query fixes decides which one it is.
-            let fixed =
-                self.req.fixed.iter().find_map(|(k, v)| {
-                    keys::origin_keys(k).map(|via_vpc| via_vpc == !v.is_empty())
-                });
+            let fixed = self
+                .req
+                .fixed
+                .iter()
+                .find_map(|(k, v)| keys::origin_keys(k).map(|via_vpc| via_vpc != v.is_empty()));
             self.origin = Some(match fixed {
                 Some(via_vpc) => Bool::from_bool(via_vpc),
                 None => Bool::new_const(self.name("via-vpc-endpoint")),
