@@ -103,6 +103,8 @@ pub struct Built<'e> {
     verdicts: HashMap<(StmtId, Subject, String, String, bool), Verdict>,
     /// Conditions the requests in question meet (`prove`).
     constraints: Vec<smt::keys::Constraint>,
+    /// `--closed-context`: keys the query does not fix are absent.
+    closed: bool,
     solver_reasons: HashMap<StmtId, String>,
     accounts: HashMap<String, AcctId>,
     account_names: Vec<String>,
@@ -128,6 +130,7 @@ impl<'e> Built<'e> {
             context: HashMap::new(),
             verdicts: HashMap::new(),
             constraints: Vec::new(),
+            closed: false,
             solver_reasons: HashMap::new(),
             accounts: HashMap::new(),
             account_names: Vec::new(),
@@ -450,6 +453,11 @@ impl<'e> Built<'e> {
         self.context.insert(key.to_ascii_lowercase(), values);
     }
 
+    /// Makes every key the query does not fix absent (`--closed-context`).
+    pub fn close_context(&mut self) {
+        self.closed = true;
+    }
+
     /// Narrows every request built after to those meeting (or breaking) a condition.
     pub fn constrain(&mut self, c: smt::keys::Constraint) {
         self.constraints.push(c);
@@ -664,6 +672,7 @@ impl<'e> Built<'e> {
                 &self.context
             },
             constraints: if self.past { &[] } else { &self.constraints },
+            closed: self.closed && !self.past,
         }
     }
 
@@ -1214,6 +1223,7 @@ struct KeysOf<'b> {
     resource_account: String,
     fixed: &'b HashMap<String, Vec<String>>,
     constraints: &'b [smt::keys::Constraint],
+    closed: bool,
 }
 
 impl KeysOf<'_> {
@@ -1224,6 +1234,7 @@ impl KeysOf<'_> {
             resource_account: &self.resource_account,
             fixed: self.fixed,
             constraints: self.constraints,
+            closed: self.closed,
         }
     }
 }

@@ -25,6 +25,9 @@ struct Cli {
     /// List account root users in `who can` answers.
     #[arg(long, global = true)]
     include_root: bool,
+    /// Take every context key a query does not name as absent, instead of free.
+    #[arg(long, global = true)]
+    closed_context: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -122,6 +125,7 @@ fn main() -> ExitCode {
     };
     let opts = Options {
         include_root: cli.include_root,
+        closed_context: cli.closed_context,
     };
     match cli.command {
         Command::Query { queries } => {

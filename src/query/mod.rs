@@ -107,6 +107,8 @@ fn parse_bytes(text: &str) -> Result<Query, QueryError> {
 pub struct Options {
     /// List account root users in `who can` answers.
     pub include_root: bool,
+    /// `--closed-context`: keys `with` does not name are absent, not free.
+    pub closed_context: bool,
 }
 
 /// A policy statement (or an unmet layer) that decided an answer.
@@ -173,13 +175,30 @@ pub fn answer(estate: &Estate, text: &str, opts: Options) -> Result<Outcome, Que
 fn answer_bytes(estate: &Estate, text: &str, opts: Options) -> Result<Outcome, QueryError> {
     let q = parse_bytes(text)?;
     let mut notes = Vec::new();
+    if opts.closed_context
+        && matches!(
+            q,
+            Query::Can { .. } | Query::Why { .. } | Query::WhoCan { .. }
+        )
+    {
+        notes.push("closed context: every key `with` does not name is taken as absent (as the IAM policy simulator does)".into());
+    }
     let mut proof = None;
     let (answers, sanity_violations) = match &q {
         Query::Can { principal, action, resource, context }
         | Query::Why { principal, action, resource, context, .. } => {
             let subject = resolve::subject(estate, principal)?;
             let targets = resolve::targets(estate, action, resource)?;
-            can(estate, &subject, &targets, &Given { context: context.clone(), ..Given::default() })
+            can(
+                estate,
+                &subject,
+                &targets,
+                &Given {
+                    context: context.clone(),
+                    closed: opts.closed_context,
+                    ..Given::default()
+                },
+            )
         }
         Query::WhoCan { action, resource, context } => {
             let actions = resolve::actions(action)?;
@@ -187,7 +206,11 @@ fn answer_bytes(estate: &Estate, text: &str, opts: Options) -> Result<Outcome, Q
             who_can(
                 estate,
                 &s3_targets(&actions, &scope),
-                &Given { context: context.clone(), ..Given::default() },
+                &Given {
+                    context: context.clone(),
+                    closed: opts.closed_context,
+                    ..Given::default()
+                },
                 opts,
                 &mut notes,
             )
@@ -294,6 +317,7 @@ fn index<T, K: std::hash::Hash + Eq, V>(
 pub(crate) struct Given {
     pub context: Vec<ast::ContextItem>,
     pub constraints: Vec<crate::smt::keys::Constraint>,
+    pub closed: bool,
 }
 
 /// The requests a query asks about: each action on its resource.
@@ -313,6 +337,9 @@ fn evaluate<'e>(
     given: &Given,
 ) -> Evaluation<'e> {
     let mut built = Built::new(estate);
+    if given.closed {
+        built.close_context();
+    }
     for c in &given.constraints {
         built.constrain(c.clone());
     }

@@ -58,6 +58,8 @@ pub struct RequestKeys<'a> {
     /// Conditions every request in question satisfies (`true`) or violates
     /// (`false`): how `prove` narrows the requests it quantifies over.
     pub constraints: &'a [Constraint],
+    /// `--closed-context`: every key the query does not name is absent.
+    pub closed: bool,
 }
 
 /// A condition the requests in question meet (or, `holds: false`, break).
@@ -77,6 +79,9 @@ impl RequestKeys<'_> {
                 true => (ty, Availability::Absent),
                 false => (ty, Availability::Value(values.clone())),
             };
+        }
+        if self.closed {
+            return (ty, Availability::Absent);
         }
         let service = lower.split(':').next().unwrap_or_default().to_string();
         if !matches!(service.as_str(), "aws" | "s3" | "sts") {

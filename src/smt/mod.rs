@@ -67,6 +67,14 @@ pub fn condition(entries: &[ConditionEntry], version: Option<&str>, req: &Reques
     })
 }
 
+static FORMULAS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many distinct formulas reached the solver in this process (the
+/// rest were answered from the cache): for benchmarks.
+pub fn formulas_solved() -> usize {
+    FORMULAS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Verdicts by formula: the guard's text and what the request carries for
 /// every key it names (variables included), so equal formulas are solved once.
 fn cached(
@@ -120,6 +128,7 @@ fn cached(
     if let Some(v) = cache.lock().expect("cache lock").get(&key) {
         return v.clone();
     }
+    FORMULAS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let v = solve();
     cache.lock().expect("cache lock").insert(key, v.clone());
     v
