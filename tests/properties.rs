@@ -565,8 +565,15 @@ fn load(spec: &Spec) -> Estate {
 }
 
 fn ask(estate: &Estate, q: &str) -> Value {
-    let outcome = query::answer(estate, q, Options { include_root: true })
-        .unwrap_or_else(|e| panic!("query `{q}` fails: {e:?}"));
+    let outcome = query::answer(
+        estate,
+        q,
+        Options {
+            include_root: true,
+            ..Options::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("query `{q}` fails: {e:?}"));
     report::outcome_json(&outcome)
 }
 
