@@ -592,9 +592,6 @@ fn binary_reports_a_parse_error_as_json() {
 #[test]
 fn binary_reports_forms_not_built_yet() {
     const NOT_BUILT: &[&str] = &[
-        "prove write-only role/partner-uploader on example-upload-bucket/incoming/*",
-        "prove no-public-access example-upload-bucket",
-        "prove role/partner-uploader write example-upload-bucket/* requires s3:x-amz-server-side-encryption = aws:kms",
         "show bucket example-upload-bucket",
     ];
     for q in NOT_BUILT {
@@ -686,5 +683,40 @@ fn binary_answers_what_can_with_chains() {
     assert_eq!(
         answers[0]["via"][1],
         "arn:aws:iam::111122223333:role/partner-uploader"
+    );
+}
+
+/// `--closed-context`: keys `with` does not name are absent, so a Deny on
+/// `aws:SecureTransport = false` cannot fire; without it the key is free and
+/// the answer conditional, with witnesses that replay.
+#[test]
+fn closed_context_takes_unnamed_keys_as_absent() {
+    let env = "tests/scenarios/secure_transport_deny/snapshot";
+    let q = "can user/dev s3:GetObject my-app-uploads/a.png";
+    let answer = |args: &[&str]| -> Value {
+        let out = bucketlog(args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        doc["answers"][0].clone()
+    };
+    let closed = answer(&[
+        "--env",
+        env,
+        "--format",
+        "json",
+        "--closed-context",
+        "query",
+        q,
+    ]);
+    assert_eq!(closed["decision"], "allow", "{closed}");
+    let open = answer(&["--env", env, "--format", "json", "query", q]);
+    assert_eq!(open["decision"], "conditional", "{open}");
+    assert_eq!(
+        open["allow_witness"]["aws:securetransport"], "true",
+        "{open}"
+    );
+    assert_eq!(
+        open["deny_witness"]["aws:securetransport"], "false",
+        "{open}"
     );
 }
