@@ -591,9 +591,7 @@ fn binary_reports_a_parse_error_as_json() {
 
 #[test]
 fn binary_reports_forms_not_built_yet() {
-    const NOT_BUILT: &[&str] = &[
-        "show bucket example-upload-bucket",
-    ];
+    const NOT_BUILT: &[&str] = &["show bucket example-upload-bucket"];
     for q in NOT_BUILT {
         text_error(q, 1, "not built yet");
         let doc = json_error(q);
