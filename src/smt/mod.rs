@@ -45,6 +45,7 @@ pub fn condition(entries: &[ConditionEntry], version: Option<&str>, req: &Reques
     let keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
     cached(&text.join("\u{3}"), variables, &keys, req, || {
         let mut enc = Encoder::new(req, variables);
+        enc.count(entries);
         enc.constrain();
         let parts: Vec<Bool> = entries
             .iter()
@@ -177,6 +178,7 @@ pub fn witness(
     req: &RequestKeys,
 ) -> Option<Vec<(String, Option<String>)>> {
     let mut enc = Encoder::new(req, true);
+    enc.count(guards.iter().flat_map(|(entries, _, _)| entries.iter()));
     enc.constrain();
     let mut parts = Vec::new();
     for (entries, version, wanted) in guards {
@@ -227,7 +229,7 @@ pub fn witness(
                     std::net::Ipv6Addr::from((u128::from(hi) << 64) | u128::from(lo)).to_string()
                 }
             }
-            Value::Set(_) => return None,
+            Value::Set(_) | Value::Members(_) => return None,
         };
         out.push((key.clone(), Some(text)));
     }
@@ -271,6 +273,10 @@ enum Value {
     },
     /// A multivalued key: the values the query fixes, or `None` when free.
     Set(Option<Vec<String>>),
+    /// A free multivalued key: elements that may or may not be in the set.
+    /// With k tests on the key, 2^k elements realise every mix of elements
+    /// passing and failing them, so quantifying over these is exact.
+    Members(Vec<(Bool, z3::ast::String)>),
 }
 
 #[derive(Clone)]
@@ -296,6 +302,8 @@ struct Encoder<'r> {
     unknown: Vec<String>,
     /// Constraints every request satisfies (the scope of the object key).
     background: Vec<Bool>,
+    /// How many condition entries test each key (lower-case).
+    tests: HashMap<String, usize>,
     fresh: usize,
 }
 
@@ -323,12 +331,22 @@ impl<'r> Encoder<'r> {
             origin: None,
             unknown: Vec::new(),
             background: Vec::new(),
+            tests: HashMap::new(),
             fresh: 0,
+        }
+    }
+
+    /// Counts the entries that test each key, before any slot is made.
+    fn count<'e>(&mut self, entries: impl IntoIterator<Item = &'e ConditionEntry>) {
+        for e in entries {
+            *self.tests.entry(e.key.to_ascii_lowercase()).or_default() += 1;
         }
     }
 
     /// The query's constraints on the requests, as background facts.
     fn constrain(&mut self) {
+        let constraints = self.req.constraints;
+        self.count(constraints.iter().map(|c| &c.entry));
         for c in self.req.constraints {
             let b = self.entry(&c.entry);
             self.background.push(if c.holds { b } else { b.not() });
@@ -436,6 +454,19 @@ impl<'r> Encoder<'r> {
             _ => None,
         };
         let value = match ty {
+            KeyType::Multi if fixed.is_none() && present.as_bool() != Some(false) => {
+                let tests = self.tests.get(key).copied().unwrap_or(1).clamp(1, 3);
+                let members = (0..1usize << tests)
+                    .map(|_| {
+                        let n = self.name(key);
+                        (
+                            Bool::new_const(format!("{n}.in")),
+                            z3::ast::String::new_const(n),
+                        )
+                    })
+                    .collect();
+                Value::Members(members)
+            }
             KeyType::Multi => Value::Set(fixed),
             _ => {
                 let one = match fixed.as_deref() {
@@ -551,6 +582,25 @@ impl<'r> Encoder<'r> {
                 Ok(Bool::from_bool(if_exists || set == SetOp::All))
             }
             (Value::Set(None), Some(_)) => Err("a multivalued key the query does not fix".into()),
+            (Value::Members(members), Some(set)) => {
+                let mut parts = Vec::new();
+                for (member, element) in members {
+                    let t = test(self, &Value::Str(element.clone()))?;
+                    parts.push(match set {
+                        SetOp::All => member.implies(&t),
+                        SetOp::Any => Bool::and(&[member.clone(), t]),
+                    });
+                }
+                let over = match set {
+                    SetOp::All => Bool::and(&parts),
+                    SetOp::Any => Bool::or(&parts),
+                };
+                let when_absent = Bool::from_bool(if_exists || set == SetOp::All);
+                Ok(slot.present.ite(&over, &when_absent))
+            }
+            (Value::Members(_), None) => {
+                Err("a multivalued key without ForAllValues/ForAnyValue".into())
+            }
             (Value::Set(_), None) => {
                 Err("a multivalued key without ForAllValues/ForAnyValue".into())
             }
