@@ -274,8 +274,10 @@ enum Value {
     /// A multivalued key: the values the query fixes, or `None` when free.
     Set(Option<Vec<String>>),
     /// A free multivalued key: elements that may or may not be in the set.
-    /// With k tests on the key, 2^k elements realise every mix of elements
-    /// passing and failing them, so quantifying over these is exact.
+    /// The entries of a block are ANDed, each true of the set through one
+    /// element at most (`ForAnyValue`) or false through one (`ForAllValues`),
+    /// so k entries on a key need at most k elements: quantifying over these
+    /// is exact.
     Members(Vec<(Bool, z3::ast::String)>),
 }
 
@@ -455,8 +457,8 @@ impl<'r> Encoder<'r> {
         };
         let value = match ty {
             KeyType::Multi if fixed.is_none() && present.as_bool() != Some(false) => {
-                let tests = self.tests.get(key).copied().unwrap_or(1).clamp(1, 3);
-                let members = (0..1usize << tests)
+                let tests = self.tests.get(key).copied().unwrap_or(1).max(2);
+                let members = (0..tests)
                     .map(|_| {
                         let n = self.name(key);
                         (
