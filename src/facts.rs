@@ -482,7 +482,7 @@ impl<'e> Built<'e> {
         subject: &Subject,
         action: &Action,
         resource: Resource,
-    ) -> Option<Vec<(String, Option<String>)>> {
+    ) -> Option<smt::Context> {
         let r = self.request(subject, action, resource);
         self.with_request_keys(r, |keys| smt::witness(&[], keys))
     }

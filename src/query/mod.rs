@@ -482,10 +482,14 @@ impl Evaluation<'_> {
         }
     }
 
-    /// Context values under which the request's conditional statements all
-    /// go the way that allows it (or denies it), from the solver's model of
-    /// their guards together: a candidate that `can` replays before showing.
-    fn condition_witness(&self, r: ReqId, allowed: bool) -> Option<Witness> {
+    /// Every feasible way the request's conditional statements can go
+    /// together, as contexts (`smt::assignments`); `None` when a statement is
+    /// open for something no context decides (a resource pattern, the
+    /// object's state) or the solver cannot enumerate them.
+    fn condition_ways(&self, r: ReqId) -> Option<Vec<Witness>> {
+        if self.variants.contains_key(&r) {
+            return None;
+        }
         let estate = self.built.estate;
         let mut guards = Vec::new();
         for &(s, g) in self.applicable.get(&r).into_iter().flatten() {
@@ -502,20 +506,14 @@ impl Evaluation<'_> {
             let body = estate.policies[policy].body.as_ref().ok()?;
             let st = &body.statements[i];
             if st.condition.is_empty() {
-                // Open for its resource pattern, not a condition: no context decides it.
                 return None;
             }
-            let is_allow = st.effect == crate::model::Effect::Allow;
-            guards.push((
-                st.condition.as_slice(),
-                body.version.as_deref(),
-                is_allow == allowed,
-            ));
+            guards.push((st.condition.as_slice(), body.version.as_deref()));
         }
-        let values = self
+        let ways = self
             .built
-            .with_request_keys(r, |keys| crate::smt::witness(&guards, keys))?;
-        Some(values.into_iter().collect())
+            .with_request_keys(r, |keys| crate::smt::assignments(&guards, keys, 16))?;
+        Some(ways.into_iter().map(|w| w.into_iter().collect()).collect())
     }
 
     /// The statements that applied to the request — to the object states it
@@ -833,54 +831,96 @@ fn can(
 ) -> (Vec<Answer>, usize) {
     let ev = evaluate(estate, std::slice::from_ref(subject), targets, given);
     let mut answers = ev.can_answers();
-    // Candidate witnesses from the solver, for conditional answers whose
-    // object state does not already give them.
-    let candidates: Vec<(usize, Option<Witness>, Option<Witness>)> = answers
+    // A conditional direct answer: every feasible way its conditions can go
+    // together, each replayed as a concrete request for the rules to decide.
+    let ways: Vec<(usize, Vec<Witness>)> = answers
         .iter()
         .enumerate()
-        .filter(|(_, a)| {
-            a.decision == Decision::Conditional
-                && a.allow_witness.is_none()
-                && a.deny_witness.is_none()
-        })
-        .map(|(i, a)| {
-            (
-                i,
-                ev.condition_witness(a.request, true),
-                ev.condition_witness(a.request, false),
-            )
-        })
+        .filter(|(_, a)| a.decision == Decision::Conditional && a.via.len() == 1)
+        .filter_map(|(i, a)| ev.condition_ways(a.request).map(|w| (i, w)))
         .collect();
     let sanity = ev.sanity_violations;
     drop(ev);
-    for (i, allow, deny) in candidates {
-        let a = &answers[i];
+    for (i, contexts) in ways {
         let target: Targets = targets
             .iter()
-            .filter(|(act, _)| act.name == a.action)
+            .filter(|(act, _)| act.name == answers[i].action)
             .cloned()
             .collect();
-        let confirmed = |w: Option<Witness>, allowed: bool| {
-            w.filter(|w| replays(estate, subject, &target, given, w, a, allowed))
-        };
-        let (allow, deny) = (confirmed(allow, true), confirmed(deny, false));
-        answers[i].allow_witness = allow;
-        answers[i].deny_witness = deny;
+        let replayed: Option<Vec<(Witness, Answer)>> = contexts
+            .into_iter()
+            .map(|w| replay(estate, subject, &target, given, &w, &answers[i]).map(|a| (w, a)))
+            .collect();
+        if let Some(replayed) = replayed {
+            answers[i] = quantify(answers[i].clone(), replayed);
+        }
     }
     (answers, sanity)
 }
 
-/// Whether the same request, with the witness's keys fixed too, is allowed
-/// (or denied): a witness is shown only when it replays.
-fn replays(
+/// The answer over every way the conditions can go: allow when each way
+/// allows, deny when none does, else conditional with a witness of each —
+/// unless a replay is itself undecided, when the answer stays as it was.
+fn quantify(original: Answer, replayed: Vec<(Witness, Answer)>) -> Answer {
+    if replayed
+        .iter()
+        .any(|(_, a)| matches!(a.decision, Decision::Conditional | Decision::Unknown))
+    {
+        return original;
+    }
+    let allow = replayed.iter().find(|(_, a)| a.decision == Decision::Allow);
+    let deny = replayed
+        .iter()
+        .filter(|(_, a)| !a.decision.reaches())
+        .min_by_key(|(_, a)| a.decision);
+    match (allow, deny) {
+        (Some((w, _)), Some((v, _))) => Answer {
+            allow_witness: Some(w.clone()),
+            deny_witness: Some(v.clone()),
+            ..original
+        },
+        // Allowed every way: by the statements that allow in some way.
+        (Some((_, a)), None) => {
+            let mut because: Vec<Reason> = replayed
+                .iter()
+                .flat_map(|(_, other)| other.because.iter().cloned())
+                .collect();
+            because.sort();
+            because.dedup();
+            Answer {
+                via: original.via.clone(),
+                because,
+                ..a.clone()
+            }
+        }
+        // Denied every way: explicit only if every way meets a Deny; an
+        // implicit deny still names the Denies some ways meet (cli.md).
+        (None, Some((_, a))) => {
+            let mut because = a.because.clone();
+            for (_, other) in &replayed {
+                because.extend(other.because.iter().filter(|r| r.effect == "Deny").cloned());
+            }
+            because.sort();
+            because.dedup();
+            Answer {
+                via: original.via.clone(),
+                because,
+                ..a.clone()
+            }
+        }
+        (None, None) => original,
+    }
+}
+
+/// The same request with the witness's keys fixed too, answered again.
+fn replay(
     estate: &Estate,
     subject: &Subject,
     target: &Targets,
     given: &Given,
     witness: &Witness,
     answer: &Answer,
-    allowed: bool,
-) -> bool {
+) -> Option<Answer> {
     let word = |t: &str| Word {
         text: t.to_string(),
         offset: 0,
@@ -898,12 +938,8 @@ fn replays(
     }
     let ev = evaluate(estate, std::slice::from_ref(subject), target, &fixed);
     ev.can_answers()
-        .iter()
+        .into_iter()
         .find(|a| a.action == answer.action && a.via == answer.via)
-        .is_some_and(|a| match allowed {
-            true => a.decision == Decision::Allow,
-            false => !a.decision.reaches(),
-        })
 }
 
 /// Every S3 action the subject may perform on each scope, directly or

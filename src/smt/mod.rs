@@ -19,6 +19,10 @@ use std::sync::{Mutex, OnceLock};
 use z3::ast::{Ast, Bool, Int, Real, Regexp, BV};
 use z3::{Params, SatResult, Solver};
 
+/// Values of the keys a formula names, as the solver's model has them
+/// (`None`: the key is absent).
+pub type Context = Vec<(String, Option<String>)>;
+
 /// What a guard does for one request, over every value of the free keys.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -176,7 +180,7 @@ fn resource_verdict(items: &[&str], arn: &str, req: &RequestKeys) -> Verdict {
 pub fn witness(
     guards: &[(&[ConditionEntry], Option<&str>, bool)],
     req: &RequestKeys,
-) -> Option<Vec<(String, Option<String>)>> {
+) -> Option<Context> {
     let mut enc = Encoder::new(req, true);
     enc.count(guards.iter().flat_map(|(entries, _, _)| entries.iter()));
     enc.constrain();
@@ -198,43 +202,54 @@ pub fn witness(
         return None;
     }
     let model = solver.get_model()?;
-    let mut out = Vec::new();
-    for (key, slot) in &enc.slots {
-        let Ok(slot) = slot else { return None };
-        let present = model.eval(&slot.present, true)?.as_bool()?;
-        if !present {
-            out.push((key.clone(), None));
-            continue;
-        }
-        let text = match &slot.value {
-            Value::Str(s) => model.eval(s, true)?.as_string()?,
-            Value::Num(n) => {
-                let (num, den) = model.eval(n, true)?.as_rational()?;
-                if den == 1 {
-                    num.to_string()
-                } else {
-                    format!("{}", num as f64 / den as f64)
-                }
-            }
-            Value::Date(d) => model.eval(d, true)?.as_i64()?.to_string(),
-            Value::Flag(b) => model.eval(b, true)?.as_bool()?.to_string(),
-            Value::Ip { is4, v4, v6 } => {
-                if model.eval(is4, true)?.as_bool()? {
-                    let v = model.eval(v4, true)?.as_u64()? as u32;
-                    std::net::Ipv4Addr::from(v).to_string()
-                } else {
-                    let v = model.eval(v6, true)?;
-                    let hi = v.extract(127, 64).simplify().as_u64()?;
-                    let lo = v.extract(63, 0).simplify().as_u64()?;
-                    std::net::Ipv6Addr::from((u128::from(hi) << 64) | u128::from(lo)).to_string()
-                }
-            }
-            Value::Set(_) | Value::Members(_) => return None,
-        };
-        out.push((key.clone(), Some(text)));
+    enc.context(&model)
+}
+
+/// Every feasible way the guards can go together (which hold, which fail),
+/// each with context values that realise it, from the solver's models:
+/// the requests to replay so that the rules decide each. `None` when a
+/// guard is not modelled or there are more than `limit` ways.
+pub fn assignments(
+    guards: &[(&[ConditionEntry], Option<&str>)],
+    req: &RequestKeys,
+    limit: usize,
+) -> Option<Vec<Context>> {
+    let mut enc = Encoder::new(req, true);
+    enc.count(guards.iter().flat_map(|(entries, _)| entries.iter()));
+    enc.constrain();
+    let mut atoms = Vec::new();
+    for (entries, version) in guards {
+        enc.variables = *version == Some("2012-10-17");
+        let block: Vec<Bool> = entries.iter().map(|e| enc.entry(e)).collect();
+        atoms.push(Bool::and(&block));
     }
-    out.sort();
-    Some(out)
+    if !enc.unknown.is_empty() {
+        return None;
+    }
+    let solver = Solver::new();
+    for b in &enc.background {
+        solver.assert(b);
+    }
+    let mut out = Vec::new();
+    loop {
+        match solver.check() {
+            SatResult::Sat => {}
+            SatResult::Unsat => return Some(out),
+            SatResult::Unknown => return None,
+        }
+        if out.len() == limit {
+            return None;
+        }
+        let model = solver.get_model()?;
+        let mut differs = Vec::new();
+        for a in &atoms {
+            let holds = model.eval(a, true)?.as_bool()?;
+            differs.push(if holds { a.not() } else { a.clone() });
+        }
+        out.push(enc.context(&model)?);
+        // The next model must set some guard the other way.
+        solver.assert(Bool::or(&differs));
+    }
 }
 
 /// A policy value with its variables replaced by the values the request
@@ -336,6 +351,48 @@ impl<'r> Encoder<'r> {
             tests: HashMap::new(),
             fresh: 0,
         }
+    }
+
+    /// The model's values of every key the formula named (`None`: absent).
+    fn context(&self, model: &z3::Model) -> Option<Context> {
+        let mut out = Vec::new();
+        for (key, slot) in &self.slots {
+            let Ok(slot) = slot else { return None };
+            let present = model.eval(&slot.present, true)?.as_bool()?;
+            if !present {
+                out.push((key.clone(), None));
+                continue;
+            }
+            let text = match &slot.value {
+                Value::Str(s) => model.eval(s, true)?.as_string()?,
+                Value::Num(n) => {
+                    let (num, den) = model.eval(n, true)?.as_rational()?;
+                    if den == 1 {
+                        num.to_string()
+                    } else {
+                        format!("{}", num as f64 / den as f64)
+                    }
+                }
+                Value::Date(d) => model.eval(d, true)?.as_i64()?.to_string(),
+                Value::Flag(b) => model.eval(b, true)?.as_bool()?.to_string(),
+                Value::Ip { is4, v4, v6 } => {
+                    if model.eval(is4, true)?.as_bool()? {
+                        let v = model.eval(v4, true)?.as_u64()? as u32;
+                        std::net::Ipv4Addr::from(v).to_string()
+                    } else {
+                        let v = model.eval(v6, true)?;
+                        let hi = v.extract(127, 64).simplify().as_u64()?;
+                        let lo = v.extract(63, 0).simplify().as_u64()?;
+                        std::net::Ipv6Addr::from((u128::from(hi) << 64) | u128::from(lo))
+                            .to_string()
+                    }
+                }
+                Value::Set(_) | Value::Members(_) => return None,
+            };
+            out.push((key.clone(), Some(text)));
+        }
+        out.sort();
+        Some(out)
     }
 
     /// Counts the entries that test each key, before any slot is made.
