@@ -793,6 +793,19 @@ impl Evaluation<'_> {
 }
 
 impl Evaluation<'_> {
+    /// The ways of every conditional direct answer (`exact`).
+    fn ways(&self, answers: &[Answer]) -> Ways {
+        answers
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.decision == Decision::Conditional && a.via.len() == 1)
+            .filter_map(|(i, a)| {
+                let subject = self.built.requests[a.request.0 as usize].subject.clone();
+                self.condition_ways(a.request).map(|w| (i, subject, w))
+            })
+            .collect()
+    }
+
     /// `can`'s answers: every direct answer first (cli.md), then the chains.
     fn can_answers(&self) -> Vec<Answer> {
         let mut direct: Vec<Answer> = Vec::new();
@@ -831,17 +844,22 @@ fn can(
 ) -> (Vec<Answer>, usize) {
     let ev = evaluate(estate, std::slice::from_ref(subject), targets, given);
     let mut answers = ev.can_answers();
-    // A conditional direct answer: every feasible way its conditions can go
-    // together, each replayed as a concrete request for the rules to decide.
-    let ways: Vec<(usize, Vec<Witness>)> = answers
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| a.decision == Decision::Conditional && a.via.len() == 1)
-        .filter_map(|(i, a)| ev.condition_ways(a.request).map(|w| (i, w)))
-        .collect();
+    let ways = ev.ways(&answers);
     let sanity = ev.sanity_violations;
     drop(ev);
-    for (i, contexts) in ways {
+    exact(estate, &mut answers, ways, targets, given);
+    (answers, sanity)
+}
+
+/// For each conditional direct answer: its subject and every feasible way
+/// its conditions can go together.
+type Ways = Vec<(usize, Subject, Vec<Witness>)>;
+
+/// Makes conditional direct answers exact: each way is replayed as a
+/// concrete request for the rules to decide, and the answer quantifies over
+/// them (`quantify`).
+fn exact(estate: &Estate, answers: &mut [Answer], ways: Ways, targets: &Targets, given: &Given) {
+    for (i, subject, contexts) in ways {
         let target: Targets = targets
             .iter()
             .filter(|(act, _)| act.name == answers[i].action)
@@ -849,13 +867,12 @@ fn can(
             .collect();
         let replayed: Option<Vec<(Witness, Answer)>> = contexts
             .into_iter()
-            .map(|w| replay(estate, subject, &target, given, &w, &answers[i]).map(|a| (w, a)))
+            .map(|w| replay(estate, &subject, &target, given, &w, &answers[i]).map(|a| (w, a)))
             .collect();
         if let Some(replayed) = replayed {
             answers[i] = quantify(answers[i].clone(), replayed);
         }
     }
-    (answers, sanity)
 }
 
 /// The answer over every way the conditions can go: allow when each way
@@ -1024,9 +1041,15 @@ fn who_can(
     let subjects = crate::facts::all_subjects(estate);
     let ev = evaluate(estate, &subjects, targets, given);
     let mut roots = 0;
-    let out = answers_of(&ev, |a| a.decision.reaches(), opts, &mut roots);
+    let mut out = answers_of(&ev, |a| a.decision.reaches(), opts, &mut roots);
+    let ways = ev.ways(&out);
+    let sanity = ev.sanity_violations;
+    drop(ev);
+    // The same exact answers as `can` gives, so who-can agrees with it.
+    exact(estate, &mut out, ways, targets, given);
+    out.retain(|a| a.decision.reaches());
     note_roots(roots, notes);
-    (out, ev.sanity_violations)
+    (out, sanity)
 }
 
 /// `public [bucket]`: every S3 action on each bucket (and its objects) that
@@ -1046,22 +1069,26 @@ fn public(estate: &Estate, scopes: &[Scope], notes: &mut Vec<String>) -> (Vec<An
     let actions = Catalog::get().expand("any");
     let mut out = Vec::new();
     let mut sanity = 0;
+    let neutralised =
+        |a: &Answer| a.decision == Decision::DenyImplicit && a.blocked_by.contains(&"bpa");
     for scope in scopes {
-        let ev = evaluate(
-            estate,
-            &subjects,
-            &s3_targets(&actions, scope),
-            &Given::default(),
-        );
+        let targets = s3_targets(&actions, scope);
+        let ev = evaluate(estate, &subjects, &targets, &Given::default());
         sanity += ev.sanity_violations;
-        let neutralised =
-            |a: &Answer| a.decision == Decision::DenyImplicit && a.blocked_by.contains(&"bpa");
-        out.extend(answers_of(
+        let mut found = answers_of(
             &ev,
             |a| a.decision.reaches() || neutralised(a),
             Options::default(),
             &mut 0,
-        ));
+        );
+        let ways = ev.ways(&found);
+        drop(ev);
+        exact(estate, &mut found, ways, &targets, &Given::default());
+        out.extend(
+            found
+                .into_iter()
+                .filter(|a| a.decision.reaches() || neutralised(a)),
+        );
     }
     (out, sanity)
 }
