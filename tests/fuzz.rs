@@ -1223,3 +1223,178 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// Conditions: arbitrary operator/key/value blocks through the solver
+
+mod conditions {
+    use super::config;
+    use bucketlog::model::ConditionEntry;
+    use bucketlog::smt::{self, keys::Caller, keys::RequestKeys, Verdict};
+    use proptest::prelude::*;
+    use proptest::sample::select;
+    use std::collections::HashMap;
+
+    fn operator() -> impl Strategy<Value = String> {
+        let base = select(vec![
+            "StringEquals",
+            "StringNotEquals",
+            "StringEqualsIgnoreCase",
+            "StringNotEqualsIgnoreCase",
+            "StringLike",
+            "StringNotLike",
+            "NumericEquals",
+            "NumericLessThan",
+            "NumericGreaterThanEquals",
+            "DateEquals",
+            "DateLessThan",
+            "Bool",
+            "BinaryEquals",
+            "IpAddress",
+            "NotIpAddress",
+            "ArnEquals",
+            "ArnLike",
+            "ArnNotLike",
+            "Null",
+            "Bogus",
+        ]);
+        (
+            select(vec!["", "ForAllValues:", "ForAnyValue:", "Weird:"]),
+            base,
+            any::<bool>(),
+        )
+            .prop_map(|(set, op, if_exists)| {
+                format!("{set}{op}{}", if if_exists { "IfExists" } else { "" })
+            })
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        select(vec![
+            "aws:SourceIp",
+            "aws:SecureTransport",
+            "aws:CurrentTime",
+            "aws:EpochTime",
+            "aws:username",
+            "aws:PrincipalArn",
+            "aws:PrincipalTag/team",
+            "aws:TagKeys",
+            "aws:SourceVpce",
+            "s3:prefix",
+            "s3:max-keys",
+            "s3:x-amz-acl",
+            "s3:RequestObjectTagKeys",
+            "ec2:Region",
+            "aws:NoSuchKey",
+            "AWS:SOURCEIP",
+            "sts:ExternalId",
+        ])
+        .prop_map(str::to_string)
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            select(vec![
+                "",
+                "*",
+                "?",
+                "true",
+                "FALSE",
+                "10.0.0.0/8",
+                "10.0.0.0/33",
+                "::1",
+                "2001:db8::/32",
+                "2026-11-24T00:00:00Z",
+                "2026-13-45",
+                "1700000000",
+                "12.5",
+                "-3",
+                "1e9",
+                "arn:aws:s3:::b/*",
+                "arn:aws:iam::*:role/x?",
+                "not-an-arn",
+                "${aws:username}",
+                "home/${aws:username}/*",
+                "${aws:PrincipalTag/team, 'none'}",
+                "${",
+                "${*}${?}${$}",
+                "a\\b",
+                "é",
+                "x*y*z",
+            ])
+            .prop_map(str::to_string),
+            "[ -~]{0,12}",
+        ]
+    }
+
+    fn entry() -> impl Strategy<Value = ConditionEntry> {
+        (operator(), key(), proptest::collection::vec(value(), 1..3)).prop_map(
+            |(operator, key, values)| ConditionEntry {
+                operator,
+                key,
+                values,
+                span: Default::default(),
+            },
+        )
+    }
+
+    fn caller() -> impl Strategy<Value = Caller> {
+        select(vec![
+            Caller::User {
+                arn: "arn:aws:iam::111122223333:user/alice".into(),
+                account: "111122223333".into(),
+                name: "alice".into(),
+                unique_id: Some("AIDAALICE".into()),
+                tags: vec![("team".into(), "red".into())],
+            },
+            Caller::Role {
+                arn: "arn:aws:iam::111122223333:role/r".into(),
+                account: "111122223333".into(),
+                unique_id: None,
+            },
+            Caller::Anonymous,
+            Caller::Outside {
+                account: "444455556666".into(),
+            },
+            Caller::Service {
+                name: "logging.s3.amazonaws.com".into(),
+            },
+        ])
+    }
+
+    proptest! {
+        #![proptest_config(config(64))]
+
+        /// Any block, for any caller and action, with or without fixed keys:
+        /// a verdict, never a panic; and the ways it can go replay its verdict.
+        #[test]
+        fn condition_blocks_never_panic(
+            entries in proptest::collection::vec(entry(), 1..4),
+            caller in caller(),
+            action in select(vec!["s3:GetObject", "s3:ListBucket", "s3:PutObject", "sts:AssumeRole"]),
+            fix in proptest::option::of((key(), proptest::collection::vec(value(), 0..2))),
+            version in select(vec![Some("2012-10-17"), Some("2008-10-17"), None]),
+        ) {
+            let mut fixed = HashMap::new();
+            if let Some((k, v)) = fix {
+                fixed.insert(k.to_ascii_lowercase(), v);
+            }
+            let req = RequestKeys {
+                caller,
+                action,
+                resource_account: "111122223333",
+                fixed: &fixed,
+                constraints: &[],
+                closed: false,
+            };
+            let verdict = smt::condition(&entries, version, &req);
+            if let Some(ways) = smt::assignments(&[(entries.as_slice(), version)], &req, 16) {
+                // Always and Never have exactly one way; Sometimes has both.
+                match verdict {
+                    Verdict::Always | Verdict::Never => prop_assert_eq!(ways.len(), 1),
+                    Verdict::Sometimes => prop_assert_eq!(ways.len(), 2),
+                    Verdict::Unknown(_) => {}
+                }
+            }
+        }
+    }
+}

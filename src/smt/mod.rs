@@ -975,7 +975,7 @@ fn ignore_case(text: &str) -> Result<Regexp, String> {
     if !text.is_ascii() {
         return Err("case folding of non-ASCII letters".into());
     }
-    let parts: Vec<Regexp> = text
+    let mut parts: Vec<Regexp> = text
         .chars()
         .map(|c| {
             let (l, u) = (c.to_ascii_lowercase(), c.to_ascii_uppercase());
@@ -987,8 +987,10 @@ fn ignore_case(text: &str) -> Result<Regexp, String> {
             }
         })
         .collect();
+    // Z3 rejects `re.++` of fewer than two arguments.
     Ok(match parts.len() {
         0 => Regexp::literal(""),
+        1 => parts.remove(0),
         _ => Regexp::concat(&parts),
     })
 }
@@ -1111,4 +1113,66 @@ fn cidr(v: &str) -> Option<ipnet::IpNet> {
         .ok()
         .or_else(|| v.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
         .map(|n| n.trunc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keys::{Caller, RequestKeys};
+    use super::*;
+
+    fn verdict(op: &str, key: &str, value: &str, fixed: &[(&str, &str)]) -> Verdict {
+        let fixed: HashMap<String, Vec<String>> = fixed
+            .iter()
+            .map(|(k, v)| (k.to_string(), vec![v.to_string()]))
+            .collect();
+        let req = RequestKeys {
+            caller: Caller::Anonymous,
+            action: "s3:GetObject",
+            resource_account: "111122223333",
+            fixed: &fixed,
+            constraints: &[],
+            closed: false,
+        };
+        let entry = ConditionEntry {
+            operator: op.into(),
+            key: key.into(),
+            values: vec![value.into()],
+            span: Default::default(),
+        };
+        condition(&[entry], Some("2012-10-17"), &req)
+    }
+
+    /// A one-character value is one regular expression, not a `re.++` of one.
+    #[test]
+    fn ignore_case_of_one_character() {
+        let v = |ua| {
+            verdict(
+                "StringEqualsIgnoreCase",
+                "aws:UserAgent",
+                "a",
+                &[("aws:useragent", ua)],
+            )
+        };
+        assert_eq!(v("A"), Verdict::Always);
+        assert_eq!(v("b"), Verdict::Never);
+        assert_eq!(
+            verdict("StringEqualsIgnoreCase", "aws:UserAgent", "a", &[]),
+            Verdict::Sometimes
+        );
+    }
+
+    /// CIDR edges: the last address of a range is in it, the next one is not.
+    #[test]
+    fn cidr_edges() {
+        let v = |ip| {
+            verdict(
+                "IpAddress",
+                "aws:SourceIp",
+                "10.0.0.0/8",
+                &[("aws:sourceip", ip)],
+            )
+        };
+        assert_eq!(v("10.255.255.255"), Verdict::Always);
+        assert_eq!(v("11.0.0.0"), Verdict::Never);
+    }
 }
