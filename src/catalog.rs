@@ -68,7 +68,7 @@ pub struct Catalog {
     pub actions: Vec<Action>,
     /// Every known condition key, lower-case, with its type; a tag key is
     /// stored by its prefix (`aws:principaltag/`).
-    keys: std::collections::HashMap<String, KeyType>,
+    keys: std::collections::HashMap<String, (KeyType, String)>,
 }
 
 pub const ASSUME_ROLE: &str = "sts:AssumeRole";
@@ -92,7 +92,11 @@ impl Catalog {
                     "IPAddress" => KeyType::Ip,
                     _ => KeyType::Multi,
                 };
-                keys.insert(key_name(&k.key), ty);
+                let spelled = match k.key.split_once('/') {
+                    Some((prefix, _)) => format!("{prefix}/"),
+                    None => k.key.clone(),
+                };
+                keys.insert(key_name(&k.key), (ty, spelled));
             };
             let globals: Vec<RawKey> =
                 serde_json::from_str(include_str!("../data/global-condition-keys.json"))
@@ -134,7 +138,17 @@ impl Catalog {
     /// The type of a condition key, matched case-insensitively; tag keys by
     /// their prefix (`aws:PrincipalTag/team`).
     pub fn key_type(&self, key: &str) -> Option<KeyType> {
-        self.keys.get(&key_name(key)).copied()
+        self.keys.get(&key_name(key)).map(|(t, _)| *t)
+    }
+
+    /// A key as AWS documents it (`aws:SecureTransport`), whatever its case
+    /// here; a tag key keeps its tag part as given.
+    pub fn key_spelling(&self, key: &str) -> String {
+        match (self.keys.get(&key_name(key)), key.split_once('/')) {
+            (Some((_, prefix)), Some((_, tag))) => format!("{prefix}{tag}"),
+            (Some((_, spelled)), None) => spelled.clone(),
+            (None, _) => key.to_string(),
+        }
     }
 
     pub fn find(&self, name: &str) -> Option<&Action> {

@@ -56,7 +56,7 @@ fn a_failing_file_exits_1_and_names_each_failure() {
         "{text}"
     );
     // The refuted requirement names the request that breaks it and the statement that allows it.
-    assert!(text.contains("with aws:securetransport = false"), "{text}");
+    assert!(text.contains("with aws:SecureTransport = false"), "{text}");
     assert!(
         text.contains("Allow identity `inline0` statement 0"),
         "{text}"
@@ -80,7 +80,7 @@ fn json_lists_every_assertion_with_its_answer() {
     assert_eq!(statuses, ["failed", "ok", "failed", "ok"]);
     assert_eq!(doc["results"][2]["answer"]["result"], "refuted");
     assert_eq!(
-        doc["results"][2]["answer"]["counterexample"]["context"]["aws:securetransport"],
+        doc["results"][2]["answer"]["counterexample"]["context"]["aws:SecureTransport"],
         "false"
     );
 }

@@ -710,11 +710,11 @@ fn closed_context_takes_unnamed_keys_as_absent() {
     let open = answer(&["--env", env, "--format", "json", "query", q]);
     assert_eq!(open["decision"], "conditional", "{open}");
     assert_eq!(
-        open["allow_witness"]["aws:securetransport"], "true",
+        open["allow_witness"]["aws:SecureTransport"], "true",
         "{open}"
     );
     assert_eq!(
-        open["deny_witness"]["aws:securetransport"], "false",
+        open["deny_witness"]["aws:SecureTransport"], "false",
         "{open}"
     );
 }

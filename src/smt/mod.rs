@@ -391,6 +391,12 @@ impl<'r> Encoder<'r> {
             };
             out.push((key.clone(), Some(text)));
         }
+        // Keys as AWS documents them, for the witness a user reads.
+        let catalog = crate::catalog::Catalog::get();
+        let mut out: Context = out
+            .into_iter()
+            .map(|(k, v)| (catalog.key_spelling(&k), v))
+            .collect();
         out.sort();
         Some(out)
     }
