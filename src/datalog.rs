@@ -269,6 +269,7 @@ pub struct Facts {
     pub uploader_account: Vec<UploaderAccount>,
     pub owner_preferred: Vec<OwnerPreferred>,
     pub upload_checks: Vec<UploadCheck>,
+    pub owned_only: Vec<OwnedOnly>,
     pub puts_acl: Vec<PutsAcl>,
     pub blocks_public_acls: Vec<BlocksPublicAcls>,
     pub acls_disabled: Vec<AclsDisabled>,
@@ -334,6 +335,7 @@ pub fn run(f: &Facts) -> Derived {
     rt.extend(&f.uploader_account);
     rt.extend(&f.owner_preferred);
     rt.extend(&f.upload_checks);
+    rt.extend(&f.owned_only);
     rt.extend(&f.puts_acl);
     rt.extend(&f.blocks_public_acls);
     rt.extend(&f.acls_disabled);

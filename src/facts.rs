@@ -825,20 +825,6 @@ impl<'e> Built<'e> {
             }
         }
         let grants = self.acl_stmts.get(&x).cloned().unwrap_or_default();
-        // Bucket WRITE overwrites and deletes only objects the grantee owns
-        // (semantics.md 5.1): decided where the object's owner is known.
-        let object_owner = self
-            .facts
-            .object_owners
-            .iter()
-            .find(|o| o.0 == x)
-            .map(|o| o.1);
-        let caller_account = match subject {
-            Subject::Known(i) => Some(estate.principals[*i].account.clone()),
-            Subject::Outside(a) => Some(a.clone()),
-            _ => None,
-        }
-        .map(|a| self.account(&a));
         for (s, grant) in grants {
             let object_acl = matches!(
                 self.stmts[s.0 as usize],
@@ -847,19 +833,18 @@ impl<'e> Built<'e> {
                     ..
                 }
             );
-            let writes = !object_acl
+            // Bucket WRITE's overwrites and deletes: for the objects the grantee owns (R40.2b).
+            let owned_only = !object_acl
                 && matches!(
                     grant.permission,
                     AclPermission::Write | AclPermission::FullControl
-                );
-            let grants_action = match (writes, action.name.as_str(), object_owner) {
-                (true, "s3:PutObject" | "s3:DeleteObject", Some(owner)) => {
-                    caller_account == Some(owner)
-                }
-                _ => acl_grants_action(grant.permission, object_acl, &action.name),
-            };
-            if !grants_action {
+                )
+                && matches!(action.name.as_str(), "s3:PutObject" | "s3:DeleteObject");
+            if !owned_only && !acl_grants_action(grant.permission, object_acl, &action.name) {
                 continue;
+            }
+            if owned_only {
+                self.facts.owned_only.push(OwnedOnly(r, s));
             }
             if let Some((class, guard)) = grantee_match(estate, &grant.grantee, subject) {
                 self.facts.matches.push(Matches(r, s, Guard::Definite));
@@ -1304,7 +1289,7 @@ pub fn s3_resource(bucket: usize, key: &str, action: &Action) -> Option<Resource
 
 /// Whether an ACL permission grants an action (semantics.md 5.1's table).
 /// Bucket WRITE's delete and overwrite rights depend on who owns the object:
-/// they stay open (`Open::Acls`).
+/// `rules/40-acl-ownership.dl` R40.2b decides them (`OwnedOnly`).
 fn acl_grants_action(p: AclPermission, object_acl: bool, action: &str) -> bool {
     use AclPermission::*;
     let names: &[&str] = match (object_acl, p) {
