@@ -144,11 +144,7 @@ fn proof_text(p: &Proof) -> String {
             out.push_str(&format!("      via {}\n", a.via.join(" → ")));
         }
         if !w.is_empty() {
-            let fixed: Vec<String> = w
-                .iter()
-                .map(|(k, v)| witness_item(k, v.as_deref()))
-                .collect();
-            out.push_str(&format!("      with {}\n", fixed.join(", ")));
+            out.push_str(&format!("      with {}\n", witness_text(w)));
         }
         for r in &a.because {
             out.push_str(&format!("      because {}\n", reason_text(r)));
@@ -283,11 +279,7 @@ pub fn outcome_text(o: &Outcome) -> String {
         }
         for (side, w) in [("allowed", &a.allow_witness), ("denied", &a.deny_witness)] {
             if let Some(w) = w {
-                let fixed: Vec<String> = w
-                    .iter()
-                    .map(|(k, v)| witness_item(k, v.as_deref()))
-                    .collect();
-                out.push_str(&format!("      {side} when {}\n", fixed.join(", ")));
+                out.push_str(&format!("      {side} when {}\n", witness_text(w)));
             }
         }
     }
@@ -297,12 +289,16 @@ pub fn outcome_text(o: &Outcome) -> String {
     out
 }
 
-/// One key of a witness, as `with` would fix it.
-fn witness_item(key: &str, value: Option<&str>) -> String {
-    match value {
-        Some(v) => format!("{key} = {v}"),
-        None => format!("{key} absent"),
-    }
+/// A witness as `with` would fix it: `k = v`, `k absent`.
+fn witness_text(w: &crate::query::Witness) -> String {
+    let items: Vec<String> = w
+        .iter()
+        .map(|(k, v)| match v {
+            Some(v) => format!("{k} = {v}"),
+            None => format!("{k} absent"),
+        })
+        .collect();
+    items.join(", ")
 }
 
 /// `why` as a short tree: one branch per layer that spoke or was lacking.
@@ -417,11 +413,7 @@ pub fn check_text(results: &[CheckResult]) -> String {
                     .and_then(|p| p.counterexample.as_ref())
                 {
                     if !w.is_empty() {
-                        let fixed: Vec<String> = w
-                            .iter()
-                            .map(|(k, v)| witness_item(k, v.as_deref()))
-                            .collect();
-                        out.push_str(&format!("        with {}\n", fixed.join(", ")));
+                        out.push_str(&format!("        with {}\n", witness_text(w)));
                     }
                 }
                 for reason in failure_reasons(r) {

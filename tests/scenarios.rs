@@ -45,6 +45,27 @@ fn strings(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A `because` list as sorted "layer:policy:statement" labels. Layers that
+/// did not allow, and notes on allows that need no statement, are not statements.
+fn statements(because: &Value) -> Vec<String> {
+    let mut out: Vec<String> = because
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|b| b["effect"] != "None" && b.get("note").is_none())
+        .map(|b| {
+            format!(
+                "{}:{}:{}",
+                b["layer"].as_str().unwrap_or(""),
+                b["policy"].as_str().unwrap_or(""),
+                b["statement"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// Every way the document misses the expectation; empty when it meets it.
 fn misses(e: &Value, doc: &Value) -> Vec<String> {
     let mut out = Vec::new();
@@ -67,23 +88,7 @@ fn misses(e: &Value, doc: &Value) -> Vec<String> {
                 out.push(format!("deny kind {} (want {})", a["deny"], e["deny"]));
             }
             if let Some(want) = e.get("because") {
-                let mut got: Vec<String> = a["because"]
-                    .as_array()
-                    .map(Vec::as_slice)
-                    .unwrap_or_default()
-                    .iter()
-                    // Layers that did not allow, and notes on allows that need no statement, are not statements.
-                    .filter(|b| b["effect"] != "None" && b.get("note").is_none())
-                    .map(|b| {
-                        format!(
-                            "{}:{}:{}",
-                            b["layer"].as_str().unwrap_or(""),
-                            b["policy"].as_str().unwrap_or(""),
-                            b["statement"].as_str().unwrap_or("")
-                        )
-                    })
-                    .collect();
-                got.sort();
+                let got = statements(&a["because"]);
                 if got != strings(want) {
                     out.push(format!("because {got:?} (want {want})"));
                 }
@@ -139,20 +144,7 @@ fn misses(e: &Value, doc: &Value) -> Vec<String> {
                 got["action"], want["action"]
             ));
         }
-        let mut because: Vec<String> = got["because"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|b| {
-                format!(
-                    "{}:{}:{}",
-                    b["layer"].as_str().unwrap_or(""),
-                    b["policy"].as_str().unwrap_or(""),
-                    b["statement"].as_str().unwrap_or("")
-                )
-            })
-            .collect();
-        because.sort();
+        let because = statements(&got["because"]);
         if want.get("because").is_some_and(|w| strings(w) != because) {
             out.push(format!(
                 "counterexample because {because:?} (want {})",

@@ -896,26 +896,20 @@ fn quantify(original: Answer, replayed: Vec<(Witness, Answer)>) -> Answer {
             deny_witness: Some(v.clone()),
             ..original
         },
-        // Allowed every way: by the statements that allow in some way.
-        (Some((_, a)), None) => {
-            let mut because: Vec<Reason> = replayed
-                .iter()
-                .flat_map(|(_, other)| other.because.iter().cloned())
-                .collect();
-            because.sort();
-            because.dedup();
-            Answer {
-                via: original.via.clone(),
-                because,
-                ..a.clone()
-            }
-        }
-        // Denied every way: explicit only if every way meets a Deny; an
-        // implicit deny still names the Denies some ways meet (cli.md).
-        (None, Some((_, a))) => {
-            let mut because = a.because.clone();
+        // One outcome every way: allowed by the statements that allow in
+        // some way; denied (explicitly only if every way meets a Deny) with
+        // the Denies some ways meet named too (cli.md).
+        (Some((_, a)), None) | (None, Some((_, a))) => {
+            let allowed = a.decision == Decision::Allow;
+            let mut because: Vec<Reason> = a.because.clone();
             for (_, other) in &replayed {
-                because.extend(other.because.iter().filter(|r| r.effect == "Deny").cloned());
+                because.extend(
+                    other
+                        .because
+                        .iter()
+                        .filter(|r| allowed || r.effect == "Deny")
+                        .cloned(),
+                );
             }
             because.sort();
             because.dedup();

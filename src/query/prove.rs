@@ -73,10 +73,11 @@ fn finding(answers: &[Answer]) -> Finding {
 /// A counterexample found under constraints (`requires`, a listing's
 /// prefix) holds for every value the constraints allow; name one, so that it
 /// replays as a concrete request.
-fn pin(estate: &Estate, subject: &Subject, targets: &Targets, given: &Given, proof: &mut Proof) {
-    let Some((a, w)) = &mut proof.counterexample else {
+fn pin(estate: &Estate, subject: &Subject, targets: &Targets, given: &Given, found: &mut Finding) {
+    let Finding::Breaks(found) = found else {
         return;
     };
+    let (a, w) = found.as_mut();
     if given.constraints.is_empty() || w.keys().any(|k| !k.starts_with("bucketlog:")) {
         return;
     }
@@ -169,14 +170,6 @@ pub fn write_only(estate: &Estate, subject: &Subject, scope: &Scope) -> Proof {
         &s3_targets(&actions(&["s3:PutObject"]), scope),
         &none,
     );
-    if !puts.iter().any(|a| a.decision.reaches()) {
-        return Proof {
-            property: "write-only",
-            result: ProofResult::Refuted,
-            counterexample: None,
-            reason: Some("the principal can never put an object there".into()),
-        };
-    }
     let catalog = Catalog::get();
     let reads: Vec<&Action> = catalog
         .actions
@@ -192,13 +185,23 @@ pub fn write_only(estate: &Estate, subject: &Subject, scope: &Scope) -> Proof {
         constraints: vec![prefix_reaches(&scope.key)],
         ..Given::default()
     };
+    // P must be able to put: an allow or a conditional answer; an unknown
+    // one leaves the proof unknown.
     let mut findings = Vec::new();
-    if let Some(put) = puts.iter().find(|a| a.decision == Decision::Unknown) {
-        if !puts
-            .iter()
-            .any(|a| a.decision == Decision::Allow || a.decision == Decision::Conditional)
-        {
-            findings.push(Finding::Unknown(put.reason.clone().unwrap_or_default()));
+    if !puts
+        .iter()
+        .any(|a| matches!(a.decision, Decision::Allow | Decision::Conditional))
+    {
+        match puts.iter().find(|a| a.decision == Decision::Unknown) {
+            Some(put) => findings.push(Finding::Unknown(put.reason.clone().unwrap_or_default())),
+            None => {
+                return Proof {
+                    property: "write-only",
+                    result: ProofResult::Refuted,
+                    counterexample: None,
+                    reason: Some("the principal can never put an object there".into()),
+                }
+            }
         }
     }
     let lists = actions(&["s3:ListBucket", "s3:ListBucketVersions"]);
@@ -207,16 +210,9 @@ pub fn write_only(estate: &Estate, subject: &Subject, scope: &Scope) -> Proof {
         findings.push(finding(
             &can(estate, &who, &s3_targets(&reads, scope), &none).0,
         ));
-        let mut listed = combine(
-            "write-only",
-            vec![finding(&can(estate, &who, &list_targets, &listing).0)],
-        );
+        let mut listed = finding(&can(estate, &who, &list_targets, &listing).0);
         pin(estate, &who, &list_targets, &listing, &mut listed);
-        findings.push(match (listed.counterexample, listed.reason) {
-            (Some(found), _) => Finding::Breaks(Box::new(found)),
-            (None, Some(why)) => Finding::Unknown(why),
-            (None, None) => Finding::Clear,
-        });
+        findings.push(listed);
         let uploads = actions(&["s3:ListBucketMultipartUploads"]);
         findings.push(finding(
             &can(estate, &who, &targets(&uploads, &bucket), &none).0,
@@ -273,7 +269,7 @@ pub fn requires(
         ..Given::default()
     };
     let (answers, _) = can(estate, subject, targets, &violating);
-    let mut proof = combine("requires", vec![finding(&answers)]);
-    pin(estate, subject, targets, &violating, &mut proof);
-    Ok(proof)
+    let mut found = finding(&answers);
+    pin(estate, subject, targets, &violating, &mut found);
+    Ok(combine("requires", vec![found]))
 }
