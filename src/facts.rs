@@ -89,8 +89,8 @@ pub struct Built<'e> {
     policy_stmts: HashMap<usize, Vec<StmtId>>,
     /// ACL grants held by a resource entity, as statements.
     acl_stmts: HashMap<EntId, Vec<(StmtId, AclGrant)>>,
-    /// The uploader-chosen ACL of an unlisted object variant: (statement, public).
-    uploader_acl: HashMap<EntId, Vec<(StmtId, bool)>>,
+    /// The uploader-chosen ACL of an unlisted object variant: (statement, public, guard).
+    uploader_acl: HashMap<EntId, Vec<(StmtId, bool, Guard)>>,
     /// Scopes whose upload requests (R75.1) exist already.
     uploads_requested: std::collections::HashSet<EntId>,
     req_ids: HashMap<(Subject, String, Resource, bool), ReqId>,
@@ -854,11 +854,7 @@ impl<'e> Built<'e> {
             }
         }
         let chosen = self.uploader_acl.get(&x).cloned().unwrap_or_default();
-        let guard = match &resource {
-            Resource::Uploaded(b, _, _) if !chosen.is_empty() => self.uploader_acl_guard(*b),
-            _ => Guard::Definite,
-        };
-        for (s, public) in chosen {
+        for (s, public, guard) in chosen {
             if !acl_grants_action(AclPermission::FullControl, true, &action.name) {
                 continue;
             }
@@ -1019,6 +1015,7 @@ impl<'e> Built<'e> {
     /// (semantics.md 5.2, "Request validity").
     fn uploader_acl_stmts(&mut self, id: EntId, bucket: usize) {
         let block_public = self.bpa(bucket, |c| c.block_public_acls);
+        let guard = self.uploader_acl_guard(bucket);
         for public in [false, true] {
             if public && (block_public.0 || block_public.1) {
                 continue;
@@ -1033,7 +1030,10 @@ impl<'e> Built<'e> {
             if public {
                 self.facts.public_acl_stmts.push(PublicAclStmt(s));
             }
-            self.uploader_acl.entry(id).or_default().push((s, public));
+            self.uploader_acl
+                .entry(id)
+                .or_default()
+                .push((s, public, guard));
         }
     }
 
