@@ -2,9 +2,11 @@
 //! each a query whose answer must hold. A proof holds when `proved`; `can`
 //! when some answer is an allow; `not can` when every answer is a deny —
 //! `unknown` or `conditional` never passes for `not can`, so a check that
-//! passes is a proof, not a guess.
+//! passes is a proof, not a guess. An input that did not load fails the
+//! whole check under `--strict` (and always in SARIF and JUnit): a gate
+//! never goes green on an estate it could not read whole.
 
-use crate::diag::{Diagnostic, Span};
+use crate::diag::{Diagnostic, Severity, Span};
 use crate::model::Estate;
 use crate::query::prove::ProofResult;
 use crate::query::{self, Options, Outcome};
@@ -38,6 +40,23 @@ impl Assertion {
             Expect::Proved if self.query.starts_with("prove write-only") => "write-only",
             Expect::Proved => "no-public-access",
         }
+    }
+}
+
+/// A whole check: each assertion's result, and the input errors that fail
+/// it on their own (empty unless strict).
+pub struct Report {
+    pub results: Vec<CheckResult>,
+    pub input_errors: Vec<Diagnostic>,
+}
+
+impl Report {
+    pub fn holds(&self) -> bool {
+        self.input_errors.is_empty() && self.results.iter().all(|r| r.holds)
+    }
+
+    pub fn failed(&self) -> usize {
+        self.results.iter().filter(|r| !r.holds).count()
     }
 }
 
@@ -109,13 +128,15 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Assertion>, Diagnostic> {
     Ok(out)
 }
 
-/// Answers every assertion; a query that cannot be answered is an input error.
+/// Answers every assertion; a query that cannot be answered is an input
+/// error. `strict`: every load error of the estate fails the check too.
 pub fn run(
     estate: &Estate,
     assertions: Vec<Assertion>,
     file: &str,
     opts: Options,
-) -> Result<Vec<CheckResult>, Diagnostic> {
+    strict: bool,
+) -> Result<Report, Diagnostic> {
     let mut out = Vec::new();
     for a in assertions {
         let outcome = query::answer(estate, &a.query, opts).map_err(|e| {
@@ -130,7 +151,20 @@ pub fn run(
             why,
         });
     }
-    Ok(out)
+    let input_errors = if strict {
+        estate
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Report {
+        results: out,
+        input_errors,
+    })
 }
 
 fn judge(expect: Expect, o: &Outcome) -> (bool, Option<String>) {
@@ -143,7 +177,17 @@ fn judge(expect: Expect, o: &Outcome) -> (bool, Option<String>) {
         };
         let (d, kind) = crate::report::decision_name(a.decision);
         let d = kind.map_or_else(|| d.to_string(), |k| format!("{d} ({k})"));
-        format!("{} {} {}{via}: {d}", a.principal, a.action, a.resource)
+        // An unknown answer fails the assertion: say what it turns on.
+        let reason = match &a.reason {
+            Some(r) if a.decision == Decision::Unknown && !r.is_empty() => {
+                format!(" — {r}")
+            }
+            _ => String::new(),
+        };
+        format!(
+            "{} {} {}{via}: {d}{reason}",
+            a.principal, a.action, a.resource
+        )
     };
     match expect {
         Expect::Proved => {

@@ -289,6 +289,7 @@ pub struct Derived {
     pub chain_answer: HashSet<ChainAnswer>,
     pub sanity_two_answers: HashSet<SanityTwoAnswers>,
     pub sanity_must_not_may: HashSet<SanityMustNotMay>,
+    pub sanity_implicit_unnamed: HashSet<SanityImplicitUnnamed>,
 }
 
 pub fn run(f: &Facts) -> Derived {
@@ -352,6 +353,7 @@ pub fn run(f: &Facts) -> Derived {
         chain_answer,
         sanity_two_answers,
         sanity_must_not_may,
+        sanity_implicit_unnamed,
     ) = rt.run();
     Derived {
         applicable,
@@ -366,5 +368,6 @@ pub fn run(f: &Facts) -> Derived {
         chain_answer,
         sanity_two_answers,
         sanity_must_not_may,
+        sanity_implicit_unnamed,
     }
 }

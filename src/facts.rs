@@ -795,11 +795,14 @@ impl<'e> Built<'e> {
                 match body {
                     Err(_) => {
                         self.facts.matches.push(Matches(r, s, Guard::Unknown));
+                        // An unreadable resource policy may name anyone,
+                        // `"*"` included: the widest class, so that no
+                        // caller's answer (anonymous too) is decided without it.
                         if Some(pol) == resource_policy {
                             self.facts.principal_matches.push(PrincipalMatch(
                                 r,
                                 s,
-                                Class::Direct,
+                                Class::Public,
                                 Guard::Unknown,
                             ));
                         }
@@ -997,8 +1000,11 @@ impl<'e> Built<'e> {
                     .and_then(|a| a.as_ref().ok())
                     .is_some_and(|acl| {
                         acl.grants.iter().any(|g| {
+                            // Only the logging service is in the log-delivery
+                            // group; its writes change nothing for other callers.
                             matches!(g.permission, AclPermission::Write | AclPermission::FullControl)
                                 && !matches!(&g.grantee, Grantee::Canonical(c) if Some(c.as_str()) == bucket_owner)
+                                && g.grantee != Grantee::LogDelivery
                         })
                     });
                 if foreign_write {
@@ -1340,8 +1346,8 @@ fn grantee_match(estate: &Estate, g: &Grantee, subject: &Subject) -> Option<(Cla
             Some((Class::Direct, Guard::Definite))
         }
         (Grantee::LogDelivery, _) => None,
-        (Grantee::Unresolved(_), Subject::Anonymous) => None,
-        (Grantee::Unresolved(_), _) => Some((Class::Account, Guard::Unknown)),
+        // A grantee bucketlog cannot read may be any group, AllUsers too.
+        (Grantee::Unresolved(_), _) => Some((Class::Public, Guard::Unknown)),
     }
 }
 

@@ -52,7 +52,13 @@ enum Command {
     /// Parse and lint every policy; exit 1 on any error.
     Validate,
     /// Check an assertion file (cli.md "Assertion files"); exit 1 when one fails.
-    Check { file: PathBuf },
+    Check {
+        file: PathBuf,
+        /// Fail when any input of the estate did not load (always on for
+        /// `--format sarif` and `--format junit`).
+        #[arg(long)]
+        strict: bool,
+    },
     /// Write a synthetic snapshot (benchmarks, demos).
     Synth {
         #[arg(long, default_value_t = 3)]
@@ -127,11 +133,14 @@ fn main() -> ExitCode {
         include_root: cli.include_root,
         closed_context: cli.closed_context,
     };
+    // Every load diagnostic goes to stderr, whatever the command's output.
+    if !matches!(cli.command, Command::Validate) {
+        for d in &estate.diagnostics {
+            eprintln!("bucketlog: {d}");
+        }
+    }
     match cli.command {
         Command::Query { queries } => {
-            for d in &estate.diagnostics {
-                eprintln!("bucketlog: {d}");
-            }
             for q in &queries {
                 match query::answer(&estate, q, opts) {
                     Ok(o) => match cli.format {
@@ -156,7 +165,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Synth { .. } => unreachable!("handled before loading"),
-        Command::Check { file } => {
+        Command::Check { file, strict } => {
             let name = file.display().to_string();
             let text = match std::fs::read_to_string(&file) {
                 Ok(t) => t,
@@ -165,8 +174,9 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
+            let strict = strict || matches!(cli.format, Format::Sarif | Format::Junit);
             let results = match check::parse(&text, &name)
-                .and_then(|a| check::run(&estate, a, &name, opts))
+                .and_then(|a| check::run(&estate, a, &name, opts, strict))
             {
                 Ok(r) => r,
                 Err(d) => return fail(&d),
@@ -177,7 +187,7 @@ fn main() -> ExitCode {
                 Format::Sarif => println!("{:#}", report::check_sarif(&results, &name)),
                 Format::Junit => print!("{}", report::check_junit(&results, &name)),
             }
-            if results.iter().all(|r| r.holds) {
+            if results.holds() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)

@@ -1,7 +1,7 @@
 //! Rendering answers: the JSON wire shape of cli.md and the text output.
 //! Only this module knows either format.
 
-use crate::check::CheckResult;
+use crate::check::{CheckResult, Report};
 use crate::datalog::{Decision, Guard};
 use crate::diag::Diagnostic;
 use crate::query::prove::{Proof, ProofResult};
@@ -394,8 +394,10 @@ pub const HELP: &str = "  who can <action> <resource> [with <context>]
   context: with key = value, key = [v1, v2], key absent   (unnamed keys are free)
 ";
 
-/// `check`, as text: a line per assertion, then the tally.
-pub fn check_text(results: &[CheckResult]) -> String {
+/// `check`, as text: a line per assertion, a line per input error that
+/// fails the check (`--strict`), then the tally.
+pub fn check_text(report: &Report) -> String {
+    let results = &report.results;
     let mut out = String::new();
     for r in results {
         let a = &r.assertion;
@@ -422,7 +424,10 @@ pub fn check_text(results: &[CheckResult]) -> String {
             }
         }
     }
-    let failed = results.iter().filter(|r| !r.holds).count();
+    for d in &report.input_errors {
+        out.push_str(&format!("FAILED  input did not load: {d}\n"));
+    }
+    let failed = report.failed();
     out.push_str(&format!(
         "{} passed, {failed} failed\n",
         results.len() - failed
@@ -450,8 +455,9 @@ fn failure_reasons(r: &CheckResult) -> Vec<&Reason> {
         .unwrap_or_default()
 }
 
-pub fn check_json(results: &[CheckResult], file: &str) -> Value {
-    let failed = results.iter().filter(|r| !r.holds).count();
+pub fn check_json(report: &Report, file: &str) -> Value {
+    let results = &report.results;
+    let failed = report.failed();
     json!({
         "kind": "check",
         "file": file,
@@ -464,13 +470,16 @@ pub fn check_json(results: &[CheckResult], file: &str) -> Value {
         })).collect::<Vec<_>>(),
         "passed": results.len() - failed,
         "failed": failed,
+        "input_errors": report.input_errors.iter().map(|d| diagnostic_json(d)["error"].clone()).collect::<Vec<_>>(),
+        "holds": report.holds(),
     })
 }
 
 /// SARIF 2.1.0: one result per failed assertion, at its line of the
 /// assertion file, with the deciding policy statements as related locations
 /// and the counterexample in its properties.
-pub fn check_sarif(results: &[CheckResult], file: &str) -> Value {
+pub fn check_sarif(report: &Report, file: &str) -> Value {
+    let results = &report.results;
     let rules = [
         (
             "write-only",
@@ -486,6 +495,10 @@ pub fn check_sarif(results: &[CheckResult], file: &str) -> Value {
         ),
         ("can", "The principal can perform the action."),
         ("not-can", "The principal can never perform the action."),
+        (
+            "input-error",
+            "An input of the estate did not load, so answers that depend on it are unknown.",
+        ),
     ];
     let sarif_results: Vec<Value> = results
         .iter()
@@ -518,6 +531,17 @@ pub fn check_sarif(results: &[CheckResult], file: &str) -> Value {
                 "properties": {"answer": outcome_json(&r.outcome)},
             })
         })
+        .chain(report.input_errors.iter().map(|d| {
+            json!({
+                "ruleId": "input-error",
+                "level": "error",
+                "message": {"text": d.to_string()},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": d.span.file},
+                    "region": {"startLine": d.span.line.max(1)},
+                }}],
+            })
+        }))
         .collect();
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -534,14 +558,15 @@ pub fn check_sarif(results: &[CheckResult], file: &str) -> Value {
 }
 
 /// JUnit XML: one test case per assertion.
-pub fn check_junit(results: &[CheckResult], file: &str) -> String {
-    let failed = results.iter().filter(|r| !r.holds).count();
+pub fn check_junit(report: &Report, file: &str) -> String {
+    let results = &report.results;
+    // Each input error is a failed test case of its own.
+    let failed = report.failed() + report.input_errors.len();
+    let tests = results.len() + report.input_errors.len();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     out.push_str(&format!(
-        "<testsuites tests=\"{}\" failures=\"{failed}\">\n  <testsuite name=\"bucketlog check {}\" tests=\"{}\" failures=\"{failed}\">\n",
-        results.len(),
+        "<testsuites tests=\"{tests}\" failures=\"{failed}\">\n  <testsuite name=\"bucketlog check {}\" tests=\"{tests}\" failures=\"{failed}\">\n",
         xml_escape(file),
-        results.len()
     ));
     for r in results {
         let name = xml_escape(&format!(
@@ -564,6 +589,13 @@ pub fn check_junit(results: &[CheckResult], file: &str) -> String {
                 ));
             }
         }
+    }
+    for d in &report.input_errors {
+        out.push_str(&format!(
+            "    <testcase classname=\"bucketlog\" name=\"input {}\">\n      <failure message=\"the input did not load\">{}</failure>\n    </testcase>\n",
+            xml_escape(&d.span.to_string()),
+            xml_escape(&d.to_string())
+        ));
     }
     out.push_str("  </testsuite>\n</testsuites>\n");
     out

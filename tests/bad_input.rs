@@ -894,3 +894,60 @@ fn non_utf8_env_file_exits_2() {
         "{lines:?}"
     );
 }
+
+// --env that is not an estate (issue 11 item 3): a clear error, exit 2, for every command
+
+fn assert_not_an_estate(file_text: &str, words: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("given.json"), file_text).unwrap();
+    for cmd in [
+        &["validate"][..],
+        &["query", "who can read b"][..],
+        &["check", "given.json"][..],
+    ] {
+        let mut args = vec!["--env", "given.json"];
+        args.extend_from_slice(cmd);
+        let out = bucketlog_in(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}");
+        let lines = stderr_lines(&out);
+        assert_eq!(lines.len(), 1, "one line on stderr for {cmd:?}: {lines:?}");
+        assert!(lines[0].contains("given.json"), "{lines:?}");
+        for w in words {
+            assert!(lines[0].contains(w), "`{w}` in {lines:?}");
+        }
+        assert!(out.stdout.is_empty(), "{cmd:?} printed nothing on stdout");
+    }
+}
+
+#[test]
+fn an_iam_json_given_as_env_is_named_and_refused() {
+    let text = pretty(&iam(vec![user("111122223333", "alice", None)]));
+    assert_not_an_estate(
+        &text,
+        &[
+            "get-account-authorization-details",
+            "expected a snapshot directory",
+        ],
+    );
+}
+
+#[test]
+fn an_unknown_json_object_given_as_env_is_refused() {
+    assert_not_an_estate(
+        "{\"Users\": []}",
+        &[
+            "given.json:1:11 (at /Users)",
+            "unknown field `Users`",
+            "expected `accounts`",
+        ],
+    );
+}
+
+#[test]
+fn an_estate_with_no_principals_and_no_buckets_is_refused() {
+    assert_not_an_estate("{}", &["no principals and no buckets"]);
+    assert_not_an_estate(
+        "{\"buckets\": [], \"principals\": null}",
+        &["no principals and no buckets"],
+    );
+}

@@ -163,3 +163,91 @@ fn sarif_and_junit_are_for_check_only() {
     let out = bucketlog(&["--format", "sarif", "query", "help"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A bucket whose policy (a public read) lost a `}`: issue 11 items 1–2.
+fn broken_bucket_policy() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/scenarios/soundness_broken_bucket_policy/snapshot");
+    let copy = dir.path().join("snapshot");
+    copy_dir(&src, &copy);
+    std::fs::write(
+        dir.path().join("a.check"),
+        "assert not can anonymous read web/index.html\n",
+    )
+    .expect("write");
+    let root = dir.path().display().to_string();
+    (dir, root)
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir") {
+        let e = e.expect("entry");
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn an_unknown_answer_fails_the_assertion_and_the_load_error_is_on_stderr() {
+    let (_dir, root) = broken_bucket_policy();
+    let out = bucketlog(&[
+        "--env",
+        &format!("{root}/snapshot"),
+        "check",
+        &format!("{root}/a.check"),
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("FAILED  line 1: not can anonymous read web/index.html"),
+        "{text}"
+    );
+    assert!(
+        text.contains(": unknown — policy `web` is invalid"),
+        "{text}"
+    );
+    assert!(text.contains("0 passed, 1 failed"), "{text}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("web/policy.json:1:127") && err.contains("invalid JSON"),
+        "{err}"
+    );
+}
+
+#[test]
+fn strict_fails_on_an_input_that_did_not_load_even_with_no_assertion() {
+    let (_dir, root) = broken_bucket_policy();
+    std::fs::write(format!("{root}/empty.check"), "# nothing asserted\n").expect("write");
+    let env = format!("{root}/snapshot");
+    let file = format!("{root}/empty.check");
+    let lenient = bucketlog(&["--env", &env, "check", &file]);
+    assert_eq!(lenient.status.code(), Some(0), "{}", stdout(&lenient));
+    let strict = bucketlog(&["--env", &env, "check", "--strict", &file]);
+    let text = stdout(&strict);
+    assert_eq!(strict.status.code(), Some(1), "{text}");
+    assert!(text.contains("FAILED  input did not load: "), "{text}");
+    // SARIF and JUnit are strict by default: the input error is a failed result.
+    let sarif = bucketlog(&["--env", &env, "--format", "sarif", "check", &file]);
+    assert_eq!(sarif.status.code(), Some(1));
+    let doc: Value = serde_json::from_str(&stdout(&sarif)).expect("SARIF");
+    let results = doc["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 1, "{doc}");
+    assert_eq!(results[0]["ruleId"], "input-error");
+    assert!(
+        results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("buckets/web/policy.json"))
+    );
+    let junit = bucketlog(&["--env", &env, "--format", "junit", "check", &file]);
+    assert_eq!(junit.status.code(), Some(1));
+    assert!(
+        stdout(&junit).contains("failures=\"1\""),
+        "{}",
+        stdout(&junit)
+    );
+}

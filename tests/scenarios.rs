@@ -202,10 +202,18 @@ fn scenarios() {
             .to_string_lossy()
             .into_owned();
         let estate = bucketlog::load::load_paths(&[dir.join("snapshot")]).expect("scenario loads");
+        // A scenario about broken input lists, one a line, a part of each
+        // load diagnostic it must give; every other scenario gives none.
+        let want: Vec<String> = std::fs::read_to_string(dir.join("diagnostics.txt"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect();
+        let got: Vec<String> = estate.diagnostics.iter().map(|d| d.to_string()).collect();
         assert!(
-            estate.diagnostics.is_empty(),
-            "{name}: {:?}",
-            estate.diagnostics
+            got.len() == want.len() && want.iter().zip(&got).all(|(w, g)| g.contains(w.as_str())),
+            "{name}: load diagnostics {got:?}, want {want:?}"
         );
         let expect = std::fs::read_to_string(dir.join("expect.jsonl")).expect("expect.jsonl");
         for line in expect.lines().filter(|l| !l.trim().is_empty()) {

@@ -29,7 +29,62 @@ fn account_entry<'e>(estate: &'e mut Estate, id: &str) -> &'e mut Account {
         })
 }
 
+/// The top-level fields of an environment file (docs/env-file.md).
+const FIELDS: [&str; 8] = [
+    "accounts",
+    "groups",
+    "principals",
+    "buckets",
+    "account_public_access_block",
+    "organization",
+    "scps",
+    "rcps",
+];
+
+/// Recognises what was given before reading it as an environment file: an
+/// AWS CLI dump on its own, or any other JSON, is an error that says what it
+/// is and what was expected, never an empty estate.
+fn recognise(doc: &Node) -> Result<(), Diagnostic> {
+    let super::json::Value::Object(props) = &doc.value else {
+        return Err(doc.error("an environment file: a JSON object (docs/env-file.md)"));
+    };
+    let dumps: [(&str, &str); 5] = [
+        (
+            "UserDetailList",
+            "`aws iam get-account-authorization-details` (iam.json)",
+        ),
+        (
+            "RoleDetailList",
+            "`aws iam get-account-authorization-details` (iam.json)",
+        ),
+        ("Buckets", "`aws s3api list-buckets` (list-buckets.json)"),
+        ("Policy", "`aws s3api get-bucket-policy` (policy.json)"),
+        ("Grants", "`aws s3api get-bucket-acl` (acl.json)"),
+    ];
+    if let Some((_, what)) = dumps.iter().find(|(k, _)| doc.get(k).is_some()) {
+        return Err(Diagnostic::error(
+            doc.span.clone(),
+            format!(
+                "this is the output of {what}, one file of a snapshot: expected a snapshot directory \
+                 (put it at DIR/accounts/<account-id>/ and pass --env DIR, docs/inputs.md) or an \
+                 environment file (docs/env-file.md)"
+            ),
+        ));
+    }
+    if let Some((key, node)) = props.iter().find(|(k, _)| !FIELDS.contains(&k.as_str())) {
+        return Err(Diagnostic::error(
+            node.span.clone(),
+            format!(
+                "unknown field `{key}` of an environment file: expected {}",
+                FIELDS.map(|f| format!("`{f}`")).join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn load_doc(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
+    recognise(doc)?;
     for a in doc.array_field("accounts")? {
         let id = a.str_field("id")?;
         if !is_account_id(id) {

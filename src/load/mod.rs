@@ -115,6 +115,24 @@ pub fn load_paths(paths: &[std::path::PathBuf]) -> Result<Estate, Diagnostic> {
             env_file::load(&shown, &bytes, &mut estate)?;
         }
     }
+    if estate.principals.is_empty() && estate.buckets.is_empty() {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        let unread = match estate.diagnostics.first() {
+            Some(d) => format!(
+                "; {} input error(s), the first: {d}",
+                estate.diagnostics.len()
+            ),
+            None => String::new(),
+        };
+        return Err(Diagnostic::error(
+            Span::file(&shown.join(", ")),
+            format!(
+                "the estate describes no principals and no buckets: expected at least one \
+                 readable `accounts/<id>/iam.json` or `list-buckets.json` (docs/inputs.md), or an \
+                 environment file with `principals` or `buckets` (docs/env-file.md){unread}"
+            ),
+        ));
+    }
     Ok(estate)
 }
 

@@ -395,7 +395,9 @@ fn evaluate<'e>(
         *e = (*e).min(c.2);
     }
     Evaluation {
-        sanity_violations: d.sanity_two_answers.len() + d.sanity_must_not_may.len(),
+        sanity_violations: d.sanity_two_answers.len()
+            + d.sanity_must_not_may.len()
+            + d.sanity_implicit_unnamed.len(),
         direct,
         answer: d.answer.iter().map(|a| (a.0, a.1)).collect(),
         because: index(d.because.iter(), |b| (b.0, b.1)),
