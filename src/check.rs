@@ -7,9 +7,8 @@
 //! never goes green on an estate it could not read whole.
 
 use crate::diag::{Diagnostic, Severity, Span};
-use crate::model::Estate;
 use crate::query::prove::ProofResult;
-use crate::query::{self, Options, Outcome};
+use crate::query::{self, Engine, Options, Outcome};
 
 /// What must hold of an assertion's query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,7 +130,7 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Assertion>, Diagnostic> {
 /// Answers every assertion; a query that cannot be answered is an input
 /// error. `strict`: every load error of the estate fails the check too.
 pub fn run(
-    estate: &Estate,
+    engine: &Engine,
     assertions: Vec<Assertion>,
     file: &str,
     opts: Options,
@@ -139,7 +138,7 @@ pub fn run(
 ) -> Result<Report, Diagnostic> {
     let mut out = Vec::new();
     for a in assertions {
-        let outcome = query::answer(estate, &a.query, opts).map_err(|e| {
+        let outcome = engine.answer(&a.query, opts).map_err(|e| {
             let column = (e.column + a.offset).max(1);
             error(file, a.line, column, e.message)
         })?;
@@ -152,7 +151,8 @@ pub fn run(
         });
     }
     let input_errors = if strict {
-        estate
+        engine
+            .estate
             .diagnostics
             .iter()
             .filter(|d| d.severity == Severity::Error)
@@ -175,7 +175,7 @@ fn judge(expect: Expect, o: &Outcome) -> (bool, Option<String>) {
         } else {
             String::new()
         };
-        let (d, kind) = crate::report::decision_name(a.decision);
+        let (d, kind) = a.decision.names();
         let d = kind.map_or_else(|| d.to_string(), |k| format!("{d} ({k})"));
         // An unknown answer fails the assertion: say what it turns on.
         let reason = match &a.reason {

@@ -221,6 +221,17 @@ impl Decision {
     pub fn reaches(self) -> bool {
         self < Decision::DenyImplicit
     }
+
+    /// The decision and, for a deny, its kind, as cli.md names them.
+    pub fn names(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            Decision::Allow => ("allow", None),
+            Decision::Conditional => ("conditional", None),
+            Decision::Unknown => ("unknown", None),
+            Decision::DenyImplicit => ("deny", Some("implicit")),
+            Decision::DenyExplicit => ("deny", Some("explicit")),
+        }
+    }
 }
 
 include!(concat!(env!("OUT_DIR"), "/rules.rs"));
@@ -269,6 +280,7 @@ pub struct Facts {
     pub uploader_account: Vec<UploaderAccount>,
     pub owner_preferred: Vec<OwnerPreferred>,
     pub upload_checks: Vec<UploadCheck>,
+    pub way_variants: Vec<WayVariant>,
     pub owned_only: Vec<OwnedOnly>,
     pub puts_acl: Vec<PutsAcl>,
     pub blocks_public_acls: Vec<BlocksPublicAcls>,
@@ -290,55 +302,106 @@ pub struct Derived {
     pub sanity_two_answers: HashSet<SanityTwoAnswers>,
     pub sanity_must_not_may: HashSet<SanityMustNotMay>,
     pub sanity_implicit_unnamed: HashSet<SanityImplicitUnnamed>,
+    /// The number of input facts.
+    pub facts: usize,
 }
 
 pub fn run(f: &Facts) -> Derived {
     let mut rt = Crepe::new();
+    // How many input facts the rules ran over (benchmarks report it).
+    let mut facts = 0;
     rt.extend([BoundDomain(Bound::Must), BoundDomain(Bound::May)]);
+    facts += f.requests.len();
     rt.extend(&f.requests);
+    facts += f.assume_role.len();
     rt.extend(&f.assume_role);
+    facts += f.kinds.len();
     rt.extend(&f.kinds);
+    facts += f.principal_accounts.len();
     rt.extend(&f.principal_accounts);
+    facts += f.resource_accounts.len();
     rt.extend(&f.resource_accounts);
+    facts += f.resource_layers.len();
     rt.extend(&f.resource_layers);
+    facts += f.member_of.len();
     rt.extend(&f.member_of);
+    facts += f.boundaries.len();
     rt.extend(&f.boundaries);
+    facts += f.holds.len();
     rt.extend(&f.holds);
+    facts += f.stmts.len();
     rt.extend(&f.stmts);
+    facts += f.matches.len();
     rt.extend(&f.matches);
+    facts += f.principal_matches.len();
     rt.extend(&f.principal_matches);
+    facts += f.chain_links.len();
     rt.extend(&f.chain_links);
+    facts += f.not_principal.len();
     rt.extend(&f.not_principal);
+    facts += f.not_principal_names.len();
     rt.extend(&f.not_principal_names);
+    facts += f.not_principal_everyone.len();
     rt.extend(&f.not_principal_everyone);
+    facts += f.names_everyone.len();
     rt.extend(&f.names_everyone);
+    facts += f.pins_trust_key.len();
     rt.extend(&f.pins_trust_key);
+    facts += f.only_quiet_actions.len();
     rt.extend(&f.only_quiet_actions);
+    facts += f.bucket_restrict_public.len();
     rt.extend(&f.bucket_restrict_public);
+    facts += f.account_restrict_public.len();
     rt.extend(&f.account_restrict_public);
+    facts += f.bucket_policy_actions.len();
     rt.extend(&f.bucket_policy_actions);
+    facts += f.delete_actions.len();
     rt.extend(&f.delete_actions);
+    facts += f.grantor_is_owner.len();
     rt.extend(&f.grantor_is_owner);
+    facts += f.org_members.len();
     rt.extend(&f.org_members);
+    facts += f.account_levels.len();
     rt.extend(&f.account_levels);
+    facts += f.service_linked.len();
     rt.extend(&f.service_linked);
+    facts += f.object_owners.len();
     rt.extend(&f.object_owners);
+    facts += f.object_acl_stmts.len();
     rt.extend(&f.object_acl_stmts);
+    facts += f.public_acl_stmts.len();
     rt.extend(&f.public_acl_stmts);
+    facts += f.ignore_public_acls.len();
     rt.extend(&f.ignore_public_acls);
+    facts += f.unmapped_owners.len();
     rt.extend(&f.unmapped_owners);
+    facts += f.canonical_unknown.len();
     rt.extend(&f.canonical_unknown);
+    facts += f.resource_open.len();
     rt.extend(&f.resource_open);
+    facts += f.principal_open.len();
     rt.extend(&f.principal_open);
+    facts += f.free_owner.len();
     rt.extend(&f.free_owner);
+    facts += f.variant_of.len();
     rt.extend(&f.variant_of);
+    facts += f.listed_variant.len();
     rt.extend(&f.listed_variant);
+    facts += f.uploader_account.len();
     rt.extend(&f.uploader_account);
+    facts += f.owner_preferred.len();
     rt.extend(&f.owner_preferred);
+    facts += f.upload_checks.len();
     rt.extend(&f.upload_checks);
+    facts += f.way_variants.len();
+    rt.extend(&f.way_variants);
+    facts += f.owned_only.len();
     rt.extend(&f.owned_only);
+    facts += f.puts_acl.len();
     rt.extend(&f.puts_acl);
+    facts += f.blocks_public_acls.len();
     rt.extend(&f.blocks_public_acls);
+    facts += f.acls_disabled.len();
     rt.extend(&f.acls_disabled);
     let (
         applicable,
@@ -369,5 +432,6 @@ pub fn run(f: &Facts) -> Derived {
         sanity_two_answers,
         sanity_must_not_may,
         sanity_implicit_unnamed,
+        facts,
     }
 }

@@ -7,12 +7,13 @@
 use crate::catalog::{Action, Target, ASSUME_ROLE};
 use crate::datalog::*;
 use crate::glob::{self, Relation};
+use crate::index::Index;
 use crate::model::{
     arn_fields, AclGrant, AclPermission, ConditionEntry, Effect, Estate, Grantee, IamState,
     Ownership, PolicyKind, PrincipalKind, PrincipalPattern, PublicAccessBlock, Statement,
 };
 use crate::smt::{self, Verdict};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 /// Who makes a request.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -76,11 +77,25 @@ pub struct RequestInfo {
     pub subject: Subject,
     pub action: String,
     pub resource: Resource,
+    /// One way a conditional request's conditions go together: the keys
+    /// it fixes (`Built::way_request`).
+    pub way: Option<usize>,
+    /// An upload made before the query (R75.1), or a way of one: the
+    /// query's context and constraints do not bind it.
+    pub past: bool,
 }
+
+/// The context keys one way fixes, as a witness shows them (`None`: absent).
+pub type WayKeys = std::collections::BTreeMap<String, Option<String>>;
+
+/// What a statement's verdict for a request depends on: the statement, the
+/// caller, the action, the resource ARN, past or present, and the way.
+type VerdictKey = (StmtId, Subject, String, String, bool, Option<usize>);
 
 /// The facts of one query plus the tables that turn ids back into names.
 pub struct Built<'e> {
     pub estate: &'e Estate,
+    index: &'e Index,
     pub facts: Facts,
     pub requests: Vec<RequestInfo>,
     pub stmts: Vec<StmtOrigin>,
@@ -93,14 +108,17 @@ pub struct Built<'e> {
     uploader_acl: HashMap<EntId, Vec<(StmtId, bool, Guard)>>,
     /// Scopes whose upload requests (R75.1) exist already.
     uploads_requested: std::collections::HashSet<EntId>,
-    req_ids: HashMap<(Subject, String, Resource, bool), ReqId>,
+    req_ids: HashMap<(Subject, String, Resource, bool, Option<usize>), ReqId>,
     /// Building the uploads that may have written an unlisted object: they
     /// happened before the query, so its `with` context does not bind them.
     past: bool,
+    /// Building a way of a conditional request: its keys and the context they fix.
+    way: Option<usize>,
+    ways: Vec<(WayKeys, HashMap<String, Vec<String>>)>,
     no_context: HashMap<String, Vec<String>>,
     /// Context keys the query fixes (lower-case key → values; empty: absent).
     context: HashMap<String, Vec<String>>,
-    verdicts: HashMap<(StmtId, Subject, String, String, bool), Verdict>,
+    verdicts: HashMap<VerdictKey, Verdict>,
     /// Conditions the requests in question meet (`prove`).
     constraints: Vec<smt::keys::Constraint>,
     /// `--closed-context`: keys the query does not fix are absent.
@@ -112,9 +130,10 @@ pub struct Built<'e> {
 }
 
 impl<'e> Built<'e> {
-    pub fn new(estate: &'e Estate) -> Built<'e> {
+    pub fn new(estate: &'e Estate, index: &'e Index) -> Built<'e> {
         Built {
             estate,
+            index,
             facts: Facts::default(),
             requests: Vec::new(),
             stmts: Vec::new(),
@@ -126,6 +145,8 @@ impl<'e> Built<'e> {
             uploads_requested: Default::default(),
             req_ids: HashMap::new(),
             past: false,
+            way: None,
+            ways: Vec::new(),
             no_context: HashMap::new(),
             context: HashMap::new(),
             verdicts: HashMap::new(),
@@ -463,6 +484,48 @@ impl<'e> Built<'e> {
         self.constraints.push(c);
     }
 
+    /// The context keys fixed for the requests being built: the way's, the
+    /// query's, or none for past uploads.
+    fn fixed(&self) -> &HashMap<String, Vec<String>> {
+        match (self.way, self.past) {
+            (Some(w), _) => &self.ways[w].1,
+            (None, true) => &self.no_context,
+            (None, false) => &self.context,
+        }
+    }
+
+    /// The same request under one way its conditions go together: the
+    /// witness's keys fixed on top of what the request already fixed. The
+    /// new request is a variant of `r` (rules/75 quantify over them).
+    pub fn way_request(&mut self, r: ReqId, keys: WayKeys) -> ReqId {
+        let info = self.requests[r.0 as usize].clone();
+        let action = crate::catalog::Catalog::get()
+            .find(&info.action)
+            .expect("requests name catalogue actions");
+        let mut fixed = if info.past {
+            self.no_context.clone()
+        } else {
+            self.context.clone()
+        };
+        for (k, v) in &keys {
+            fixed.insert(k.to_ascii_lowercase(), v.iter().cloned().collect());
+        }
+        self.ways.push((keys, fixed));
+        self.way = Some(self.ways.len() - 1);
+        self.past = info.past;
+        let v = self.request(&info.subject, action, info.resource);
+        self.way = None;
+        self.past = false;
+        self.facts.variant_of.push(VariantOf(v, r));
+        self.facts.way_variants.push(WayVariant(v));
+        v
+    }
+
+    /// The keys a way request fixes, for its witness.
+    pub fn way_keys(&self, r: ReqId) -> Option<&WayKeys> {
+        self.requests[r.0 as usize].way.map(|w| &self.ways[w].0)
+    }
+
     /// The keys of a request as the solver sees them, for witnesses.
     pub fn with_request_keys<T>(
         &self,
@@ -470,9 +533,18 @@ impl<'e> Built<'e> {
         f: impl FnOnce(&smt::keys::RequestKeys) -> T,
     ) -> T {
         let info = &self.requests[r.0 as usize];
-        f(&self
-            .request_keys(&info.subject, &info.action, &info.resource)
-            .keys())
+        let past = info.past;
+        let keys = KeysOf {
+            fixed: match (info.way, past) {
+                (Some(w), _) => &self.ways[w].1,
+                (None, true) => &self.no_context,
+                (None, false) => &self.context,
+            },
+            constraints: if past { &[] } else { &self.constraints },
+            closed: self.closed && !past,
+            ..self.request_keys(&info.subject, &info.action, &info.resource)
+        };
+        f(&keys.keys())
     }
 
     /// Context values that meet the constraints for one request (the keys
@@ -492,7 +564,7 @@ impl<'e> Built<'e> {
         let public_group =
             |v: &String| v.contains("/global/AllUsers") || v.contains("/global/AuthenticatedUsers");
         let mut header = None;
-        for (k, values) in &self.context {
+        for (k, values) in self.fixed() {
             let h = if k == "s3:x-amz-acl" {
                 match values.first().map(String::as_str) {
                     Some("public-read" | "public-read-write" | "authenticated-read") => {
@@ -532,6 +604,7 @@ impl<'e> Built<'e> {
             action.name.clone(),
             resource.clone(),
             self.past,
+            self.way,
         );
         if let Some(&r) = self.req_ids.get(&key) {
             return r;
@@ -641,7 +714,14 @@ impl<'e> Built<'e> {
         f: impl FnOnce(&smt::keys::RequestKeys) -> Verdict,
     ) -> Verdict {
         let arn = self.resource_arn(resource);
-        let key = (stmt, subject.clone(), action.to_string(), arn, self.past);
+        let key = (
+            stmt,
+            subject.clone(),
+            action.to_string(),
+            arn,
+            self.past,
+            self.way,
+        );
         if let Some(v) = self.verdicts.get(&key) {
             return v.clone();
         }
@@ -666,11 +746,7 @@ impl<'e> Built<'e> {
             caller: caller(self.estate, subject),
             action: action.to_string(),
             resource_account,
-            fixed: if self.past {
-                &self.no_context
-            } else {
-                &self.context
-            },
+            fixed: self.fixed(),
             constraints: if self.past { &[] } else { &self.constraints },
             closed: self.closed && !self.past,
         }
@@ -702,13 +778,14 @@ impl<'e> Built<'e> {
     ) {
         let estate = self.estate;
         let bucket = &estate.buckets[b];
-        let subjects = all_subjects(estate);
+        let subjects = &self.index.subjects;
         if self.uploads_requested.insert(x) {
+            let uploaders = self.uploaders(b);
             let put = crate::catalog::Catalog::get()
                 .find("s3:PutObject")
                 .expect("the catalogue has s3:PutObject");
             self.past = true;
-            for w in &subjects {
+            for w in &uploaders {
                 let u = self.request(w, put, Resource::Objects(b, pattern.to_string()));
                 self.facts.upload_checks.push(UploadCheck(u));
             }
@@ -743,6 +820,70 @@ impl<'e> Built<'e> {
         }
     }
 
+    /// Who may have uploaded an unlisted object of the bucket: a superset of
+    /// the subjects whose PutObject some rule could allow — those whose
+    /// identity policies may allow it, those a grant of the bucket policy or
+    /// ACL names, and the bucket account's own root and `account:` — or
+    /// everyone when a grant is public or cannot be read. Every other
+    /// subject's upload is an implicit deny, so checking it adds nothing.
+    fn uploaders(&self, b: usize) -> Vec<Subject> {
+        let estate = self.estate;
+        let bucket = &estate.buckets[b];
+        let everyone = || self.index.subjects.clone();
+        let mut items: Vec<&PrincipalPattern> = Vec::new();
+        if let Some(p) = bucket.policy {
+            let Ok(body) = &estate.policies[p].body else {
+                return everyone();
+            };
+            for st in body
+                .statements
+                .iter()
+                .filter(|st| st.effect == Effect::Allow)
+            {
+                match &st.principal {
+                    Some(set) if set.negated => return everyone(),
+                    Some(set) => items.extend(&set.items),
+                    None => {}
+                }
+            }
+        }
+        let grants: Vec<&Grantee> = match &bucket.acl {
+            Some(Ok(acl)) => acl
+                .grants
+                .iter()
+                .filter(|g| {
+                    matches!(
+                        g.permission,
+                        AclPermission::Write | AclPermission::FullControl
+                    )
+                })
+                .map(|g| &g.grantee)
+                .collect(),
+            // An ACL that could not be read may grant WRITE to anyone.
+            Some(Err(_)) | None => return everyone(),
+        };
+        self.index
+            .subjects
+            .iter()
+            .filter(|s| {
+                let own = match s {
+                    Subject::Known(i) => {
+                        let p = &estate.principals[*i];
+                        self.index.may_put[*i]
+                            || (p.kind == PrincipalKind::Root && p.account == bucket.account)
+                    }
+                    Subject::Outside(a) => *a == bucket.account,
+                    _ => false,
+                };
+                own || items
+                    .iter()
+                    .any(|i| principal_match(estate, i, s).is_some())
+                    || grants.iter().any(|g| grantee_match(estate, g, s).is_some())
+            })
+            .cloned()
+            .collect()
+    }
+
     fn new_request(&mut self, subject: &Subject, action: &Action, resource: Resource) -> ReqId {
         let p = self.entity(EntKey::Subject(subject.clone()));
         let x = self.entity(EntKey::Resource(resource.clone()));
@@ -752,10 +893,14 @@ impl<'e> Built<'e> {
             subject: subject.clone(),
             action: action.name.clone(),
             resource: resource.clone(),
+            way: self.way,
+            past: self.past,
         });
         self.facts.requests.push(Request(r, p, x, a));
         // Every PUT that may carry an ACL header (the catalogue lists s3:x-amz-acl for it).
-        if !self.past && action.condition_keys.iter().any(|k| k == "s3:x-amz-acl") {
+        if (!self.past || self.way.is_some())
+            && action.condition_keys.iter().any(|k| k == "s3:x-amz-acl")
+        {
             if let Some(h) = self.acl_header() {
                 self.facts.puts_acl.push(PutsAcl(r, h));
             }
@@ -1152,59 +1297,6 @@ impl<'e> Built<'e> {
             }),
         }
     }
-}
-
-/// Everyone `who can` considers: the estate's principals, anonymous, and each
-/// outside account that some policy names.
-pub fn all_subjects(estate: &Estate) -> Vec<Subject> {
-    let mut outside = BTreeSet::new();
-    for pol in &estate.policies {
-        let Ok(body) = &pol.body else { continue };
-        for st in &body.statements {
-            for item in st.principal.iter().flat_map(|p| p.items.iter()) {
-                let account = match item {
-                    PrincipalPattern::Account(a) => Some(a.as_str()),
-                    PrincipalPattern::Arn(arn) => arn_fields(arn).map(|f| f[4]),
-                    _ => None,
-                };
-                if let Some(a) = account.filter(|a| !estate.is_described(a)) {
-                    outside.insert(a.to_string());
-                }
-            }
-        }
-    }
-    // Accounts whose IAM is missing or unreadable stand in for their principals.
-    outside.extend(
-        estate
-            .accounts
-            .values()
-            .filter(|a| !estate.is_described(&a.id))
-            .map(|a| a.id.clone()),
-    );
-    let mut out: Vec<Subject> = (0..estate.principals.len()).map(Subject::Known).collect();
-    out.push(Subject::Anonymous);
-    out.extend(outside.into_iter().map(Subject::Outside));
-    out
-}
-
-/// An account ID the snapshot does not name anywhere: "a fresh account"
-/// (cli.md `no-public-access`), for questions about everyone else.
-pub fn fresh_account(estate: &Estate) -> String {
-    let named: BTreeSet<String> = all_subjects(estate)
-        .into_iter()
-        .filter_map(|s| match s {
-            Subject::Outside(a) => Some(a),
-            _ => None,
-        })
-        .collect();
-    (0u64..)
-        .map(|n| format!("{n:012}"))
-        .find(|id| {
-            !estate.accounts.contains_key(id)
-                && !named.contains(id)
-                && !estate.principals.iter().any(|p| p.account == *id)
-        })
-        .expect("some 12-digit account ID is unused")
 }
 
 /// The owned parts of a request's keys (`smt::keys::RequestKeys` borrows them).

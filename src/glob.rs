@@ -159,6 +159,21 @@ pub fn relate_arn(scope: &str, pattern: &str) -> Relation {
     if pattern == "*" {
         return Relation::Covers;
     }
+    // The same policy patterns meet the same scopes in every request and
+    // query: each pair is related once per process.
+    type Relations = std::sync::Mutex<std::collections::HashMap<(String, String), Relation>>;
+    static CACHE: std::sync::OnceLock<Relations> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = (scope.to_string(), pattern.to_string());
+    if let Some(r) = cache.lock().expect("cache lock").get(&key) {
+        return *r;
+    }
+    let r = relate_fields(scope, pattern);
+    cache.lock().expect("cache lock").insert(key, r);
+    r
+}
+
+fn relate_fields(scope: &str, pattern: &str) -> Relation {
     let (Some(s), Some(p)) = (
         crate::model::arn_fields(scope),
         crate::model::arn_fields(pattern),

@@ -7,6 +7,7 @@ pub mod datalog;
 pub mod diag;
 pub mod facts;
 pub mod glob;
+pub mod index;
 pub mod load;
 pub mod model;
 pub mod policy;

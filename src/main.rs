@@ -129,6 +129,8 @@ fn main() -> ExitCode {
         Ok(e) => e,
         Err(d) => return fail(&d),
     };
+    // Compiled once: every query and assertion of this run reads it.
+    let engine = query::Engine::new(&estate);
     let opts = Options {
         include_root: cli.include_root,
         closed_context: cli.closed_context,
@@ -142,7 +144,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Query { queries } => {
             for q in &queries {
-                match query::answer(&estate, q, opts) {
+                match engine.answer(q, opts) {
                     Ok(o) => match cli.format {
                         Format::Json => println!("{}", report::outcome_json(&o)),
                         _ => print!("{}", report::outcome_text(&o)),
@@ -176,7 +178,7 @@ fn main() -> ExitCode {
             };
             let strict = strict || matches!(cli.format, Format::Sarif | Format::Junit);
             let results = match check::parse(&text, &name)
-                .and_then(|a| check::run(&estate, a, &name, opts, strict))
+                .and_then(|a| check::run(&engine, a, &name, opts, strict))
             {
                 Ok(r) => r,
                 Err(d) => return fail(&d),

@@ -8,16 +8,6 @@ use crate::query::prove::{Proof, ProofResult};
 use crate::query::{Answer, Outcome, QueryError, Reason};
 use serde_json::{json, Value};
 
-pub fn decision_name(d: Decision) -> (&'static str, Option<&'static str>) {
-    match d {
-        Decision::Allow => ("allow", None),
-        Decision::Conditional => ("conditional", None),
-        Decision::Unknown => ("unknown", None),
-        Decision::DenyImplicit => ("deny", Some("implicit")),
-        Decision::DenyExplicit => ("deny", Some("explicit")),
-    }
-}
-
 fn reason_json(r: &Reason) -> Value {
     json!({
         "effect": r.effect,
@@ -77,7 +67,7 @@ fn layers_json(a: &Answer) -> Value {
 }
 
 fn answer_json(a: &Answer) -> Value {
-    let (decision, deny) = decision_name(a.decision);
+    let (decision, deny) = a.decision.names();
     let mut because: Vec<Value> = a.because.iter().map(reason_json).collect();
     // An implicit deny names each required layer that did not allow (semantics.md 4.4).
     because.extend(
@@ -245,7 +235,7 @@ pub fn outcome_text(o: &Outcome) -> String {
         return out;
     }
     for a in &o.answers {
-        let (d, kind) = decision_name(a.decision);
+        let (d, kind) = a.decision.names();
         let d = kind.map_or_else(|| d.to_string(), |k| format!("{d} ({k})"));
         out.push_str(&format!(
             "  {d:<16} {}  {}  {}\n",
@@ -350,7 +340,7 @@ fn grouped_text(answers: &[Answer]) -> String {
     }
     let mut out = String::new();
     for ((resource, decision, via), actions) in groups {
-        let (d, _) = decision_name(decision);
+        let (d, _) = decision.names();
         out.push_str(&format!("  {d:<12} {resource}\n"));
         let catalog = crate::catalog::Catalog::get();
         let mut by_verb: Vec<(&str, Vec<&str>)> = Vec::new();

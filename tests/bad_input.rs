@@ -13,7 +13,6 @@
 use bucketlog::diag::{Diagnostic, Severity};
 use bucketlog::model::Estate;
 use bucketlog::query::{self, Answer, Options};
-use bucketlog::report;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -182,7 +181,7 @@ fn can(estate: &Estate, q: &str) -> (String, Answer) {
         outcome.answers
     );
     let a = direct[0].clone();
-    let (d, kind) = report::decision_name(a.decision);
+    let (d, kind) = a.decision.names();
     let shown = kind.map_or_else(|| d.to_string(), |k| format!("{d} ({k})"));
     (shown, a)
 }
@@ -302,7 +301,7 @@ fn assert_rest_answers(estate: &Estate) {
     let names: Vec<(&str, &str)> = who
         .answers
         .iter()
-        .map(|a| (a.principal.as_str(), report::decision_name(a.decision).0))
+        .map(|a| (a.principal.as_str(), a.decision.names().0))
         .collect();
     assert_eq!(
         names,

@@ -1025,11 +1025,20 @@ fn witnesses_replay(estate: &Estate, query: &str, doc: &Value) -> Result<(), Str
             if with.is_empty() {
                 continue;
             }
-            let q = format!("can {rest}{with}");
+            // A chain answer's witness is that of the role that acts at its
+            // end: it replays as that role's own request.
+            let via = a["via"].as_array().cloned().unwrap_or_default();
+            let (q, via) = match via.last().and_then(Value::as_str) {
+                Some(role) if via.len() > 1 => {
+                    let (_, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                    (format!("can {role} {tail}{with}"), json!([role]))
+                }
+                _ => (format!("can {rest}{with}"), a["via"].clone()),
+            };
             let got = decision_of(
                 &ask(estate, &q),
                 a["action"].as_str().unwrap_or_default(),
-                &a["via"],
+                &via,
             );
             if !got.as_deref().is_some_and(|g| g.starts_with(want)) {
                 return Err(format!(

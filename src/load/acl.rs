@@ -1,21 +1,57 @@
 //! ACLs as `get-bucket-acl` and `get-object-acl` print them.
 
-use super::json::Node;
+use super::json::{Node, Value};
 use crate::diag::Diagnostic;
 use crate::model::{Acl, AclGrant, AclPermission, Grantee};
 
 const GROUPS: &str = "http://acs.amazonaws.com/groups/";
 
-pub fn acl(doc: &Node) -> Result<Acl, Diagnostic> {
+/// A bucket ACL as `get-bucket-acl` prints it: an object with a `Grants`
+/// array (an `Owner` is read when present). Anything else — `[]`, an error
+/// document, a missing or null `Grants` — is an error, never "no grants".
+pub fn bucket_acl(doc: &Node) -> Result<Acl, Diagnostic> {
+    acl(doc, false)
+}
+
+/// An object ACL as `get-object-acl` prints it: an object with an `Owner`
+/// (the object's owner decides who the bucket owner's grants reach) and a
+/// `Grants` array.
+pub fn object_acl(doc: &Node) -> Result<Acl, Diagnostic> {
+    acl(doc, true)
+}
+
+fn acl(doc: &Node, need_owner: bool) -> Result<Acl, Diagnostic> {
+    let what = if need_owner {
+        "an object ACL as `aws s3api get-object-acl` prints it: an object with `Owner` and `Grants`"
+    } else {
+        "a bucket ACL as `aws s3api get-bucket-acl` prints it: an object with `Owner` and `Grants`"
+    };
+    if !matches!(doc.value, Value::Object(_)) {
+        return Err(doc.error(what));
+    }
     let owner = match doc.get("Owner") {
         Some(o) => Some(o.str_field("ID")?.to_string()),
+        None if need_owner => {
+            return Err(Diagnostic::error(
+                doc.span.clone(),
+                format!("expected an `Owner` field: {what}"),
+            ))
+        }
         None => None,
     };
-    let grants = doc
-        .array_field("Grants")?
-        .iter()
-        .map(grant)
-        .collect::<Result<_, _>>()?;
+    let grants = match doc.get("Grants") {
+        Some(Node {
+            value: Value::Array(items),
+            ..
+        }) => items.iter().map(grant).collect::<Result<_, _>>()?,
+        Some(n) => return Err(n.error("`Grants` as an array of grants")),
+        None => {
+            return Err(Diagnostic::error(
+                doc.span.clone(),
+                format!("expected a `Grants` field: {what}"),
+            ))
+        }
+    };
     Ok(Acl { owner, grants })
 }
 

@@ -3,7 +3,7 @@
 //! as a snapshot directory. Field names are documented in docs/env-file.md.
 
 use super::json::Node;
-use super::snapshot::{ownership_value, public_access_block};
+use super::snapshot::{ownership_value, public_access_block_env};
 use super::{policy_from, record};
 use crate::diag::Diagnostic;
 use crate::model::{
@@ -168,12 +168,12 @@ fn load_doc(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
         };
         let public_access_block = match b.get("public_access_block") {
             None => Ok(PublicAccessBlock::default()),
-            Some(c) => public_access_block(c).map_err(|d| record(d, estate)),
+            Some(c) => public_access_block_env(c).map_err(|d| record(d, estate)),
         };
         account_entry(estate, &account);
         let acl = b
             .present("acl")
-            .map(|a| super::acl::acl(a).map_err(|d| record(d, estate)));
+            .map(|a| super::acl::bucket_acl(a).map_err(|d| record(d, estate)));
         let objects = b
             .array_field("objects")?
             .iter()
@@ -182,7 +182,7 @@ fn load_doc(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
                 let acl = o
                     .get("acl")
                     .ok_or_else(|| o.error("an object with `key` and `acl`"))?;
-                let acl = super::acl::acl(acl).map_err(|d| record(d, estate));
+                let acl = super::acl::object_acl(acl).map_err(|d| record(d, estate));
                 Ok(ListedObject { key, acl })
             })
             .collect::<Result<_, Diagnostic>>()?;
@@ -197,13 +197,32 @@ fn load_doc(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
             span: b.span.clone(),
         });
     }
-    if let Some(super::json::Value::Object(m)) =
-        doc.get("account_public_access_block").map(|n| &n.value)
-    {
-        for (id, c) in m {
-            let pab = public_access_block(c).map_err(|d| record(d, estate));
-            account_entry(estate, id).account_public_access_block = Some(pab);
+    match doc.get("account_public_access_block") {
+        None
+        | Some(Node {
+            value: super::json::Value::Null,
+            ..
+        }) => {}
+        Some(Node {
+            value: super::json::Value::Object(m),
+            ..
+        }) => {
+            for (id, c) in m {
+                if !is_account_id(id) {
+                    return Err(Diagnostic::error(
+                        c.span.clone(),
+                        format!(
+                            "`account_public_access_block` key `{id}`: expected a 12-digit account ID"
+                        ),
+                    ));
+                }
+                let pab = public_access_block_env(c).map_err(|d| record(d, estate));
+                account_entry(estate, id).account_public_access_block = Some(pab);
+            }
         }
+        Some(n) => return Err(n.error(
+            "`account_public_access_block` as an object of account ID → Block Public Access flags",
+        )),
     }
     load_organization(doc, estate)?;
     let ids: Vec<String> = estate

@@ -57,7 +57,7 @@ fn load_account(files: &FileSet, id: &str, estate: &mut Estate) {
         let file = files.display(&format!("{base}/public-access-block.json"));
         account.account_public_access_block = Some(
             parse_file(&file, bytes)
-                .and_then(|d| public_access_block(&d))
+                .and_then(|d| public_access_block_file(&d))
                 .map_err(|e| record(e, estate)),
         );
     }
@@ -116,7 +116,7 @@ fn load_bucket(files: &FileSet, account: &str, name: &str, estate: &mut Estate) 
     let public_access_block = match file("public-access-block.json") {
         (_, None) => Ok(PublicAccessBlock::default()),
         (shown, Some(bytes)) => parse_file(&shown, bytes)
-            .and_then(|d| public_access_block(&d))
+            .and_then(|d| public_access_block_file(&d))
             .map_err(|e| record(e, estate)),
     };
     if let (shown, Some(bytes)) = file("versioning.json") {
@@ -128,7 +128,7 @@ fn load_bucket(files: &FileSet, account: &str, name: &str, estate: &mut Estate) 
         (_, None) => None,
         (shown, Some(bytes)) => Some(
             parse_file(&shown, bytes)
-                .and_then(|d| super::acl::acl(&d))
+                .and_then(|d| super::acl::bucket_acl(&d))
                 .map_err(|e| record(e, estate)),
         ),
     };
@@ -148,7 +148,7 @@ fn load_bucket(files: &FileSet, account: &str, name: &str, estate: &mut Estate) 
                 .decode_utf8_lossy()
                 .into_owned(),
             acl: parse_file(&files.display(&rel), &files.files[&rel])
-                .and_then(|d| super::acl::acl(&d))
+                .and_then(|d| super::acl::object_acl(&d))
                 .map_err(|e| record(e, estate)),
         })
         .collect();
@@ -184,18 +184,85 @@ pub(crate) fn ownership_value(n: &Node) -> Result<Ownership, Diagnostic> {
     }
 }
 
-pub(crate) fn public_access_block(doc: &Node) -> Result<PublicAccessBlock, Diagnostic> {
-    let c = doc.get("PublicAccessBlockConfiguration").unwrap_or(doc);
-    if !matches!(c.value, Value::Object(_)) {
-        return Err(c.error("a PublicAccessBlockConfiguration object"));
+/// The four Block Public Access flags, by their AWS names.
+const PAB_FLAGS: [&str; 4] = [
+    "BlockPublicAcls",
+    "IgnorePublicAcls",
+    "BlockPublicPolicy",
+    "RestrictPublicBuckets",
+];
+
+const PAB_WRAPPER: &str = "PublicAccessBlockConfiguration";
+
+/// A `public-access-block.json` of a snapshot, as `aws s3api
+/// get-public-access-block` (bucket) and `aws s3control get-public-access-block`
+/// (account) print it: `{"PublicAccessBlockConfiguration": {the four flags}}`.
+/// The CLI always prints all four, so a missing wrapper, an unknown key (an
+/// error document, a misspelt flag) or a missing flag is an error — the
+/// settings are unreadable, never "all off".
+pub(crate) fn public_access_block_file(doc: &Node) -> Result<PublicAccessBlock, Diagnostic> {
+    let what = "`{\"PublicAccessBlockConfiguration\": {…}}` as `get-public-access-block` prints it";
+    let Value::Object(props) = &doc.value else {
+        return Err(doc.error(what));
+    };
+    if let Some((key, node)) = props.iter().find(|(k, _)| k != PAB_WRAPPER) {
+        return Err(Diagnostic::error(
+            node.span.clone(),
+            format!("unknown key `{key}`: expected {what}"),
+        ));
     }
-    let flag = |k: &str| match c.get(k).map(|n| &n.value) {
-        None => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(_) => Err(c.get(k).map_or_else(
-            || c.error(k),
-            |n| n.error(&format!("`{k}` as true or false")),
+    let Some(c) = doc.get(PAB_WRAPPER) else {
+        return Err(Diagnostic::error(
+            doc.span.clone(),
+            format!("expected a `{PAB_WRAPPER}` field: {what}"),
+        ));
+    };
+    pab_flags(c, true)
+}
+
+/// Block Public Access as the environment file writes it (docs/env-file.md):
+/// the bare object of flags (a `get-public-access-block` wrapper is accepted
+/// too), each optional and off when left out; an unknown key is an error.
+pub(crate) fn public_access_block_env(doc: &Node) -> Result<PublicAccessBlock, Diagnostic> {
+    match (&doc.value, doc.get(PAB_WRAPPER)) {
+        (Value::Object(props), Some(c)) => {
+            if let Some((key, node)) = props.iter().find(|(k, _)| k != PAB_WRAPPER) {
+                return Err(Diagnostic::error(
+                    node.span.clone(),
+                    format!("unknown key `{key}` next to `{PAB_WRAPPER}`: expected only it"),
+                ));
+            }
+            pab_flags(c, false)
+        }
+        _ => pab_flags(doc, false),
+    }
+}
+
+fn pab_flags(c: &Node, all_four: bool) -> Result<PublicAccessBlock, Diagnostic> {
+    let Value::Object(props) = &c.value else {
+        return Err(c.error("a PublicAccessBlockConfiguration object of four true/false flags"));
+    };
+    let expected = PAB_FLAGS.map(|f| format!("`{f}`")).join(", ");
+    if let Some((key, node)) = props.iter().find(|(k, _)| !PAB_FLAGS.contains(&k.as_str())) {
+        return Err(Diagnostic::error(
+            node.span.clone(),
+            format!("unknown key `{key}`: expected {expected} (names are case-sensitive)"),
+        ));
+    }
+    let flag = |k: &str| match c.get(k) {
+        None if all_four => Err(Diagnostic::error(
+            c.span.clone(),
+            format!(
+                "expected a `{k}` field: the AWS CLI prints all four flags ({expected}); \
+                 a flag left out is not known to be off"
+            ),
         )),
+        None => Ok(false),
+        Some(Node {
+            value: Value::Bool(b),
+            ..
+        }) => Ok(*b),
+        Some(n) => Err(n.error(&format!("`{k}` as true or false"))),
     };
     Ok(PublicAccessBlock {
         block_public_acls: flag("BlockPublicAcls")?,
@@ -205,18 +272,114 @@ pub(crate) fn public_access_block(doc: &Node) -> Result<PublicAccessBlock, Diagn
     })
 }
 
-/// `get-account-authorization-details`. Returns whether the account's
-/// principals could be listed; per-entity errors are recorded and skipped.
+/// The four lists of `get-account-authorization-details`.
+const IAM_LISTS: [&str; 4] = [
+    "UserDetailList",
+    "GroupDetailList",
+    "RoleDetailList",
+    "Policies",
+];
+
+/// `get-account-authorization-details`. `Err` when the account's principals
+/// cannot be listed (a document of another shape, a truncated listing, a
+/// list that is not an array, a user, group or role whose ARN or name cannot
+/// be read): the account's IAM is then unreadable and nothing of it is kept.
+/// A part of an entity that cannot be read (an inline or attached policy,
+/// `Tags`, `GroupList`, a boundary, a trust policy) keeps the entity with an
+/// invalid policy in its place, so the answers that depend on it are unknown.
 fn load_iam(doc: &Node, account: &str, estate: &mut Estate) -> Result<(), Diagnostic> {
-    let lists = [
-        "UserDetailList",
-        "GroupDetailList",
-        "RoleDetailList",
-        "Policies",
-    ];
+    let (principals, groups) = (estate.principals.len(), estate.groups.len());
+    let r = load_iam_entities(doc, account, estate);
+    if r.is_err() {
+        // Mirror an unparsable iam.json: none of the account's principals or
+        // groups are known, `account:ID` stands for them.
+        estate.principals.truncate(principals);
+        estate.groups.truncate(groups);
+    }
+    r
+}
+
+fn iam_shape(doc: &Node) -> Result<(), Diagnostic> {
+    let what = format!(
+        "the output of `aws iam get-account-authorization-details`: an object with {}",
+        IAM_LISTS.map(|l| format!("`{l}`")).join(", ")
+    );
+    if !matches!(doc.value, Value::Object(_)) {
+        return Err(doc.error(&what));
+    }
+    if !IAM_LISTS
+        .iter()
+        .any(|l| matches!(doc.get(l).map(|n| &n.value), Some(Value::Array(_))))
+    {
+        return Err(Diagnostic::error(
+            doc.span.clone(),
+            format!("expected {what}, found none of them"),
+        ));
+    }
+    match doc.get("IsTruncated") {
+        None
+        | Some(Node {
+            value: Value::Bool(false),
+            ..
+        }) => {}
+        Some(
+            n @ Node {
+                value: Value::Bool(true),
+                ..
+            },
+        ) => {
+            return Err(Diagnostic::error(
+                n.span.clone(),
+                "the listing is truncated (`IsTruncated` is true): expected the complete output \
+                 of `aws iam get-account-authorization-details` (without --max-items or \
+                 --no-paginate); the users, groups, roles and policies after `Marker` are not in \
+                 the snapshot",
+            ))
+        }
+        Some(n) => return Err(n.error("`IsTruncated` as true or false")),
+    }
+    // Only the principals of a list that is there are known (`--filter`
+    // prints some lists only): without users or roles the account's
+    // principals cannot be listed.
+    for l in ["UserDetailList", "RoleDetailList"] {
+        if doc.get(l).is_none() {
+            return Err(Diagnostic::error(
+                doc.span.clone(),
+                format!(
+                    "expected a `{l}` field (was the file written with --filter?): without it the \
+                     account's {} are not known",
+                    if l == "UserDetailList" {
+                        "users"
+                    } else {
+                        "roles"
+                    }
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn load_iam_entities(doc: &Node, account: &str, estate: &mut Estate) -> Result<(), Diagnostic> {
+    iam_shape(doc)?;
     let mut parts: BTreeMap<&str, &[Node]> = BTreeMap::new();
-    for l in lists {
+    for l in IAM_LISTS {
         parts.insert(l, doc.array_field(l)?);
+    }
+    for l in ["GroupDetailList", "Policies"] {
+        if doc.get(l).is_none() {
+            estate.diagnostics.push(Diagnostic::warning(
+                doc.span.clone(),
+                format!(
+                    "no `{l}` field: {} it names are unknown",
+                    if l == "Policies" {
+                        "the managed policies"
+                    } else {
+                        "the groups"
+                    }
+                ),
+            ));
+        }
     }
     // Managed policies first, by ARN: only the default version is in force.
     let mut managed: BTreeMap<String, usize> = BTreeMap::new();
@@ -225,45 +388,50 @@ fn load_iam(doc: &Node, account: &str, estate: &mut Estate) -> Result<(), Diagno
             Ok((arn, idx)) => {
                 managed.insert(arn, idx);
             }
-            Err(d) => estate.diagnostics.push(d),
+            Err((Some(arn), d)) => {
+                let name = p.str_field("PolicyName").unwrap_or(&arn).to_string();
+                let idx = missing_policy(&name, PolicyKind::Identity, d, estate);
+                managed.insert(arn, idx);
+            }
+            // Without its ARN nothing can attach it: an attachment of it is
+            // reported as not in `Policies`.
+            Err((None, d)) => estate.diagnostics.push(d),
         }
     }
     for g in parts["GroupDetailList"] {
-        let r = (|| {
-            let name = g.str_field("GroupName")?.to_string();
-            let arn = g.str_field("Arn")?.to_string();
-            let policies = entity_policies(g, "GroupPolicyList", &managed, estate)?;
-            estate.groups.push(Group {
-                arn,
-                name,
-                account: account.to_string(),
-                policies,
-            });
-            Ok::<_, Diagnostic>(())
-        })();
-        if let Err(d) = r {
-            estate.diagnostics.push(d);
-        }
+        let name = g.str_field("GroupName")?.to_string();
+        let arn = g.str_field("Arn")?.to_string();
+        let policies = entity_policies(g, &name, "GroupPolicyList", &managed, estate);
+        estate.groups.push(Group {
+            arn,
+            name,
+            account: account.to_string(),
+            policies,
+        });
     }
     for (list, kind, inline) in [
         ("UserDetailList", PrincipalKind::User, "UserPolicyList"),
         ("RoleDetailList", PrincipalKind::Role, "RolePolicyList"),
     ] {
         for e in parts[list] {
-            if let Err(d) = principal(e, account, kind, inline, &managed, estate) {
-                estate.diagnostics.push(d);
-            }
+            principal(e, account, kind, inline, &managed, estate)?;
         }
     }
     estate.principals.push(Principal::root(account));
     Ok(())
 }
 
-fn managed_policy(p: &Node, estate: &mut Estate) -> Result<(String, usize), Diagnostic> {
-    let arn = p.str_field("Arn")?.to_string();
-    let name = p.str_field("PolicyName")?.to_string();
+/// A `Policies` entry: its ARN and the default version's document. On error,
+/// the ARN when it could be read.
+fn managed_policy(
+    p: &Node,
+    estate: &mut Estate,
+) -> Result<(String, usize), (Option<String>, Diagnostic)> {
+    let arn = p.str_field("Arn").map_err(|d| (None, d))?.to_string();
+    let fail = |d: Diagnostic| (Some(arn.clone()), d);
+    let name = p.str_field("PolicyName").map_err(fail)?.to_string();
     let default = p.str_field("DefaultVersionId").ok().map(str::to_string);
-    let versions = p.array_field("PolicyVersionList")?;
+    let versions = p.array_field("PolicyVersionList").map_err(fail)?;
     let chosen = versions.iter().find(|v| match &default {
         Some(d) => v.get("VersionId").and_then(Node::as_str) == Some(d),
         None => matches!(
@@ -272,42 +440,88 @@ fn managed_policy(p: &Node, estate: &mut Estate) -> Result<(String, usize), Diag
         ),
     });
     let Some(doc) = chosen.and_then(|v| v.get("Document")) else {
-        return Err(
-            p.error("a `PolicyVersionList` entry for the default version with a `Document`")
-        );
+        return Err(fail(p.error(
+            "a `PolicyVersionList` entry for the default version with a `Document`",
+        )));
     };
     Ok((arn, policy_from(doc, &name, PolicyKind::Identity, estate)))
 }
 
+/// An entity's inline and attached managed policies. A part that cannot be
+/// read becomes an invalid policy of the entity, named after it.
 fn entity_policies(
     e: &Node,
+    owner: &str,
     inline_list: &str,
     managed: &BTreeMap<String, usize>,
     estate: &mut Estate,
-) -> Result<Vec<usize>, Diagnostic> {
+) -> Vec<usize> {
     let mut out = Vec::new();
-    for ip in e.array_field(inline_list)? {
-        let name = ip.str_field("PolicyName")?.to_string();
-        let Some(doc) = ip.get("PolicyDocument") else {
-            return Err(ip.error("an inline policy with a `PolicyDocument`"));
-        };
-        out.push(policy_from(doc, &name, PolicyKind::Identity, estate));
+    match e.array_field(inline_list) {
+        Err(d) => out.push(missing_policy(
+            &format!("{owner} {inline_list}"),
+            PolicyKind::Identity,
+            d,
+            estate,
+        )),
+        Ok(list) => {
+            for (i, ip) in list.iter().enumerate() {
+                let name = ip.str_field("PolicyName");
+                let label = name
+                    .as_ref()
+                    .map_or_else(|_| format!("{owner} {inline_list}/{i}"), |n| n.to_string());
+                out.push(match (name, ip.get("PolicyDocument")) {
+                    (Ok(_), Some(doc)) => policy_from(doc, &label, PolicyKind::Identity, estate),
+                    (Err(d), _) => missing_policy(&label, PolicyKind::Identity, d, estate),
+                    (Ok(_), None) => missing_policy(
+                        &label,
+                        PolicyKind::Identity,
+                        Diagnostic::error(
+                            ip.span.clone(),
+                            format!(
+                                "expected a `PolicyDocument` field in inline policy `{label}`: \
+                                 its content is unknown"
+                            ),
+                        ),
+                        estate,
+                    ),
+                });
+            }
+        }
     }
-    for mp in e.array_field("AttachedManagedPolicies")? {
-        let arn = mp.str_field("PolicyArn")?;
-        out.push(match managed.get(arn) {
-            Some(&i) => i,
-            None => missing_policy(
-                arn,
-                PolicyKind::Identity,
-                Diagnostic::error(mp.span.clone(), format!("attached managed policy `{arn}` is not in the snapshot's `Policies`: its content is unknown")),
-                estate,
-            ),
-        });
+    match e.array_field("AttachedManagedPolicies") {
+        Err(d) => out.push(missing_policy(
+            &format!("{owner} AttachedManagedPolicies"),
+            PolicyKind::Identity,
+            d,
+            estate,
+        )),
+        Ok(list) => {
+            for (i, mp) in list.iter().enumerate() {
+                out.push(match mp.str_field("PolicyArn") {
+                    Err(d) => missing_policy(
+                        &format!("{owner} AttachedManagedPolicies/{i}"),
+                        PolicyKind::Identity,
+                        d,
+                        estate,
+                    ),
+                    Ok(arn) => match managed.get(arn) {
+                        Some(&i) => i,
+                        None => missing_policy(
+                            arn,
+                            PolicyKind::Identity,
+                            Diagnostic::error(mp.span.clone(), format!("attached managed policy `{arn}` is not in the snapshot's `Policies`: its content is unknown")),
+                            estate,
+                        ),
+                    },
+                });
+            }
+        }
     }
-    Ok(out)
+    out
 }
 
+/// One user or role. `Err` only when its ARN or name cannot be read.
 fn principal(
     e: &Node,
     account: &str,
@@ -316,27 +530,99 @@ fn principal(
     managed: &BTreeMap<String, usize>,
     estate: &mut Estate,
 ) -> Result<(), Diagnostic> {
+    let (name_field, id_field) = if kind == PrincipalKind::User {
+        ("UserName", "UserId")
+    } else {
+        ("RoleName", "RoleId")
+    };
     let arn = e.str_field("Arn")?.to_string();
-    let name_field = if kind == PrincipalKind::User {
-        "UserName"
-    } else {
-        "RoleName"
-    };
     let name = e.str_field(name_field)?.to_string();
-    let id_field = if kind == PrincipalKind::User {
-        "UserId"
-    } else {
-        "RoleId"
+    let unique_id = match e.get(id_field) {
+        Some(Node {
+            value: Value::String(s),
+            ..
+        }) => Some(s.clone()),
+        other => {
+            let span = other.map_or_else(|| e.span.clone(), |n| n.span.clone());
+            estate.diagnostics.push(Diagnostic::warning(
+                span,
+                format!(
+                    "expected `{id_field}` as a string: a policy that names `{name}` by its \
+                     unique ID (AIDA…/AROA…) will not be matched to it"
+                ),
+            ));
+            None
+        }
     };
-    let unique_id = e.str_field(id_field).ok().map(str::to_string);
-    let tags = tags(e)?;
-    let groups = e.string_list("GroupList", "a group name")?;
-    let policies = entity_policies(e, inline, managed, estate)?;
+    let mut policies = entity_policies(e, &name, inline, managed, estate);
+    // Tags are the values of aws:PrincipalTag: unreadable, the principal's
+    // identity layer is unknown.
+    let tags = tags(e).unwrap_or_else(|d| {
+        policies.push(missing_policy(
+            &format!("{name} Tags"),
+            PolicyKind::Identity,
+            d,
+            estate,
+        ));
+        Vec::new()
+    });
+    // Unreadable group memberships: the groups' policies are unknown.
+    let groups = e
+        .string_list("GroupList", "a group name")
+        .unwrap_or_else(|d| {
+            policies.push(missing_policy(
+                &format!("{name} GroupList"),
+                PolicyKind::Identity,
+                d,
+                estate,
+            ));
+            Vec::new()
+        });
+    // A group the listing does not describe: its policies are unknown (kept
+    // as a group with an invalid policy, so its members' answers say so).
+    for (i, g) in groups.iter().enumerate() {
+        let known = estate
+            .groups
+            .iter()
+            .any(|x| x.account == account && x.name == *g);
+        if !known {
+            let span = e
+                .get("GroupList")
+                .and_then(|l| match &l.value {
+                    Value::Array(items) => items.get(i),
+                    _ => None,
+                })
+                .map_or_else(|| e.span.clone(), |n| n.span.clone());
+            let policy = missing_policy(
+                g,
+                PolicyKind::Identity,
+                Diagnostic::error(
+                    span,
+                    format!(
+                        "expected group `{g}` (of `{name}`) in the snapshot's `GroupDetailList`: \
+                         its policies are unknown"
+                    ),
+                ),
+                estate,
+            );
+            estate.groups.push(Group {
+                arn: format!("arn:aws:iam::{account}:group/{g}"),
+                name: g.clone(),
+                account: account.to_string(),
+                policies: vec![policy],
+            });
+        }
+    }
     let boundary = match e.get("PermissionsBoundary") {
         None => None,
-        Some(b) => {
-            let barn = b.str_field("PermissionsBoundaryArn")?;
-            Some(match managed.get(barn) {
+        Some(b) => Some(match b.str_field("PermissionsBoundaryArn") {
+            Err(d) => missing_policy(
+                &format!("{name} PermissionsBoundary"),
+                PolicyKind::Boundary,
+                d,
+                estate,
+            ),
+            Ok(barn) => match managed.get(barn) {
                 Some(&i) => {
                     let mut p = estate.policies[i].clone();
                     p.kind = PolicyKind::Boundary;
@@ -349,14 +635,25 @@ fn principal(
                     Diagnostic::error(b.span.clone(), format!("permissions boundary `{barn}` is not in the snapshot's `Policies`: its content is unknown")),
                     estate,
                 ),
-            })
-        }
+            },
+        }),
     };
+    let trust_name = format!("{name} trust policy");
     let trust = match (kind, e.get("AssumeRolePolicyDocument")) {
-        (PrincipalKind::Role, Some(doc)) => Some(policy_from(
-            doc,
-            &format!("{name} trust policy"),
+        (PrincipalKind::Role, Some(doc)) => {
+            Some(policy_from(doc, &trust_name, PolicyKind::Trust, estate))
+        }
+        // Every role has a trust policy: who may assume this one is unknown.
+        (PrincipalKind::Role, None) => Some(missing_policy(
+            &trust_name,
             PolicyKind::Trust,
+            Diagnostic::error(
+                e.span.clone(),
+                format!(
+                    "expected an `AssumeRolePolicyDocument` field in role `{name}`: who may \
+                     assume it is unknown"
+                ),
+            ),
             estate,
         )),
         _ => None,

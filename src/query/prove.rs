@@ -5,12 +5,13 @@
 //! witness, or an `unknown` one, leaves it `unknown`. Never a guessed
 //! `proved`.
 
+use super::can::can;
 use super::resolve::Scope;
-use super::{can, s3_targets, Answer, Given, Targets, Witness};
+use super::{s3_targets, Answer, Engine, Given, Targets, Witness};
 use crate::catalog::{Action, Catalog, KeyType, Target};
 use crate::datalog::Decision;
 use crate::facts::{Resource, Subject};
-use crate::model::{ConditionEntry, Estate};
+use crate::model::ConditionEntry;
 use crate::smt::keys::Constraint;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,7 +74,7 @@ fn finding(answers: &[Answer]) -> Finding {
 /// A counterexample found under constraints (`requires`, a listing's
 /// prefix) holds for every value the constraints allow; name one, so that it
 /// replays as a concrete request.
-fn pin(estate: &Estate, subject: &Subject, targets: &Targets, given: &Given, found: &mut Finding) {
+fn pin(engine: &Engine, subject: &Subject, targets: &Targets, given: &Given, found: &mut Finding) {
     let Finding::Breaks(found) = found else {
         return;
     };
@@ -84,7 +85,7 @@ fn pin(estate: &Estate, subject: &Subject, targets: &Targets, given: &Given, fou
     let Some((action, resource)) = targets.iter().find(|(act, _)| act.name == a.action) else {
         return;
     };
-    let mut built = crate::facts::Built::new(estate);
+    let mut built = crate::facts::Built::new(engine.estate, &engine.index);
     for c in &given.constraints {
         built.constrain(c.clone());
     }
@@ -162,10 +163,10 @@ fn prefix_reaches(key_glob: &str) -> Constraint {
 
 /// `write-only P on S`: P can put into S, and neither P (directly or
 /// through chains) nor an unsigned caller can read a key of S or list one.
-pub fn write_only(estate: &Estate, subject: &Subject, scope: &Scope) -> Proof {
+pub fn write_only(engine: &Engine, subject: &Subject, scope: &Scope) -> Proof {
     let none = Given::default();
     let (puts, _) = can(
-        estate,
+        engine,
         subject,
         &s3_targets(&actions(&["s3:PutObject"]), scope),
         &none,
@@ -208,14 +209,14 @@ pub fn write_only(estate: &Estate, subject: &Subject, scope: &Scope) -> Proof {
     let list_targets = targets(&lists, &bucket);
     for who in [subject.clone(), Subject::Anonymous] {
         findings.push(finding(
-            &can(estate, &who, &s3_targets(&reads, scope), &none).0,
+            &can(engine, &who, &s3_targets(&reads, scope), &none).0,
         ));
-        let mut listed = finding(&can(estate, &who, &list_targets, &listing).0);
-        pin(estate, &who, &list_targets, &listing, &mut listed);
+        let mut listed = finding(&can(engine, &who, &list_targets, &listing).0);
+        pin(engine, &who, &list_targets, &listing, &mut listed);
         findings.push(listed);
         let uploads = actions(&["s3:ListBucketMultipartUploads"]);
         findings.push(finding(
-            &can(estate, &who, &targets(&uploads, &bucket), &none).0,
+            &can(engine, &who, &targets(&uploads, &bucket), &none).0,
         ));
     }
     combine("write-only", findings)
@@ -223,12 +224,12 @@ pub fn write_only(estate: &Estate, subject: &Subject, scope: &Scope) -> Proof {
 
 /// `no-public-access B`: neither an unsigned caller nor a fresh account
 /// can perform any action on the bucket or its objects.
-pub fn no_public_access(estate: &Estate, scope: &Scope) -> Proof {
+pub fn no_public_access(engine: &Engine, scope: &Scope) -> Proof {
     let all = Catalog::get().expand("any");
-    let fresh = Subject::Outside(crate::facts::fresh_account(estate));
+    let fresh = Subject::Outside(engine.index.fresh.clone());
     let findings = [Subject::Anonymous, fresh]
         .iter()
-        .map(|who| finding(&can(estate, who, &s3_targets(&all, scope), &Given::default()).0))
+        .map(|who| finding(&can(engine, who, &s3_targets(&all, scope), &Given::default()).0))
         .collect();
     combine("no-public-access", findings)
 }
@@ -237,7 +238,7 @@ pub fn no_public_access(estate: &Estate, scope: &Scope) -> Proof {
 /// requirement is allowed. `=` and `!=` take the operator that fits the
 /// key's type; an operator name (`StringLike`, `IpAddress`…) is used as is.
 pub fn requires(
-    estate: &Estate,
+    engine: &Engine,
     subject: &Subject,
     targets: &Targets,
     key: &str,
@@ -268,8 +269,8 @@ pub fn requires(
         }],
         ..Given::default()
     };
-    let (answers, _) = can(estate, subject, targets, &violating);
+    let (answers, _) = can(engine, subject, targets, &violating);
     let mut found = finding(&answers);
-    pin(estate, subject, targets, &violating, &mut found);
+    pin(engine, subject, targets, &violating, &mut found);
     Ok(combine("requires", vec![found]))
 }

@@ -35,19 +35,8 @@ pub enum Verdict {
 /// The verdict of a whole Condition block (operators, keys and values ANDed).
 pub fn condition(entries: &[ConditionEntry], version: Option<&str>, req: &RequestKeys) -> Verdict {
     let variables = version == Some("2012-10-17");
-    let text: Vec<String> = entries
-        .iter()
-        .map(|e| {
-            format!(
-                "{}\u{1}{}\u{1}{}",
-                e.operator,
-                e.key,
-                e.values.join("\u{2}")
-            )
-        })
-        .collect();
     let keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
-    cached(&text.join("\u{3}"), variables, &keys, req, || {
+    cached(&block_text(entries), variables, &keys, req, || {
         let mut enc = Encoder::new(req, variables);
         enc.count(entries);
         enc.constrain();
@@ -80,16 +69,53 @@ pub fn formulas_solved() -> usize {
     FORMULAS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// Verdicts by formula: the guard's text and what the request carries for
-/// every key it names (variables included), so equal formulas are solved once.
+/// Runs a solve in a context of its own, so that the models Z3 returns —
+/// the witnesses bucketlog prints — do not depend on what was solved before
+/// in the process: the same input gives the same output.
+fn fresh<R: Send + Sync>(solve: impl FnOnce() -> R + Send + Sync) -> R {
+    z3::with_z3_config(&z3::Config::new(), solve)
+}
+
+/// A Condition block as text, for cache keys.
+fn block_text(entries: &[ConditionEntry]) -> String {
+    let text: Vec<String> = entries
+        .iter()
+        .map(|e| {
+            format!(
+                "{}\u{1}{}\u{1}{}",
+                e.operator,
+                e.key,
+                e.values.join("\u{2}")
+            )
+        })
+        .collect();
+    text.join("\u{3}")
+}
+
+/// Verdicts by formula, so equal formulas are solved once.
 fn cached(
     text: &str,
     variables: bool,
     keys: &[&str],
     req: &RequestKeys,
-    solve: impl FnOnce() -> Verdict,
+    solve: impl FnOnce() -> Verdict + Send + Sync,
 ) -> Verdict {
     static CACHE: OnceLock<Mutex<HashMap<String, Verdict>>> = OnceLock::new();
+    let key = formula_key(text, variables, keys, req);
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(v) = cache.lock().expect("cache lock").get(&key) {
+        return v.clone();
+    }
+    FORMULAS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let v = fresh(solve);
+    cache.lock().expect("cache lock").insert(key, v.clone());
+    v
+}
+
+/// What a formula depends on: the guard's text and what the request
+/// carries for every key it names (variables included), the resource's
+/// account and the constraints on the request.
+fn formula_key(text: &str, variables: bool, keys: &[&str], req: &RequestKeys) -> String {
     let mut named: Vec<String> = keys
         .iter()
         .copied()
@@ -123,20 +149,12 @@ fn cached(
             )
         })
         .collect();
-    let key = format!(
+    format!(
         "{text}\u{4}{variables}\u{4}{}\u{4}{}\u{4}{}",
         availability.join("\u{5}"),
         req.resource_account,
         constraints.join("\u{5}")
-    );
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(v) = cache.lock().expect("cache lock").get(&key) {
-        return v.clone();
-    }
-    FORMULAS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let v = solve();
-    cache.lock().expect("cache lock").insert(key, v.clone());
-    v
+    )
 }
 
 /// The verdict of Resource entries that contain policy variables, for a
@@ -181,6 +199,13 @@ pub fn witness(
     guards: &[(&[ConditionEntry], Option<&str>, bool)],
     req: &RequestKeys,
 ) -> Option<Context> {
+    fresh(|| model_of(guards, req))
+}
+
+fn model_of(
+    guards: &[(&[ConditionEntry], Option<&str>, bool)],
+    req: &RequestKeys,
+) -> Option<Context> {
     let mut enc = Encoder::new(req, true);
     enc.count(guards.iter().flat_map(|(entries, _, _)| entries.iter()));
     enc.constrain();
@@ -207,9 +232,40 @@ pub fn witness(
 
 /// Every feasible way the guards can go together (which hold, which fail),
 /// each with context values that realise it, from the solver's models:
-/// the requests to replay so that the rules decide each. `None` when a
-/// guard is not modelled or there are more than `limit` ways.
+/// the ways the rules then decide as variants of the request. `None` when a
+/// guard is not modelled or there are more than `limit` ways. Cached by
+/// formula, as verdicts are.
 pub fn assignments(
+    guards: &[(&[ConditionEntry], Option<&str>)],
+    req: &RequestKeys,
+    limit: usize,
+) -> Option<Vec<Context>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<Vec<Context>>>>> = OnceLock::new();
+    let text: Vec<String> = guards
+        .iter()
+        .map(|(entries, version)| format!("{version:?}\u{6}{}", block_text(entries)))
+        .collect();
+    let variables = guards
+        .iter()
+        .any(|(_, version)| *version == Some("2012-10-17"));
+    let keys: Vec<&str> = guards
+        .iter()
+        .flat_map(|(entries, _)| entries.iter().map(|e| e.key.as_str()))
+        .collect();
+    let key = format!(
+        "{limit}\u{7}{}",
+        formula_key(&text.join("\u{7}"), variables, &keys, req)
+    );
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(v) = cache.lock().expect("cache lock").get(&key) {
+        return v.clone();
+    }
+    let v = fresh(|| enumerate(guards, req, limit));
+    cache.lock().expect("cache lock").insert(key, v.clone());
+    v
+}
+
+fn enumerate(
     guards: &[(&[ConditionEntry], Option<&str>)],
     req: &RequestKeys,
     limit: usize,

@@ -1,0 +1,216 @@
+//! The estate compiled for questions, built once per estate and read by
+//! every query: everyone a question may be about, and which roles' trust
+//! policies could name a given caller, so that role chains need not test
+//! every (principal, role) pair.
+
+use crate::facts::Subject;
+use crate::model::{arn_fields, Effect, Estate, PrincipalKind, PrincipalPattern};
+use std::collections::{BTreeSet, HashMap};
+
+/// What every query of one estate shares.
+#[derive(Debug)]
+pub struct Index {
+    /// Everyone `who can` considers (and who may upload unlisted objects).
+    pub subjects: Vec<Subject>,
+    /// An account ID the snapshot does not name anywhere.
+    pub fresh: String,
+    pub trust: TrustIndex,
+    /// Per principal: whether its identity policies may allow s3:PutObject
+    /// at all (an Allow naming it, or a policy that could not be read) — the
+    /// only principals that may upload without a grant naming them.
+    pub may_put: Vec<bool>,
+}
+
+impl Index {
+    pub fn new(estate: &Estate) -> Index {
+        let subjects = all_subjects(estate);
+        Index {
+            fresh: fresh_account(estate, &subjects),
+            subjects,
+            trust: TrustIndex::new(estate),
+            may_put: estate
+                .principals
+                .iter()
+                .map(|p| {
+                    estate
+                        .identity_policies(p)
+                        .iter()
+                        .any(|&i| match &estate.policies[i].body {
+                            Err(_) => true,
+                            Ok(b) => b.statements.iter().any(|st| {
+                                let named = st.action.items.iter().any(|a| {
+                                    a == "*" || crate::glob::matches(a, "s3:PutObject", true)
+                                });
+                                st.effect == Effect::Allow && named != st.action.negated
+                            }),
+                        })
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Roles by what their trust policy's Principal entries name. A superset:
+/// `facts::Built::trust_may_name` decides each candidate exactly.
+#[derive(Debug, Default)]
+pub struct TrustIndex {
+    /// Roles whose trust policy may name anyone: `"*"`, a NotPrincipal, a
+    /// canonical or unique ID, or a policy that could not be read.
+    anyone: Vec<usize>,
+    /// By the account an entry names: `ID`, its root, a session ARN in it.
+    by_account: HashMap<String, Vec<usize>>,
+    /// By the exact IAM user or role ARN an entry names.
+    by_arn: HashMap<String, Vec<usize>>,
+    /// The roles of `by_arn` again, by the account of the ARN (an outside
+    /// account stands for each of its principals).
+    by_arn_account: HashMap<String, Vec<usize>>,
+    by_service: HashMap<String, Vec<usize>>,
+}
+
+impl TrustIndex {
+    pub fn new(estate: &Estate) -> TrustIndex {
+        let mut index = TrustIndex::default();
+        for (i, p) in estate.principals.iter().enumerate() {
+            if p.kind != PrincipalKind::Role {
+                continue;
+            }
+            let Some(t) = p.trust else { continue };
+            let Ok(body) = &estate.policies[t].body else {
+                index.anyone.push(i);
+                continue;
+            };
+            for set in body
+                .statements
+                .iter()
+                .filter_map(|st| st.principal.as_ref())
+            {
+                if set.negated {
+                    index.anyone.push(i);
+                    continue;
+                }
+                for item in &set.items {
+                    index.add(i, item);
+                }
+            }
+        }
+        for v in [&mut index.anyone]
+            .into_iter()
+            .chain(index.by_account.values_mut())
+            .chain(index.by_arn.values_mut())
+            .chain(index.by_arn_account.values_mut())
+            .chain(index.by_service.values_mut())
+        {
+            v.sort_unstable();
+            v.dedup();
+        }
+        index
+    }
+
+    fn add(&mut self, role: usize, item: &PrincipalPattern) {
+        match item {
+            PrincipalPattern::Account(a) => {
+                self.by_account.entry(a.clone()).or_default().push(role)
+            }
+            PrincipalPattern::Arn(arn) => match arn_fields(arn) {
+                Some(f)
+                    if f[2] == "iam"
+                        && (f[5].starts_with("user/") || f[5].starts_with("role/")) =>
+                {
+                    self.by_arn.entry(arn.clone()).or_default().push(role);
+                    self.by_arn_account
+                        .entry(f[4].to_string())
+                        .or_default()
+                        .push(role);
+                }
+                Some(f) => self
+                    .by_account
+                    .entry(f[4].to_string())
+                    .or_default()
+                    .push(role),
+                None => self.anyone.push(role),
+            },
+            PrincipalPattern::Service(s) => {
+                self.by_service.entry(s.clone()).or_default().push(role)
+            }
+            PrincipalPattern::Federated(_) => {}
+            PrincipalPattern::Everyone
+            | PrincipalPattern::CanonicalUser(_)
+            | PrincipalPattern::UniqueId(_) => self.anyone.push(role),
+        }
+    }
+
+    /// The roles whose trust policy may name the subject, in index order.
+    pub fn candidates(&self, estate: &Estate, subject: &Subject) -> BTreeSet<usize> {
+        let get = |m: &HashMap<String, Vec<usize>>, k: &str| -> Vec<usize> {
+            m.get(k).cloned().unwrap_or_default()
+        };
+        let mut out: BTreeSet<usize> = self.anyone.iter().copied().collect();
+        match subject {
+            Subject::Known(i) => {
+                let p = &estate.principals[*i];
+                out.extend(get(&self.by_account, &p.account));
+                out.extend(get(&self.by_arn, &p.arn));
+            }
+            Subject::Outside(a) => {
+                out.extend(get(&self.by_account, a));
+                out.extend(get(&self.by_arn_account, a));
+            }
+            Subject::Anonymous => {}
+            Subject::Service(s) => out.extend(get(&self.by_service, s)),
+        }
+        out
+    }
+}
+
+/// Everyone `who can` considers: the estate's principals, anonymous, and each
+/// outside account that some policy names.
+fn all_subjects(estate: &Estate) -> Vec<Subject> {
+    let mut outside = BTreeSet::new();
+    for pol in &estate.policies {
+        let Ok(body) = &pol.body else { continue };
+        for st in &body.statements {
+            for item in st.principal.iter().flat_map(|p| p.items.iter()) {
+                let account = match item {
+                    PrincipalPattern::Account(a) => Some(a.as_str()),
+                    PrincipalPattern::Arn(arn) => arn_fields(arn).map(|f| f[4]),
+                    _ => None,
+                };
+                if let Some(a) = account.filter(|a| !estate.is_described(a)) {
+                    outside.insert(a.to_string());
+                }
+            }
+        }
+    }
+    // Accounts whose IAM is missing or unreadable stand in for their principals.
+    outside.extend(
+        estate
+            .accounts
+            .values()
+            .filter(|a| !estate.is_described(&a.id))
+            .map(|a| a.id.clone()),
+    );
+    let mut out: Vec<Subject> = (0..estate.principals.len()).map(Subject::Known).collect();
+    out.push(Subject::Anonymous);
+    out.extend(outside.into_iter().map(Subject::Outside));
+    out
+}
+
+/// An account ID the snapshot does not name anywhere: "a fresh account"
+/// (cli.md `no-public-access`), for questions about everyone else.
+fn fresh_account(estate: &Estate, subjects: &[Subject]) -> String {
+    let named: BTreeSet<String> = subjects
+        .iter()
+        .filter_map(|s| match s {
+            Subject::Outside(a) => Some(a.clone()),
+            _ => None,
+        })
+        .collect();
+    (0u64..)
+        .map(|n| format!("{n:012}"))
+        .find(|id| {
+            !estate.accounts.contains_key(id)
+                && !named.contains(id)
+                && !estate.principals.iter().any(|p| p.account == *id)
+        })
+        .expect("some 12-digit account ID is unused")
+}

@@ -1,0 +1,58 @@
+//! `can`, `what can` and `path`: one principal's requests, with its chains.
+
+use super::evaluation::evaluate;
+use super::resolve::Scope;
+use super::{s3_targets, Answer, Engine, Given, Stats, Targets};
+use crate::catalog::Catalog;
+use crate::facts::Subject;
+
+pub(crate) fn can(
+    engine: &Engine,
+    subject: &Subject,
+    targets: &Targets,
+    given: &Given,
+) -> (Vec<Answer>, Stats) {
+    let ev = evaluate(engine, std::slice::from_ref(subject), targets, given);
+    (ev.can_answers(), ev.stats())
+}
+
+/// Every S3 action the subject may perform on each scope, directly or
+/// through a chain: the answers that may give access.
+pub(super) fn what_can(
+    engine: &Engine,
+    subject: &Subject,
+    scopes: &[Scope],
+) -> (Vec<Answer>, Stats) {
+    let actions = Catalog::get().expand("any");
+    let mut out = Vec::new();
+    let mut sanity = Stats::default();
+    for scope in scopes {
+        let (answers, s) = can(
+            engine,
+            subject,
+            &s3_targets(&actions, scope),
+            &Given::default(),
+        );
+        sanity += s;
+        out.extend(answers.into_iter().filter(|a| a.decision.reaches()));
+    }
+    (out, sanity)
+}
+
+/// The shortest chain from the subject to a principal that may perform some
+/// S3 action on the scope: the subject alone when it may itself. The one
+/// answer kept is the best decision among the shortest chains.
+pub(super) fn path(engine: &Engine, subject: &Subject, scope: &Scope) -> (Vec<Answer>, Stats) {
+    let actions = Catalog::get().expand("any");
+    let (answers, sanity) = can(
+        engine,
+        subject,
+        &s3_targets(&actions, scope),
+        &Given::default(),
+    );
+    let best = answers
+        .into_iter()
+        .filter(|a| a.decision.reaches())
+        .min_by_key(|a| (a.via.len(), a.decision, a.action.clone()));
+    (best.into_iter().collect(), sanity)
+}

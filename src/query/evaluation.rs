@@ -1,0 +1,664 @@
+//! One evaluation: the facts a query's requests need, the rules run over
+//! them (twice when conditional answers are made exact), and the derived
+//! relations indexed by request, read back into `Answer`s.
+
+use super::{ast, Answer, Engine, Given, Reason, Stats, Targets, Witness};
+use crate::catalog::{Catalog, ASSUME_ROLE};
+use crate::datalog::{self, Decision, EntId, ReqId};
+use crate::facts::{Built, Resource, StmtOrigin, Subject};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+
+/// One evaluation: facts for the S3 requests of `subjects` on `scope`, plus
+/// every sts:AssumeRole request a chain could need; the derived relations are
+/// indexed by request once, so answers are read in constant time.
+pub(super) struct Evaluation<'e> {
+    pub(super) built: Built<'e>,
+    /// Rows of rules/90-sanity.dl's relations, which must stay empty.
+    pub(super) sanity_violations: usize,
+    /// Input facts of the last run of the rules.
+    pub(super) facts: usize,
+    pub(super) direct: Vec<ReqId>,
+    answer: HashMap<ReqId, Decision>,
+    because: HashMap<ReqId, Vec<datalog::StmtId>>,
+    blocked_by: HashMap<ReqId, Vec<datalog::Layer>>,
+    open_layer: HashMap<ReqId, Vec<datalog::Open>>,
+    implicit: HashMap<ReqId, Vec<datalog::Implicit>>,
+    unknown_because: HashMap<ReqId, Vec<datalog::StmtId>>,
+    applicable: HashMap<ReqId, Vec<(datalog::StmtId, datalog::Guard)>>,
+    /// The object states of a request on a free-owner scope, with their decisions.
+    variants: HashMap<ReqId, Vec<(ReqId, Decision)>>,
+    /// Can-assume edges, each with how certainly it may be taken.
+    edges: HashMap<EntId, Vec<(EntId, Decision)>>,
+    /// S3 requests a principal reaches through a chain, with the best decision.
+    chains: HashMap<EntId, BTreeMap<ReqId, Decision>>,
+}
+
+fn index<T, K: std::hash::Hash + Eq, V>(
+    items: impl IntoIterator<Item = T>,
+    kv: impl Fn(T) -> (K, V),
+) -> HashMap<K, Vec<V>> {
+    let mut out: HashMap<K, Vec<V>> = HashMap::new();
+    for item in items {
+        let (k, v) = kv(item);
+        out.entry(k).or_default().push(v);
+    }
+    out
+}
+
+pub(super) fn evaluate<'e>(
+    engine: &'e Engine,
+    subjects: &[Subject],
+    targets: &Targets,
+    given: &Given,
+) -> Evaluation<'e> {
+    let estate = engine.estate;
+    let mut built = Built::new(estate, &engine.index);
+    if given.closed {
+        built.close_context();
+    }
+    for c in &given.constraints {
+        built.constrain(c.clone());
+    }
+    for item in &given.context {
+        let values = match &item.value {
+            ast::ContextValue::One(w) => vec![w.text.clone()],
+            ast::ContextValue::Set(ws) => ws.iter().map(|w| w.text.clone()).collect(),
+            ast::ContextValue::Absent => Vec::new(),
+        };
+        built.fix(&item.key.text, values);
+    }
+    let mut asked: Vec<Subject> = subjects.to_vec();
+    asked.sort();
+    asked.dedup();
+    let mut direct = Vec::new();
+    for s in &asked {
+        for (a, res) in targets {
+            direct.push(built.request(s, a, res.clone()));
+        }
+    }
+    // Only the assumptions a chain from the subjects could take: a
+    // breadth-first walk over the roles whose trust policy may name the
+    // current principal (the trust index narrows them, `trust_may_name`
+    // decides), then the same S3 requests for every role reached.
+    let assume = Catalog::get()
+        .find(ASSUME_ROLE)
+        .expect("the catalogue has sts:AssumeRole");
+    let mut seen: HashSet<Subject> = asked.iter().cloned().collect();
+    let mut reached = BTreeSet::new();
+    let mut frontier: VecDeque<Subject> = asked.iter().cloned().collect();
+    while let Some(s) = frontier.pop_front() {
+        for q in engine.index.trust.candidates(estate, &s) {
+            if Subject::Known(q) != s && built.trust_may_name(q, &s) {
+                built.request(&s, assume, Resource::Role(q));
+                if seen.insert(Subject::Known(q)) {
+                    reached.insert(q);
+                    frontier.push_back(Subject::Known(q));
+                }
+            }
+        }
+    }
+    for q in reached {
+        for (a, res) in targets {
+            built.request(&Subject::Known(q), a, res.clone());
+        }
+    }
+    Evaluation::exact(built, direct)
+}
+
+/// The decisions of concrete requests, each as its principal makes it (no
+/// chains), in one evaluation: `Engine::decisions`.
+pub(super) fn decide(
+    engine: &Engine,
+    requests: &[(Subject, &crate::catalog::Action, Resource)],
+) -> Vec<Decision> {
+    let mut built = Built::new(engine.estate, &engine.index);
+    let direct: Vec<ReqId> = requests
+        .iter()
+        .map(|(s, a, r)| built.request(s, a, r.clone()))
+        .collect();
+    let ev = Evaluation::exact(built, direct);
+    ev.direct.iter().map(|&r| ev.decision(r)).collect()
+}
+
+impl<'e> Evaluation<'e> {
+    /// Runs the rules, then makes conditional answers exact in the same
+    /// evaluation (no replay): every feasible way a conditional request's
+    /// conditions go together becomes a variant of it with those keys
+    /// fixed, and the rules quantify over them (rules/75) — chains, which
+    /// read the answers, become exact with them.
+    fn exact(built: Built<'e>, direct: Vec<ReqId>) -> Evaluation<'e> {
+        let ev = Evaluation::derive(built, direct);
+        let ways = ev.ways_to_add();
+        if ways.is_empty() {
+            return ev;
+        }
+        let Evaluation {
+            mut built, direct, ..
+        } = ev;
+        for (r, keys) in ways {
+            for k in keys {
+                built.way_request(r, k);
+            }
+        }
+        Evaluation::derive(built, direct)
+    }
+
+    /// Runs the rules over the facts built so far and indexes what they derive.
+    fn derive(built: Built<'e>, direct: Vec<ReqId>) -> Evaluation<'e> {
+        let d = datalog::run(&built.facts);
+        let mut edges = index(d.can_assume.iter(), |e| (e.0, (e.1, e.2)));
+        for v in edges.values_mut() {
+            v.sort();
+        }
+        let mut chains: HashMap<EntId, BTreeMap<ReqId, Decision>> = HashMap::new();
+        for c in &d.chain_answer {
+            let e = chains.entry(c.0).or_default().entry(c.1).or_insert(c.2);
+            *e = (*e).min(c.2);
+        }
+        Evaluation {
+            facts: d.facts,
+            sanity_violations: d.sanity_two_answers.len()
+                + d.sanity_must_not_may.len()
+                + d.sanity_implicit_unnamed.len(),
+            direct,
+            answer: d.answer.iter().map(|a| (a.0, a.1)).collect(),
+            because: index(d.because.iter(), |b| (b.0, b.1)),
+            blocked_by: index(d.blocked_by.iter(), |b| (b.0, b.1)),
+            open_layer: index(d.open_layer.iter(), |o| (o.0, o.1)),
+            implicit: index(d.granted_implicitly.iter(), |g| (g.0, g.1)),
+            unknown_because: index(d.unknown_because.iter(), |u| (u.0, u.1)),
+            variants: index(d.variant_answer.iter(), |v| (v.0, (v.1, v.2))),
+            applicable: index(d.applicable.iter(), |a| (a.0, (a.1, a.2))),
+            edges,
+            chains,
+            built,
+        }
+    }
+
+    /// For each conditional request that stands on its own (not a variant,
+    /// not a past upload), every feasible way its conditions go together.
+    fn ways_to_add(&self) -> Vec<(ReqId, Vec<Witness>)> {
+        let variants: HashSet<ReqId> = self.built.facts.variant_of.iter().map(|v| v.0).collect();
+        let mut conditional: Vec<ReqId> = self
+            .answer
+            .iter()
+            .filter(|(r, d)| {
+                **d == Decision::Conditional
+                    && !variants.contains(r)
+                    && !self.built.requests[r.0 as usize].past
+            })
+            .map(|(r, _)| *r)
+            .collect();
+        conditional.sort();
+        conditional
+            .into_iter()
+            .filter_map(|r| self.condition_ways(r).map(|w| (r, w)))
+            .collect()
+    }
+}
+
+impl Evaluation<'_> {
+    pub(super) fn stats(&self) -> Stats {
+        Stats {
+            sanity_violations: self.sanity_violations,
+            facts: self.facts,
+        }
+    }
+
+    fn decision(&self, r: ReqId) -> Decision {
+        self.answer.get(&r).copied().unwrap_or(Decision::Unknown)
+    }
+
+    fn principal_name(&self, s: &Subject) -> String {
+        match s {
+            Subject::Known(i) => self.built.estate.principals[*i].arn.clone(),
+            Subject::Outside(a) => format!("account:{a}"),
+            Subject::Anonymous => "anonymous".into(),
+            Subject::Service(n) => format!("service:{n}"),
+        }
+    }
+
+    fn answer_for(&self, r: ReqId, via: Vec<String>, decision: Decision) -> Answer {
+        let info = &self.built.requests[r.0 as usize];
+        let list =
+            |m: &HashMap<ReqId, Vec<datalog::StmtId>>| m.get(&r).cloned().unwrap_or_default();
+        let mut because: Vec<Reason> = list(&self.because)
+            .into_iter()
+            .map(|s| self.reason(s))
+            .collect();
+        because.sort();
+        because.dedup();
+        let mut blocked_by: Vec<&'static str> = self
+            .blocked_by
+            .get(&r)
+            .into_iter()
+            .flatten()
+            .map(|l| l.name())
+            .collect();
+        blocked_by.sort();
+        let mut reasons: Vec<String> = self
+            .open_layer
+            .get(&r)
+            .into_iter()
+            .flatten()
+            .map(|o| o.reason().to_string())
+            .collect();
+        for s in list(&self.unknown_because) {
+            reasons.push(self.unknown_reason(s));
+        }
+        reasons.sort();
+        reasons.dedup();
+        Answer {
+            principal: self.principal_name(&info.subject),
+            action: info.action.clone(),
+            resource: self.built.resource_arn(&info.resource),
+            decision,
+            via,
+            because,
+            blocked_by,
+            implicit: self
+                .implicit
+                .get(&r)
+                .into_iter()
+                .flatten()
+                .map(|i| i.reason())
+                .collect(),
+            reason: (decision == Decision::Unknown).then(|| reasons.join("; ")),
+            allow_witness: (decision == Decision::Conditional)
+                .then(|| self.witness(r, true))
+                .flatten(),
+            deny_witness: (decision == Decision::Conditional)
+                .then(|| self.witness(r, false))
+                .flatten(),
+            considered: self.considered(r),
+            request: r,
+        }
+    }
+
+    /// Every feasible way the request's conditional statements can go
+    /// together, as contexts (`smt::assignments`); `None` when a statement is
+    /// open for something no context decides (a resource pattern, the
+    /// object's state) or the solver cannot enumerate them.
+    fn condition_ways(&self, r: ReqId) -> Option<Vec<Witness>> {
+        if self.variants.contains_key(&r) {
+            return None;
+        }
+        let estate = self.built.estate;
+        let mut guards = Vec::new();
+        for &(s, g) in self.applicable.get(&r).into_iter().flatten() {
+            if g != datalog::Guard::Conditional {
+                continue;
+            }
+            let StmtOrigin::Policy {
+                policy,
+                statement: Some(i),
+            } = self.built.stmts[s.0 as usize]
+            else {
+                return None;
+            };
+            let body = estate.policies[policy].body.as_ref().ok()?;
+            let st = &body.statements[i];
+            if st.condition.is_empty() {
+                return None;
+            }
+            guards.push((st.condition.as_slice(), body.version.as_deref()));
+        }
+        let ways = self
+            .built
+            .with_request_keys(r, |keys| crate::smt::assignments(&guards, keys, 16))?;
+        Some(ways.into_iter().map(|w| w.into_iter().collect()).collect())
+    }
+
+    /// The statements that applied to the request — to the object states it
+    /// stands for, when it has them — each with its weakest guard.
+    fn considered(&self, r: ReqId) -> Vec<(Reason, datalog::Guard)> {
+        // The object states it stands for; the ways of its conditions are
+        // the request itself with keys fixed, so `why` shows its own guards.
+        let mut states: Vec<ReqId> = self
+            .variants
+            .get(&r)
+            .into_iter()
+            .flatten()
+            .map(|(v, _)| *v)
+            .filter(|v| self.built.way_keys(*v).is_none())
+            .collect();
+        if states.is_empty() {
+            states.push(r);
+        }
+        let mut out: BTreeMap<Reason, datalog::Guard> = BTreeMap::new();
+        for v in states {
+            for &(s, g) in self.applicable.get(&v).into_iter().flatten() {
+                let e = out.entry(self.reason(s)).or_insert(g);
+                *e = (*e).max(g);
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    /// An object state under which the request is allowed (or denied): a
+    /// variant that decides so outright, else a conditional one, whose
+    /// uploader-chosen ACL then grants the caller (or does not).
+    fn witness(&self, r: ReqId, allowed: bool) -> Option<Witness> {
+        let variants = self.variants.get(&r)?;
+        let outright = |d: Decision| {
+            if allowed {
+                d == Decision::Allow
+            } else {
+                !d.reaches()
+            }
+        };
+        // A conditional state is a witness only when the uploader's ACL is
+        // all that is open in it; otherwise its condition decides, and the
+        // object's state alone does not.
+        let only_acl_open = |v: &ReqId| {
+            self.applicable
+                .get(v)
+                .into_iter()
+                .flatten()
+                .filter(|(_, g)| *g != datalog::Guard::Definite)
+                .all(|(s, _)| {
+                    matches!(
+                        self.built.stmts[s.0 as usize],
+                        StmtOrigin::UploaderAcl { .. }
+                    )
+                })
+        };
+        let (v, d) = variants
+            .iter()
+            .filter(|(v, d)| outright(*d) || (*d == Decision::Conditional && only_acl_open(v)))
+            .min_by_key(|(v, d)| (!outright(*d), *v))?;
+        if let Some(keys) = self.built.way_keys(*v) {
+            return Some(keys.clone());
+        }
+        let mut w = Witness::new();
+        let estate = self.built.estate;
+        match &self.built.requests[v.0 as usize].resource {
+            Resource::Objects(b, key) => {
+                w.insert("bucketlog:object-key".into(), Some(key.clone()));
+                let owner = estate.buckets[*b]
+                    .objects
+                    .iter()
+                    .find(|o| o.key == *key)
+                    .and_then(|o| o.acl.as_ref().ok())
+                    .and_then(|acl| acl.owner.as_deref())
+                    .map(|c| {
+                        estate
+                            .account_of_canonical(c)
+                            .map_or_else(|| format!("canonical:{c}"), str::to_string)
+                    });
+                if let Some(o) = owner {
+                    w.insert("bucketlog:object-owner".into(), Some(o));
+                }
+            }
+            Resource::Uploaded(b, _, owner) => {
+                w.insert("bucketlog:object-owner".into(), Some(owner.clone()));
+                // The narrower grant (to the caller's account) when both would do.
+                let chosen_acl = self
+                    .because
+                    .get(v)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| match self.built.stmts[s.0 as usize] {
+                        StmtOrigin::UploaderAcl { public, .. } => Some(public),
+                        _ => None,
+                    })
+                    .min();
+                if let (Decision::Conditional, Some(public)) = (*d, chosen_acl) {
+                    let acl = match (allowed, public) {
+                        (true, true) => "public-read (a grant to AllUsers)",
+                        (true, false) => "a grant to the caller's account",
+                        (false, _) if *owner != estate.buckets[*b].account => {
+                            "private (no grant to the caller), uploaded without bucket-owner-full-control"
+                        }
+                        (false, _) => "private (no grant to the caller)",
+                    };
+                    w.insert("bucketlog:object-acl".into(), Some(acl.into()));
+                }
+            }
+            _ => {}
+        }
+        Some(w)
+    }
+
+    /// Why a statement with an unknown guard is unknown.
+    fn unknown_reason(&self, s: datalog::StmtId) -> String {
+        let estate = self.built.estate;
+        match self.built.stmts[s.0 as usize] {
+            StmtOrigin::Policy { policy, statement } => {
+                let pol = &estate.policies[policy];
+                match (&pol.body, statement) {
+                    (Ok(b), Some(i)) => format!(
+                        "statement `{}` of `{}`: {}",
+                        b.statements[i].label,
+                        pol.name,
+                        self.built.solver_reason(s).map_or_else(
+                            || {
+                                crate::facts::unknown_reasons(
+                                    &b.statements[i],
+                                    b.version.as_deref(),
+                                )
+                                .join("; ")
+                            },
+                            str::to_string
+                        )
+                    ),
+                    (Err(e), _) => format!("policy `{}` is invalid: {e}", pol.name),
+                    (Ok(_), None) => format!("policy `{}` is invalid", pol.name),
+                }
+            }
+            StmtOrigin::Acl { .. } => {
+                let r = self.reason(s);
+                format!(
+                    "{} {}: a grantee bucketlog cannot resolve to an account",
+                    r.policy,
+                    r.statement.unwrap_or_default()
+                )
+            }
+            StmtOrigin::UploaderAcl { bucket, .. } => format!(
+                "the ACL an uploader may set on objects of `{}`: a policy conditions uploads on the ACL headers \
+                 (s3:x-amz-acl, s3:x-amz-grant-*), which is not evaluated yet",
+                estate.buckets[bucket].name
+            ),
+        }
+    }
+
+    fn reason(&self, s: datalog::StmtId) -> Reason {
+        let estate = self.built.estate;
+        match self.built.stmts[s.0 as usize] {
+            StmtOrigin::Policy { policy, statement } => {
+                let pol = &estate.policies[policy];
+                let layer = crate::facts::layer_of(pol.kind).name();
+                let (effect, statement, span) = match (&pol.body, statement) {
+                    (Ok(b), Some(i)) => {
+                        let st = &b.statements[i];
+                        let effect = match st.effect {
+                            crate::model::Effect::Allow => "Allow",
+                            crate::model::Effect::Deny => "Deny",
+                        };
+                        (effect, Some(st.label.clone()), st.span.clone())
+                    }
+                    _ => ("Unknown", None, pol.span.clone()),
+                };
+                Reason {
+                    effect,
+                    layer,
+                    policy: pol.name.clone(),
+                    statement,
+                    file: span.file,
+                    pointer: span.pointer,
+                    line: span.line,
+                }
+            }
+            StmtOrigin::Acl {
+                bucket,
+                object,
+                grant,
+            } => {
+                let b = &estate.buckets[bucket];
+                let (policy, acl) = match object {
+                    Some(i) => (
+                        format!("{}/{} object ACL", b.name, b.objects[i].key),
+                        b.objects[i].acl.as_ref().ok(),
+                    ),
+                    None => (
+                        format!("{} bucket ACL", b.name),
+                        b.acl.as_ref().and_then(|a| a.as_ref().ok()),
+                    ),
+                };
+                let g = acl.map(|a| &a.grants[grant]);
+                let span = g.map(|g| g.span.clone()).unwrap_or_default();
+                Reason {
+                    effect: "Allow",
+                    layer: "acl",
+                    policy,
+                    statement: g.map(|g| {
+                        format!(
+                            "{} to {}",
+                            permission_name(g.permission),
+                            grantee_name(&g.grantee)
+                        )
+                    }),
+                    file: span.file,
+                    pointer: span.pointer,
+                    line: span.line,
+                }
+            }
+            StmtOrigin::UploaderAcl { bucket, public } => Reason {
+                effect: "Allow",
+                layer: "acl",
+                policy: format!(
+                    "{} object ACL set by the uploader",
+                    estate.buckets[bucket].name
+                ),
+                statement: Some(
+                    if public {
+                        "a grant to AllUsers"
+                    } else {
+                        "a grant to the caller's account"
+                    }
+                    .into(),
+                ),
+                file: String::new(),
+                pointer: String::new(),
+                line: 0,
+            },
+        }
+    }
+
+    /// Shortest chain of role assumptions from `from` to `to` over edges
+    /// at least as certain as `within`: a chain that gives that decision.
+    fn path(&self, from: EntId, to: EntId, within: Decision) -> Option<Vec<EntId>> {
+        let mut prev: HashMap<EntId, EntId> = HashMap::new();
+        let mut queue = VecDeque::from([from]);
+        while let Some(n) = queue.pop_front() {
+            if n == to {
+                let mut path = vec![to];
+                let mut cur = to;
+                while let Some(&p) = prev.get(&cur) {
+                    path.push(p);
+                    cur = p;
+                }
+                path.reverse();
+                return Some(path);
+            }
+            for &(m, d) in self.edges.get(&n).map(Vec::as_slice).unwrap_or_default() {
+                if d <= within && m != from && !prev.contains_key(&m) {
+                    prev.insert(m, n);
+                    queue.push_back(m);
+                }
+            }
+        }
+        None
+    }
+
+    /// Answers through role chains for `subject`'s request of `action`: one
+    /// per reachable role whose own answer may give access.
+    fn chain_answers(&self, subject: &Subject, action: &str) -> Vec<Answer> {
+        let Some(p) = self.built.subject_id(subject) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (&req, &d) in self.chains.get(&p).into_iter().flatten() {
+            if self.built.requests[req.0 as usize].action != action {
+                continue;
+            }
+            let q = self.built.facts.requests[req.0 as usize].1;
+            // A chain of hops that are all allowed makes the role's own
+            // answer the chain's, witnesses included; through a conditional
+            // hop, the role's allow witness does not fix the hop's keys, so
+            // it is no witness of the chain (its deny witness still is).
+            let definite = self.path(p, q, Decision::Allow);
+            let via = definite
+                .clone()
+                .or_else(|| self.path(p, q, d))
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|e| self.built.subject_of(e).map(|s| self.principal_name(s)))
+                .collect();
+            let mut a = self.answer_for(req, via, d);
+            a.principal = self.principal_name(subject);
+            if definite.is_none() {
+                a.allow_witness = None;
+            }
+            out.push(a);
+        }
+        out
+    }
+}
+
+impl Evaluation<'_> {
+    /// `can`'s answers: every direct answer first (cli.md), then the chains.
+    pub(super) fn can_answers(&self) -> Vec<Answer> {
+        let mut direct: Vec<Answer> = Vec::new();
+        let mut chains: Vec<Answer> = Vec::new();
+        for &r in &self.direct {
+            let mut answers = self.answers_with_chains(r, |_| true).into_iter();
+            direct.extend(answers.next());
+            chains.extend(answers);
+        }
+        direct.extend(chains);
+        direct
+    }
+
+    /// The answers for one direct request: the request itself when `keep`
+    /// says so, then — unless it is an allow — every chain of role
+    /// assumptions through which the same principal may reach the access.
+    pub(super) fn answers_with_chains(
+        &self,
+        r: ReqId,
+        keep: impl Fn(Decision) -> bool,
+    ) -> Vec<Answer> {
+        let info = &self.built.requests[r.0 as usize];
+        let d = self.decision(r);
+        let mut out = Vec::new();
+        if keep(d) {
+            out.push(self.answer_for(r, vec![self.principal_name(&info.subject)], d));
+        }
+        if d != Decision::Allow {
+            out.extend(self.chain_answers(&info.subject, &info.action));
+        }
+        out
+    }
+}
+
+fn permission_name(p: crate::model::AclPermission) -> &'static str {
+    use crate::model::AclPermission::*;
+    match p {
+        Read => "READ",
+        Write => "WRITE",
+        ReadAcp => "READ_ACP",
+        WriteAcp => "WRITE_ACP",
+        FullControl => "FULL_CONTROL",
+    }
+}
+
+fn grantee_name(g: &crate::model::Grantee) -> String {
+    use crate::model::Grantee::*;
+    match g {
+        Canonical(c) => format!("canonical:{c}"),
+        AllUsers => "AllUsers".into(),
+        AuthenticatedUsers => "AuthenticatedUsers".into(),
+        LogDelivery => "LogDelivery".into(),
+        Unresolved(u) => u.clone(),
+    }
+}

@@ -1,0 +1,99 @@
+//! `who can` and `public`: every principal (or everyone outside the zone of
+//! trust) in one evaluation.
+
+use super::evaluation::{evaluate, Evaluation};
+use super::resolve::Scope;
+use super::{s3_targets, Answer, Engine, Given, Options, Stats, Targets};
+use crate::catalog::Catalog;
+use crate::datalog::Decision;
+use crate::facts::Subject;
+use crate::model::PrincipalKind;
+
+/// Answers for many subjects, with their chains, keeping those `keep`
+/// wants; root users' answers only with `--include-root` (the text output
+/// says how many were left out).
+fn answers_of(
+    ev: &Evaluation,
+    keep: impl Fn(&Answer) -> bool,
+    opts: Options,
+    roots_left_out: &mut usize,
+) -> Vec<Answer> {
+    let estate = ev.built.estate;
+    let mut out = Vec::new();
+    for &r in &ev.direct {
+        let is_root = matches!(ev.built.requests[r.0 as usize].subject, Subject::Known(i) if estate.principals[i].kind == PrincipalKind::Root);
+        let answers: Vec<Answer> = ev
+            .answers_with_chains(r, |_| true)
+            .into_iter()
+            .filter(&keep)
+            .collect();
+        if is_root && !opts.include_root {
+            *roots_left_out += answers.len();
+        } else {
+            out.extend(answers);
+        }
+    }
+    out
+}
+
+fn note_roots(roots_left_out: usize, notes: &mut Vec<String>) {
+    if roots_left_out > 0 {
+        notes.push(format!(
+            "{roots_left_out} answer(s) for account root users left out (they reach nearly everything in their own account); use --include-root to list them"
+        ));
+    }
+}
+
+pub(super) fn who_can(
+    engine: &Engine,
+    targets: &Targets,
+    given: &Given,
+    opts: Options,
+    notes: &mut Vec<String>,
+) -> (Vec<Answer>, Stats) {
+    let ev = evaluate(engine, &engine.index.subjects, targets, given);
+    let mut roots = 0;
+    let out = answers_of(&ev, |a| a.decision.reaches(), opts, &mut roots);
+    note_roots(roots, notes);
+    (out, ev.stats())
+}
+
+/// `public [bucket]`: every S3 action on each bucket (and its objects) that
+/// someone outside the zone of trust — anonymous callers, accounts the
+/// snapshot does not describe, and a fresh account it does not name — may
+/// perform, and each public grant that Block Public Access neutralises.
+pub(super) fn public(
+    engine: &Engine,
+    scopes: &[Scope],
+    notes: &mut Vec<String>,
+) -> (Vec<Answer>, Stats) {
+    let fresh = engine.index.fresh.clone();
+    let mut subjects: Vec<Subject> = engine
+        .index
+        .subjects
+        .iter()
+        .filter(|s| matches!(s, Subject::Anonymous | Subject::Outside(_)))
+        .cloned()
+        .collect();
+    subjects.push(Subject::Outside(fresh.clone()));
+    notes.push(format!(
+        "account:{fresh} stands for any account the snapshot does not name"
+    ));
+    let actions = Catalog::get().expand("any");
+    let mut out = Vec::new();
+    let mut sanity = Stats::default();
+    let neutralised =
+        |a: &Answer| a.decision == Decision::DenyImplicit && a.blocked_by.contains(&"bpa");
+    for scope in scopes {
+        let targets = s3_targets(&actions, scope);
+        let ev = evaluate(engine, &subjects, &targets, &Given::default());
+        sanity += ev.stats();
+        out.extend(answers_of(
+            &ev,
+            |a| a.decision.reaches() || neutralised(a),
+            Options::default(),
+            &mut 0,
+        ));
+    }
+    (out, sanity)
+}
