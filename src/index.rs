@@ -28,26 +28,70 @@ impl Index {
             fresh: fresh_account(estate, &subjects),
             subjects,
             trust: TrustIndex::new(estate),
-            may_put: estate
-                .principals
-                .iter()
-                .map(|p| {
-                    estate
-                        .identity_policies(p)
-                        .iter()
-                        .any(|&i| match &estate.policies[i].body {
-                            Err(_) => true,
-                            Ok(b) => b.statements.iter().any(|st| {
-                                let named = st.action.items.iter().any(|a| {
-                                    a == "*" || crate::glob::matches(a, "s3:PutObject", true)
-                                });
-                                st.effect == Effect::Allow && named != st.action.negated
-                            }),
-                        })
-                })
-                .collect(),
+            may_put: may_allow(estate, "s3:PutObject"),
         }
     }
+}
+
+/// Per principal: whether its identity policies (its own and its groups')
+/// may allow the action at all — an Allow whose Action names it, or a
+/// policy that could not be read. Without that, only a grant naming the
+/// principal itself can let it act.
+fn may_allow(estate: &Estate, action: &str) -> Vec<bool> {
+    estate
+        .principals
+        .iter()
+        .map(|p| {
+            estate
+                .identity_policies(p)
+                .iter()
+                .any(|&i| match &estate.policies[i].body {
+                    Err(_) => true,
+                    Ok(b) => b.statements.iter().any(|st| {
+                        let named = st
+                            .action
+                            .items
+                            .iter()
+                            .any(|a| a == "*" || crate::glob::matches(a, action, true));
+                        st.effect == Effect::Allow && named != st.action.negated
+                    }),
+                })
+        })
+        .collect()
+}
+
+/// Per principal: the Resource patterns under which its identity policies
+/// may allow sts:AssumeRole; `None` when they may allow it on any role.
+fn assume_targets(estate: &Estate) -> Vec<Option<Vec<String>>> {
+    estate
+        .principals
+        .iter()
+        .map(|p| {
+            let mut patterns = Vec::new();
+            for &i in &estate.identity_policies(p) {
+                let Ok(b) = &estate.policies[i].body else {
+                    return None;
+                };
+                for st in b.statements.iter().filter(|st| st.effect == Effect::Allow) {
+                    let named = st
+                        .action
+                        .items
+                        .iter()
+                        .any(|a| a == "*" || crate::glob::matches(a, "sts:AssumeRole", true));
+                    if named == st.action.negated {
+                        continue;
+                    }
+                    match &st.resource {
+                        Some(r) if !r.negated && r.items.iter().all(|i| !i.contains("${")) => {
+                            patterns.extend(r.items.iter().cloned())
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            Some(patterns)
+        })
+        .collect()
 }
 
 /// Roles by what their trust policy's Principal entries name. A superset:
@@ -57,8 +101,16 @@ pub struct TrustIndex {
     /// Roles whose trust policy may name anyone: `"*"`, a NotPrincipal, a
     /// canonical or unique ID, or a policy that could not be read.
     anyone: Vec<usize>,
-    /// By the account an entry names: `ID`, its root, a session ARN in it.
+    /// By the account an entry names as a whole (`ID`, its root): within
+    /// that account such a grant needs an identity Allow of sts:AssumeRole
+    /// too, and across accounts every grant does (semantics.md 5.5).
     by_account: HashMap<String, Vec<usize>>,
+    /// By the account of a session ARN or another non-IAM ARN an entry names.
+    by_arn_other: HashMap<String, Vec<usize>>,
+    /// Per principal: the Resource patterns of the identity Allows that may
+    /// allow it sts:AssumeRole (`None`: any role — an unreadable policy, a
+    /// NotResource, a policy variable).
+    may_assume: Vec<Option<Vec<String>>>,
     /// By the exact IAM user or role ARN an entry names.
     by_arn: HashMap<String, Vec<usize>>,
     /// The roles of `by_arn` again, by the account of the ARN (an outside
@@ -69,7 +121,10 @@ pub struct TrustIndex {
 
 impl TrustIndex {
     pub fn new(estate: &Estate) -> TrustIndex {
-        let mut index = TrustIndex::default();
+        let mut index = TrustIndex {
+            may_assume: assume_targets(estate),
+            ..TrustIndex::default()
+        };
         for (i, p) in estate.principals.iter().enumerate() {
             if p.kind != PrincipalKind::Role {
                 continue;
@@ -96,6 +151,7 @@ impl TrustIndex {
         for v in [&mut index.anyone]
             .into_iter()
             .chain(index.by_account.values_mut())
+            .chain(index.by_arn_other.values_mut())
             .chain(index.by_arn.values_mut())
             .chain(index.by_arn_account.values_mut())
             .chain(index.by_service.values_mut())
@@ -123,7 +179,7 @@ impl TrustIndex {
                         .push(role);
                 }
                 Some(f) => self
-                    .by_account
+                    .by_arn_other
                     .entry(f[4].to_string())
                     .or_default()
                     .push(role),
@@ -148,11 +204,22 @@ impl TrustIndex {
         match subject {
             Subject::Known(i) => {
                 let p = &estate.principals[*i];
-                out.extend(get(&self.by_account, &p.account));
+                let roles = get(&self.by_account, &p.account);
+                match &self.may_assume[*i] {
+                    None => out.extend(roles),
+                    Some(patterns) => out.extend(roles.into_iter().filter(|&r| {
+                        let arn = &estate.principals[r].arn;
+                        patterns.iter().any(|pat| {
+                            crate::glob::relate_arn(arn, pat) != crate::glob::Relation::Disjoint
+                        })
+                    })),
+                }
+                out.extend(get(&self.by_arn_other, &p.account));
                 out.extend(get(&self.by_arn, &p.arn));
             }
             Subject::Outside(a) => {
                 out.extend(get(&self.by_account, a));
+                out.extend(get(&self.by_arn_other, a));
                 out.extend(get(&self.by_arn_account, a));
             }
             Subject::Anonymous => {}
