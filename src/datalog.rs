@@ -280,6 +280,7 @@ pub struct Facts {
     pub uploader_account: Vec<UploaderAccount>,
     pub owner_preferred: Vec<OwnerPreferred>,
     pub upload_checks: Vec<UploadCheck>,
+    pub uploads_via: Vec<UploadsVia>,
     pub way_variants: Vec<WayVariant>,
     pub owned_only: Vec<OwnedOnly>,
     pub puts_acl: Vec<PutsAcl>,
@@ -393,6 +394,8 @@ pub fn run(f: &Facts) -> Derived {
     rt.extend(&f.owner_preferred);
     facts += f.upload_checks.len();
     rt.extend(&f.upload_checks);
+    facts += f.uploads_via.len();
+    rt.extend(&f.uploads_via);
     facts += f.way_variants.len();
     rt.extend(&f.way_variants);
     facts += f.owned_only.len();

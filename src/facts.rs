@@ -108,6 +108,9 @@ pub struct Built<'e> {
     uploader_acl: HashMap<EntId, Vec<(StmtId, bool, Guard)>>,
     /// Scopes whose upload requests (R75.1) exist already.
     uploads_requested: std::collections::HashSet<EntId>,
+    /// Per bucket and relation to its Resource patterns, the scope whose
+    /// upload checks stand for every scope so related (`upload_scope`).
+    upload_scopes: HashMap<(usize, Vec<Relation>), String>,
     req_ids: HashMap<(Subject, String, Resource, bool, Option<usize>), ReqId>,
     /// Building the uploads that may have written an unlisted object: they
     /// happened before the query, so its `with` context does not bind them.
@@ -143,6 +146,7 @@ impl<'e> Built<'e> {
             acl_stmts: HashMap::new(),
             uploader_acl: HashMap::new(),
             uploads_requested: Default::default(),
+            upload_scopes: HashMap::new(),
             req_ids: HashMap::new(),
             past: false,
             way: None,
@@ -779,14 +783,17 @@ impl<'e> Built<'e> {
         let estate = self.estate;
         let bucket = &estate.buckets[b];
         let subjects = &self.index.subjects;
-        if self.uploads_requested.insert(x) {
+        let shared = self.upload_scope(b, pattern);
+        let via = self.entity(EntKey::Resource(Resource::Objects(b, shared.clone())));
+        self.facts.uploads_via.push(UploadsVia(x, via));
+        if self.uploads_requested.insert(via) {
             let uploaders = self.uploaders(b);
             let put = crate::catalog::Catalog::get()
                 .find("s3:PutObject")
                 .expect("the catalogue has s3:PutObject");
             self.past = true;
             for w in &uploaders {
-                let u = self.request(w, put, Resource::Objects(b, pattern.to_string()));
+                let u = self.request(w, put, Resource::Objects(b, shared.clone()));
                 self.facts.upload_checks.push(UploadCheck(u));
             }
             self.past = false;
@@ -818,6 +825,27 @@ impl<'e> Built<'e> {
             );
             self.facts.variant_of.push(VariantOf(v, r));
         }
+    }
+
+    /// The scope whose uploads stand for those of an unlisted scope of the
+    /// bucket: the first one asked that every Resource pattern able to speak
+    /// to the bucket relates to exactly as it does. Whether a PutObject is
+    /// allowed turns on the key only through those relations, so such scopes
+    /// have the same possible owners; a pattern with a policy variable
+    /// relates per caller, and then each scope stands for itself.
+    fn upload_scope(&mut self, b: usize, pattern: &str) -> String {
+        let Some(patterns) = self.index.resource_patterns(self.estate, b) else {
+            return pattern.to_string();
+        };
+        let arn = format!("arn:aws:s3:::{}/{pattern}", self.estate.buckets[b].name);
+        let relations: Vec<Relation> = patterns
+            .iter()
+            .map(|p| glob::relate_fields(&arn, p))
+            .collect();
+        self.upload_scopes
+            .entry((b, relations))
+            .or_insert_with(|| pattern.to_string())
+            .clone()
     }
 
     /// Who may have uploaded an unlisted object of the bucket: a superset of

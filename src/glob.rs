@@ -173,7 +173,8 @@ pub fn relate_arn(scope: &str, pattern: &str) -> Relation {
     r
 }
 
-fn relate_fields(scope: &str, pattern: &str) -> Relation {
+/// `relate_arn` without the cache, for one-off scopes.
+pub fn relate_fields(scope: &str, pattern: &str) -> Relation {
     let (Some(s), Some(p)) = (
         crate::model::arn_fields(scope),
         crate::model::arn_fields(pattern),

@@ -19,6 +19,9 @@ pub struct Index {
     /// at all (an Allow naming it, or a policy that could not be read) — the
     /// only principals that may upload without a grant naming them.
     pub may_put: Vec<bool>,
+    /// Per bucket, once asked: the Resource patterns of the estate that may
+    /// match an object of it (`None`: one has a policy variable).
+    patterns: Vec<std::sync::OnceLock<Option<Vec<String>>>>,
 }
 
 impl Index {
@@ -29,7 +32,41 @@ impl Index {
             subjects,
             trust: TrustIndex::new(estate),
             may_put: may_allow(estate, "s3:PutObject"),
+            patterns: estate.buckets.iter().map(|_| Default::default()).collect(),
         }
+    }
+}
+
+impl Index {
+    /// Every Resource/NotResource pattern of the estate that may match an
+    /// object of the bucket, once per bucket; `None` when one of them has a
+    /// policy variable (it relates to a key per caller).
+    pub fn resource_patterns(&self, estate: &Estate, bucket: usize) -> Option<&[String]> {
+        self.patterns[bucket]
+            .get_or_init(|| {
+                let objects = format!("arn:aws:s3:::{}/*", estate.buckets[bucket].name);
+                let mut out = BTreeSet::new();
+                for pol in &estate.policies {
+                    let Ok(body) = &pol.body else { continue };
+                    for item in body
+                        .statements
+                        .iter()
+                        .filter_map(|st| st.resource.as_ref())
+                        .flat_map(|r| r.items.iter())
+                    {
+                        if crate::glob::relate_fields(&objects, item)
+                            != crate::glob::Relation::Disjoint
+                        {
+                            if item.contains("${") {
+                                return None;
+                            }
+                            out.insert(item.clone());
+                        }
+                    }
+                }
+                Some(out.into_iter().collect())
+            })
+            .as_deref()
     }
 }
 
