@@ -108,6 +108,8 @@ pub struct Built<'e> {
     uploader_acl: HashMap<EntId, Vec<(StmtId, bool, Guard)>>,
     /// Scopes whose upload requests (R75.1) exist already.
     uploads_requested: std::collections::HashSet<EntId>,
+    /// The scope each unlisted scope takes its uploads from.
+    upload_via: HashMap<EntId, EntId>,
     /// Per bucket and relation to its Resource patterns, the scope whose
     /// upload checks stand for every scope so related (`upload_scope`).
     upload_scopes: HashMap<(usize, Vec<Relation>), String>,
@@ -146,6 +148,7 @@ impl<'e> Built<'e> {
             acl_stmts: HashMap::new(),
             uploader_acl: HashMap::new(),
             uploads_requested: Default::default(),
+            upload_via: HashMap::new(),
             upload_scopes: HashMap::new(),
             req_ids: HashMap::new(),
             past: false,
@@ -783,20 +786,15 @@ impl<'e> Built<'e> {
         let estate = self.estate;
         let bucket = &estate.buckets[b];
         let subjects = &self.index.subjects;
-        let shared = self.upload_scope(b, pattern);
-        let via = self.entity(EntKey::Resource(Resource::Objects(b, shared.clone())));
-        self.facts.uploads_via.push(UploadsVia(x, via));
-        if self.uploads_requested.insert(via) {
-            let uploaders = self.uploaders(b);
-            let put = crate::catalog::Catalog::get()
-                .find("s3:PutObject")
-                .expect("the catalogue has s3:PutObject");
-            self.past = true;
-            for w in &uploaders {
-                let u = self.request(w, put, Resource::Objects(b, shared.clone()));
-                self.facts.upload_checks.push(UploadCheck(u));
-            }
-            self.past = false;
+        let shared = match self.upload_via.get(&x) {
+            Some(_) => None,
+            None => Some(self.upload_scope(b, pattern)),
+        };
+        if let Some(shared) = shared {
+            let via = self.entity(EntKey::Resource(Resource::Objects(b, shared.clone())));
+            self.upload_via.insert(x, via);
+            self.facts.uploads_via.push(UploadsVia(x, via));
+            self.upload_checks(b, via, &shared);
         }
         for o in &bucket.objects {
             if glob::matches(pattern, &o.key, false) && o.key != pattern {
@@ -825,6 +823,24 @@ impl<'e> Built<'e> {
             );
             self.facts.variant_of.push(VariantOf(v, r));
         }
+    }
+
+    /// The uploads that say who may own the unlisted objects of `scope`
+    /// (R75.1): a PutObject by each possible uploader, once per scope.
+    fn upload_checks(&mut self, b: usize, scope: EntId, pattern: &str) {
+        if !self.uploads_requested.insert(scope) {
+            return;
+        }
+        let uploaders = self.uploaders(b);
+        let put = crate::catalog::Catalog::get()
+            .find("s3:PutObject")
+            .expect("the catalogue has s3:PutObject");
+        self.past = true;
+        for w in &uploaders {
+            let u = self.request(w, put, Resource::Objects(b, pattern.to_string()));
+            self.facts.upload_checks.push(UploadCheck(u));
+        }
+        self.past = false;
     }
 
     /// The scope whose uploads stand for those of an unlisted scope of the
