@@ -1220,3 +1220,29 @@ fn missing_management_account_is_reported() {
         &["`MasterAccountId`", "management account is unknown"],
     );
 }
+
+/// A chain that is unknown through a hop says why (issue 11 item 15): the
+/// hop's invalid trust policy, not an empty reason.
+#[test]
+fn a_chain_unknown_through_its_hop_names_the_hop() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/scenarios/unreadable_role_trust_missing/snapshot");
+    let estate = bucketlog::load::load_paths(&[dir]).expect("loads");
+    let o = bucketlog::query::answer(
+        &estate,
+        "can carol s3:GetObject data/x",
+        bucketlog::query::Options::default(),
+    )
+    .expect("answers");
+    let chain = o
+        .answers
+        .iter()
+        .find(|a| a.via.len() == 2)
+        .expect("an answer through role/reader");
+    assert_eq!(chain.decision, bucketlog::datalog::Decision::Unknown);
+    let reason = chain.reason.as_deref().unwrap_or_default();
+    assert!(
+        reason.contains("policy `reader trust policy` is invalid"),
+        "{reason:?}"
+    );
+}

@@ -27,6 +27,8 @@ pub(super) struct Evaluation<'e> {
     applicable: HashMap<ReqId, Vec<(datalog::StmtId, datalog::Guard)>>,
     /// The object states of a request on a free-owner scope, with their decisions.
     variants: HashMap<ReqId, Vec<(ReqId, Decision)>>,
+    /// The sts:AssumeRole request behind each can-assume edge.
+    hops: HashMap<(EntId, EntId), ReqId>,
     /// Can-assume edges, each with how certainly it may be taken.
     edges: HashMap<EntId, Vec<(EntId, Decision)>>,
     /// S3 requests a principal reaches through a chain, with the best decision.
@@ -147,6 +149,20 @@ impl<'e> Evaluation<'e> {
     fn derive(built: Built<'e>, direct: Vec<ReqId>) -> Evaluation<'e> {
         let d = datalog::run(&built.facts);
         let mut edges = index(d.can_assume.iter(), |e| (e.0, (e.1, e.2)));
+        let ways: HashSet<ReqId> = built.facts.way_variants.iter().map(|w| w.0).collect();
+        let hops = built
+            .facts
+            .requests
+            .iter()
+            .filter(|q| {
+                built
+                    .facts
+                    .assume_role
+                    .contains(&datalog::IsAssumeRole(q.3))
+                    && !ways.contains(&q.0)
+            })
+            .map(|q| ((q.1, q.2), q.0))
+            .collect();
         for v in edges.values_mut() {
             v.sort();
         }
@@ -169,6 +185,7 @@ impl<'e> Evaluation<'e> {
             unknown_because: index(d.unknown_because.iter(), |u| (u.0, u.1)),
             variants: index(d.variant_answer.iter(), |v| (v.0, (v.1, v.2))),
             applicable: index(d.applicable.iter(), |a| (a.0, (a.1, a.2))),
+            hops,
             edges,
             chains,
             built,
@@ -218,6 +235,24 @@ impl Evaluation<'_> {
         }
     }
 
+    /// What a request's `unknown` turns on: the open layers and the
+    /// statements bucketlog cannot evaluate.
+    fn unknown_reasons(&self, r: ReqId) -> Vec<String> {
+        let mut reasons: Vec<String> = self
+            .open_layer
+            .get(&r)
+            .into_iter()
+            .flatten()
+            .map(|o| o.reason().to_string())
+            .collect();
+        for &s in self.unknown_because.get(&r).into_iter().flatten() {
+            reasons.push(self.unknown_reason(s));
+        }
+        reasons.sort();
+        reasons.dedup();
+        reasons
+    }
+
     fn answer_for(&self, r: ReqId, via: Vec<String>, decision: Decision) -> Answer {
         let info = &self.built.requests[r.0 as usize];
         let list =
@@ -236,18 +271,7 @@ impl Evaluation<'_> {
             .map(|l| l.name())
             .collect();
         blocked_by.sort();
-        let mut reasons: Vec<String> = self
-            .open_layer
-            .get(&r)
-            .into_iter()
-            .flatten()
-            .map(|o| o.reason().to_string())
-            .collect();
-        for s in list(&self.unknown_because) {
-            reasons.push(self.unknown_reason(s));
-        }
-        reasons.sort();
-        reasons.dedup();
+        let reasons = self.unknown_reasons(r);
         Answer {
             principal: self.principal_name(&info.subject),
             action: info.action.clone(),
@@ -588,14 +612,28 @@ impl Evaluation<'_> {
             // hop, the role's allow witness does not fix the hop's keys, so
             // it is no witness of the chain (its deny witness still is).
             let definite = self.path(p, q, Decision::Allow);
-            let via = definite
+            let chain = definite
                 .clone()
                 .or_else(|| self.path(p, q, d))
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|e| self.built.subject_of(e).map(|s| self.principal_name(s)))
+                .unwrap_or_default();
+            let via = chain
+                .iter()
+                .filter_map(|&e| self.built.subject_of(e).map(|s| self.principal_name(s)))
                 .collect();
             let mut a = self.answer_for(req, via, d);
+            if d == Decision::Unknown {
+                // The chain may be unknown through a hop, not the role's own answer.
+                let mut reasons: Vec<String> =
+                    a.reason.iter().filter(|r| !r.is_empty()).cloned().collect();
+                for hop in chain
+                    .windows(2)
+                    .filter_map(|w| self.hops.get(&(w[0], w[1])))
+                {
+                    reasons.extend(self.unknown_reasons(*hop));
+                }
+                reasons.dedup();
+                a.reason = Some(reasons.join("; "));
+            }
             a.principal = self.principal_name(subject);
             if definite.is_none() {
                 a.allow_witness = None;
