@@ -644,12 +644,7 @@ impl<'e> Built<'e> {
             return Some(Guard::Unknown);
         };
         let st = &body.statements[index];
-        let named = st
-            .action
-            .items
-            .iter()
-            .any(|p| p == "*" || glob::matches(p, action, true));
-        if named == st.action.negated {
+        if !st.covers_action(action) {
             return None;
         }
         let resource_guard = match &st.resource {

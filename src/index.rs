@@ -84,14 +84,10 @@ fn may_allow(estate: &Estate, action: &str) -> Vec<bool> {
                 .iter()
                 .any(|&i| match &estate.policies[i].body {
                     Err(_) => true,
-                    Ok(b) => b.statements.iter().any(|st| {
-                        let named = st
-                            .action
-                            .items
-                            .iter()
-                            .any(|a| a == "*" || crate::glob::matches(a, action, true));
-                        st.effect == Effect::Allow && named != st.action.negated
-                    }),
+                    Ok(b) => b
+                        .statements
+                        .iter()
+                        .any(|st| st.effect == Effect::Allow && st.covers_action(action)),
                 })
         })
         .collect()
@@ -110,12 +106,7 @@ fn assume_targets(estate: &Estate) -> Vec<Option<Vec<String>>> {
                     return None;
                 };
                 for st in b.statements.iter().filter(|st| st.effect == Effect::Allow) {
-                    let named = st
-                        .action
-                        .items
-                        .iter()
-                        .any(|a| a == "*" || crate::glob::matches(a, "sts:AssumeRole", true));
-                    if named == st.action.negated {
+                    if !st.covers_action("sts:AssumeRole") {
                         continue;
                     }
                     match &st.resource {

@@ -119,6 +119,19 @@ pub struct Principal {
     pub trust: Option<usize>,
 }
 
+impl Statement {
+    /// Whether the statement's Action (or NotAction) covers an action
+    /// (semantics.md 2.2: globs compared case-insensitively).
+    pub fn covers_action(&self, action: &str) -> bool {
+        let named = self
+            .action
+            .items
+            .iter()
+            .any(|p| p == "*" || crate::glob::matches(p, action, true));
+        named != self.action.negated
+    }
+}
+
 impl Principal {
     /// The root user of an account.
     pub fn root(account: &str) -> Principal {
