@@ -173,6 +173,24 @@ pub fn relate_arn(scope: &str, pattern: &str) -> Relation {
     r
 }
 
+/// Whether an ARN pattern of a policy matches a concrete ARN, field by
+/// field: `relate_arn` when the scope is one ARN, without the automata.
+pub fn arn_matches(pattern: &str, arn: &str) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    if arn.contains(['*', '?']) {
+        return relate_arn(arn, pattern) != Relation::Disjoint;
+    }
+    let (Some(a), Some(p)) = (
+        crate::model::arn_fields(arn),
+        crate::model::arn_fields(pattern),
+    ) else {
+        return false;
+    };
+    a.iter().zip(p.iter()).all(|(a, p)| matches(p, a, false))
+}
+
 /// `relate_arn` without the cache, for one-off scopes.
 pub fn relate_fields(scope: &str, pattern: &str) -> Relation {
     let (Some(s), Some(p)) = (
@@ -220,5 +238,19 @@ mod tests {
             relate_arn("arn:aws:s3:::b", "arn:aws:s3:::b/*"),
             Relation::Disjoint
         );
+    }
+
+    proptest::proptest! {
+        /// On one concrete ARN, matching agrees with the automata.
+        #[test]
+        fn arn_matches_is_relate_arn(
+            arn in "arn:aws:iam::(1|2):(role|user)/[ab:/]{0,4}",
+            pattern in "(\\*|arn:aws:iam::[12*?]:[ab*?:/]{0,5})",
+        ) {
+            proptest::prop_assert_eq!(
+                arn_matches(&pattern, &arn),
+                relate_fields(&arn, &pattern) != Relation::Disjoint || pattern == "*"
+            );
+        }
     }
 }

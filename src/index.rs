@@ -135,10 +135,11 @@ pub struct TrustIndex {
     by_account: HashMap<String, Vec<usize>>,
     /// By the account of a session ARN or another non-IAM ARN an entry names.
     by_arn_other: HashMap<String, Vec<usize>>,
-    /// Per principal: the Resource patterns of the identity Allows that may
-    /// allow it sts:AssumeRole (`None`: any role — an unreadable policy, a
-    /// NotResource, a policy variable).
-    may_assume: Vec<Option<Vec<String>>>,
+    /// Per principal: the roles of `by_account` for its own account that
+    /// the Resource patterns of its identity Allows of sts:AssumeRole may
+    /// match (`None`: any role — an unreadable policy, a NotResource, a
+    /// policy variable). Principals with the same patterns share one list.
+    may_assume: Vec<Option<std::sync::Arc<Vec<usize>>>>,
     /// By the exact IAM user or role ARN an entry names.
     by_arn: HashMap<String, Vec<usize>>,
     /// The roles of `by_arn` again, by the account of the ARN (an outside
@@ -149,10 +150,7 @@ pub struct TrustIndex {
 
 impl TrustIndex {
     pub fn new(estate: &Estate) -> TrustIndex {
-        let mut index = TrustIndex {
-            may_assume: assume_targets(estate),
-            ..TrustIndex::default()
-        };
+        let mut index = TrustIndex::default();
         for (i, p) in estate.principals.iter().enumerate() {
             if p.kind != PrincipalKind::Role {
                 continue;
@@ -187,6 +185,39 @@ impl TrustIndex {
             v.sort_unstable();
             v.dedup();
         }
+        // Relating every principal's patterns to every role of its account
+        // is principals × roles; principals that share their policies share
+        // their patterns, so each distinct (account, patterns) is related once.
+        let mut shared: HashMap<(&str, Vec<String>), std::sync::Arc<Vec<usize>>> = HashMap::new();
+        index.may_assume = assume_targets(estate)
+            .into_iter()
+            .zip(&estate.principals)
+            .map(|(patterns, p)| {
+                let mut patterns = patterns?;
+                patterns.sort();
+                patterns.dedup();
+                let roles = shared
+                    .entry((&p.account, patterns))
+                    .or_insert_with_key(|(a, pats)| {
+                        let roles = index
+                            .by_account
+                            .get(*a)
+                            .map(Vec::as_slice)
+                            .unwrap_or_default();
+                        std::sync::Arc::new(
+                            roles
+                                .iter()
+                                .copied()
+                                .filter(|&r| {
+                                    let arn = &estate.principals[r].arn;
+                                    pats.iter().any(|pat| crate::glob::arn_matches(pat, arn))
+                                })
+                                .collect(),
+                        )
+                    });
+                Some(roles.clone())
+            })
+            .collect();
         index
     }
 
@@ -232,15 +263,9 @@ impl TrustIndex {
         match subject {
             Subject::Known(i) => {
                 let p = &estate.principals[*i];
-                let roles = get(&self.by_account, &p.account);
                 match &self.may_assume[*i] {
-                    None => out.extend(roles),
-                    Some(patterns) => out.extend(roles.into_iter().filter(|&r| {
-                        let arn = &estate.principals[r].arn;
-                        patterns.iter().any(|pat| {
-                            crate::glob::relate_arn(arn, pat) != crate::glob::Relation::Disjoint
-                        })
-                    })),
+                    None => out.extend(get(&self.by_account, &p.account)),
+                    Some(roles) => out.extend(roles.iter().copied()),
                 }
                 out.extend(get(&self.by_arn_other, &p.account));
                 out.extend(get(&self.by_arn, &p.arn));

@@ -35,6 +35,116 @@ pub enum Verdict {
 /// The verdict of a whole Condition block (operators, keys and values ANDed).
 pub fn condition(entries: &[ConditionEntry], version: Option<&str>, req: &RequestKeys) -> Verdict {
     let variables = version == Some("2012-10-17");
+    match ground(entries, variables, req) {
+        Grounded::Never => Verdict::Never,
+        Grounded::Always if req.constraints.is_empty() => Verdict::Always,
+        Grounded::Rest(rest) => solved(&rest, variables, req),
+        Grounded::Always | Grounded::Untouched => solved(entries, variables, req),
+    }
+}
+
+/// What the entries a request decides by itself leave of a block.
+enum Grounded {
+    /// One of them fails: the block never holds.
+    Never,
+    /// All entries are decided and hold.
+    Always,
+    /// These entries are left for the solver (fewer than the block's).
+    Rest(Vec<ConditionEntry>),
+    /// None is decided here.
+    Untouched,
+}
+
+/// The entries of a block that test a string or ARN key whose value the
+/// request fixes, or that it lacks (the caller's own aws:PrincipalArn,
+/// aws:username, …), decided by plain matching. They differ per caller:
+/// left in the formula, every caller would cost the solver one formula of
+/// its own. Entries the solver treats as unmodelled are never decided here.
+fn ground(entries: &[ConditionEntry], variables: bool, req: &RequestKeys) -> Grounded {
+    let twice = entries.iter().enumerate().any(|(i, e)| {
+        entries[..i].iter().any(|o| {
+            o.operator == e.operator && o.key != e.key && o.key.eq_ignore_ascii_case(&e.key)
+        })
+    });
+    if twice {
+        return Grounded::Untouched;
+    }
+    let mut rest = Vec::new();
+    for e in entries {
+        match ground_entry(e, variables, req) {
+            Some(false) => return Grounded::Never,
+            Some(true) => {}
+            None => rest.push(e.clone()),
+        }
+    }
+    match rest.len() {
+        0 => Grounded::Always,
+        n if n == entries.len() => Grounded::Untouched,
+        _ => Grounded::Rest(rest),
+    }
+}
+
+/// One entry as `Encoder::try_entry` reads it, when it is a single-valued
+/// string or ARN test (no set operator, no policy variable) of a key the
+/// request fixes to one value or lacks; `None` otherwise.
+fn ground_entry(e: &ConditionEntry, variables: bool, req: &RequestKeys) -> Option<bool> {
+    let (base, if_exists) = match e.operator.strip_suffix("IfExists") {
+        Some(b) => (b, true),
+        None => (e.operator.as_str(), false),
+    };
+    let (positive, negated) = positive_of(base);
+    let arn = match positive {
+        "StringEquals" | "StringLike" => false,
+        "ArnEquals" | "ArnLike" => true,
+        _ => return None,
+    };
+    let plain = |t: &str| t.is_ascii() && !t.contains('\0');
+    // The solver reads every policy value even for a request that lacks the
+    // key: one it cannot read makes the entry unmodelled.
+    if e.values.iter().any(|v| {
+        !plain(v) || (variables && v.contains("${")) || (arn && v.splitn(6, ':').count() != 6)
+    }) {
+        return None;
+    }
+    let (ty, avail) = req.lookup(&e.key);
+    let ty = match (ty, &avail) {
+        (Some(t), _) => t,
+        (None, Availability::Absent) => KeyType::String,
+        _ => return None,
+    };
+    let fits = match arn {
+        false => matches!(ty, KeyType::String | KeyType::Arn),
+        true => ty == KeyType::Arn,
+    };
+    if !fits {
+        return None;
+    }
+    let value = match &avail {
+        Availability::Absent => return Some(if_exists || negated),
+        Availability::Value(v) => match v.as_slice() {
+            [one] if plain(one) => one,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let any = e.values.iter().any(|p| match positive {
+        "StringEquals" => value == p,
+        "StringLike" => crate::glob::matches(p, value, false),
+        // ArnEquals and ArnLike both glob each field (`arn_regex`).
+        _ => {
+            let (v, q): (Vec<&str>, Vec<&str>) =
+                (value.splitn(6, ':').collect(), p.splitn(6, ':').collect());
+            v.len() == 6
+                && v.iter()
+                    .zip(&q)
+                    .all(|(v, q)| crate::glob::matches(q, v, false))
+        }
+    });
+    Some(any != negated)
+}
+
+/// A block the solver decides, cached by formula.
+fn solved(entries: &[ConditionEntry], variables: bool, req: &RequestKeys) -> Verdict {
     let keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
     cached(&block_text(entries), variables, &keys, req, || {
         let mut enc = Encoder::new(req, variables);
@@ -243,6 +353,29 @@ pub fn assignments(
     limit: usize,
 ) -> Option<Vec<Context>> {
     static CACHE: OnceLock<Mutex<HashMap<String, Option<Vec<Context>>>>> = OnceLock::new();
+    // Entries the request decides (they hold: the guards are conditional)
+    // leave the atoms as they are; without them, callers that differ only
+    // in such keys share one enumeration.
+    let reduced: Option<Vec<Vec<ConditionEntry>>> = guards
+        .iter()
+        .map(
+            |(entries, version)| match ground(entries, *version == Some("2012-10-17"), req) {
+                Grounded::Never => None,
+                Grounded::Always => Some(Vec::new()),
+                Grounded::Rest(rest) => Some(rest),
+                Grounded::Untouched => Some(entries.to_vec()),
+            },
+        )
+        .collect();
+    let reduced: Vec<(&[ConditionEntry], Option<&str>)> = match &reduced {
+        Some(r) => r
+            .iter()
+            .zip(guards)
+            .map(|(entries, (_, version))| (entries.as_slice(), *version))
+            .collect(),
+        None => guards.to_vec(),
+    };
+    let guards = reduced.as_slice();
     let text: Vec<String> = guards
         .iter()
         .map(|(entries, version)| format!("{version:?}\u{6}{}", block_text(entries)))
@@ -1246,5 +1379,37 @@ mod tests {
         };
         assert_eq!(v("10.255.255.255"), Verdict::Always);
         assert_eq!(v("11.0.0.0"), Verdict::Never);
+    }
+
+    proptest::proptest! {
+        /// An entry decided without the solver is decided as the solver does.
+        #[test]
+        fn ground_entries_agree_with_the_solver(
+            op in "(String|Arn)(Not)?(Equals|Like)(IfExists)?",
+            key in "(aws:PrincipalArn|aws:username|aws:SourceIp)",
+            value in proptest::option::of("(arn:aws:iam::1:|a:)[ab:/]{0,3}"),
+            policy in "(\\*|arn:aws:iam::[1*?]:[ab*?:/]{0,4}|[ab*?]{0,3})",
+        ) {
+            let fixed: HashMap<String, Vec<String>> =
+                [(key.to_ascii_lowercase(), value.into_iter().collect())].into();
+            let req = RequestKeys {
+                caller: Caller::Anonymous,
+                action: "s3:GetObject",
+                resource_account: "111122223333",
+                fixed: &fixed,
+                constraints: &[],
+                closed: false,
+            };
+            let entry = ConditionEntry {
+                operator: op,
+                key,
+                values: vec![policy],
+                span: Default::default(),
+            };
+            if let Some(holds) = ground_entry(&entry, true, &req) {
+                let expected = if holds { Verdict::Always } else { Verdict::Never };
+                proptest::prop_assert_eq!(solved(&[entry], true, &req), expected);
+            }
+        }
     }
 }
