@@ -159,6 +159,13 @@ pub fn relate_arn(scope: &str, pattern: &str) -> Relation {
     if pattern == "*" {
         return Relation::Covers;
     }
+    // One concrete ARN is matched or not: no automata needed.
+    if !scope.contains(['*', '?']) {
+        return match arn_matches(pattern, scope) {
+            true => Relation::Covers,
+            false => Relation::Disjoint,
+        };
+    }
     // The same policy patterns meet the same scopes in every request and
     // query: each pair is related once per process.
     type Relations = std::sync::Mutex<std::collections::HashMap<(String, String), Relation>>;
@@ -180,7 +187,7 @@ pub fn arn_matches(pattern: &str, arn: &str) -> bool {
         return true;
     }
     if arn.contains(['*', '?']) {
-        return relate_arn(arn, pattern) != Relation::Disjoint;
+        return relate_fields(arn, pattern) != Relation::Disjoint;
     }
     let (Some(a), Some(p)) = (
         crate::model::arn_fields(arn),

@@ -569,32 +569,6 @@ impl Evaluation<'_> {
         }
     }
 
-    /// Shortest chain of role assumptions from `from` to `to` over edges
-    /// at least as certain as `within`: a chain that gives that decision.
-    fn path(&self, from: EntId, to: EntId, within: Decision) -> Option<Vec<EntId>> {
-        let mut prev: HashMap<EntId, EntId> = HashMap::new();
-        let mut queue = VecDeque::from([from]);
-        while let Some(n) = queue.pop_front() {
-            if n == to {
-                let mut path = vec![to];
-                let mut cur = to;
-                while let Some(&p) = prev.get(&cur) {
-                    path.push(p);
-                    cur = p;
-                }
-                path.reverse();
-                return Some(path);
-            }
-            for &(m, d) in self.edges.get(&n).map(Vec::as_slice).unwrap_or_default() {
-                if d <= within && m != from && !prev.contains_key(&m) {
-                    prev.insert(m, n);
-                    queue.push_back(m);
-                }
-            }
-        }
-        None
-    }
-
     /// Answers through role chains for `subject`'s request of `action`: one
     /// per reachable role whose own answer may give access.
     fn chain_answers(&self, subject: &Subject, action: &str) -> Vec<Answer> {
@@ -602,6 +576,14 @@ impl Evaluation<'_> {
             return Vec::new();
         };
         let mut out = Vec::new();
+        // One search per edge bound serves every role the subject reaches.
+        let mut paths: HashMap<Decision, Paths> = HashMap::new();
+        let mut path = |to: EntId, within: Decision| {
+            paths
+                .entry(within)
+                .or_insert_with(|| Paths::new(self, p, within))
+                .to(to)
+        };
         for (&req, &d) in self.chains.get(&p).into_iter().flatten() {
             if self.built.requests[req.0 as usize].action != action {
                 continue;
@@ -611,11 +593,8 @@ impl Evaluation<'_> {
             // answer the chain's, witnesses included; through a conditional
             // hop, the role's allow witness does not fix the hop's keys, so
             // it is no witness of the chain (its deny witness still is).
-            let definite = self.path(p, q, Decision::Allow);
-            let chain = definite
-                .clone()
-                .or_else(|| self.path(p, q, d))
-                .unwrap_or_default();
+            let definite = path(q, Decision::Allow);
+            let chain = definite.clone().or_else(|| path(q, d)).unwrap_or_default();
             let via = chain
                 .iter()
                 .filter_map(|&e| self.built.subject_of(e).map(|s| self.principal_name(s)))
@@ -698,5 +677,45 @@ fn grantee_name(g: &crate::model::Grantee) -> String {
         AuthenticatedUsers => "AuthenticatedUsers".into(),
         LogDelivery => "LogDelivery".into(),
         Unresolved(u) => u.clone(),
+    }
+}
+
+/// The shortest chains of role assumptions from one principal to every
+/// principal it reaches over can-assume edges at least as certain as a
+/// bound (a chain that gives that decision): one breadth-first search,
+/// its tree read back per target (edges are sorted, so the same tree and
+/// the same chain every run).
+struct Paths {
+    from: EntId,
+    prev: HashMap<EntId, EntId>,
+}
+
+impl Paths {
+    fn new(ev: &Evaluation, from: EntId, within: Decision) -> Paths {
+        let mut prev: HashMap<EntId, EntId> = HashMap::new();
+        let mut queue = VecDeque::from([from]);
+        while let Some(n) = queue.pop_front() {
+            for &(m, d) in ev.edges.get(&n).map(Vec::as_slice).unwrap_or_default() {
+                if d <= within && m != from && !prev.contains_key(&m) {
+                    prev.insert(m, n);
+                    queue.push_back(m);
+                }
+            }
+        }
+        Paths { from, prev }
+    }
+
+    fn to(&self, to: EntId) -> Option<Vec<EntId>> {
+        if to != self.from && !self.prev.contains_key(&to) {
+            return None;
+        }
+        let mut path = vec![to];
+        let mut cur = to;
+        while let Some(&p) = self.prev.get(&cur) {
+            path.push(p);
+            cur = p;
+        }
+        path.reverse();
+        Some(path)
     }
 }
