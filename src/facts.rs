@@ -751,6 +751,7 @@ impl<'e> Built<'e> {
             fixed: self.fixed(),
             constraints: if self.past { &[] } else { &self.constraints },
             closed: self.closed && !self.past,
+            org: self.estate.organization.as_ref(),
         }
     }
 
@@ -1346,6 +1347,7 @@ struct KeysOf<'b> {
     fixed: &'b HashMap<String, Vec<String>>,
     constraints: &'b [smt::keys::Constraint],
     closed: bool,
+    org: Option<&'b crate::model::Organization>,
 }
 
 impl KeysOf<'_> {
@@ -1357,6 +1359,7 @@ impl KeysOf<'_> {
             fixed: self.fixed,
             constraints: self.constraints,
             closed: self.closed,
+            org: self.org,
         }
     }
 }

@@ -271,6 +271,9 @@ pub struct Organization {
     pub management_account: Option<String>,
     /// Member accounts (`list-accounts`).
     pub accounts: Vec<String>,
+    /// Whether `accounts` is the membership as read (`list-accounts` or the
+    /// tree), not a stand-in for an unreadable one.
+    pub members_known: bool,
     /// Parent of each root, OU and account id (`None` for the root).
     pub parent: BTreeMap<String, Option<String>>,
     pub policies: Vec<OrgPolicy>,
@@ -300,6 +303,23 @@ impl Organization {
         }
         out.reverse();
         out
+    }
+
+    /// The path of an account's parent as the organization keys carry it
+    /// (`r-…/ou-…/`, root first, with a trailing `/`), when the tree places
+    /// the account under a root.
+    pub fn parent_path(&self, account: &str) -> Option<String> {
+        let path = self.path(account);
+        let (root, _) = path.split_first()?;
+        if path.len() < 2 || self.parent.get(root) != Some(&None) {
+            return None;
+        }
+        Some(
+            path[..path.len() - 1]
+                .iter()
+                .map(|n| format!("{n}/"))
+                .collect(),
+        )
     }
 }
 

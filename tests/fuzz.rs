@@ -1385,6 +1385,7 @@ mod conditions {
                 fixed: &fixed,
                 constraints: &[],
                 closed: false,
+                org: None,
             };
             let verdict = smt::condition(&entries, version, &req);
             if let Some(ways) = smt::assignments(&[(entries.as_slice(), version)], &req, 16) {

@@ -219,7 +219,12 @@ fn scenarios() {
         for line in expect.lines().filter(|l| !l.trim().is_empty()) {
             let e: Value = serde_json::from_str(line).expect("expect line is JSON");
             let q = e["q"].as_str().expect("q");
-            let doc = match query::answer(&estate, q, Options::default()) {
+            // `"closed_context": true` asks as `--closed-context` does.
+            let opts = Options {
+                closed_context: e["closed_context"] == true,
+                ..Options::default()
+            };
+            let doc = match query::answer(&estate, q, opts) {
                 Ok(o) => {
                     assert_eq!(
                         o.sanity_violations, 0,

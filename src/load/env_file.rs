@@ -301,6 +301,7 @@ fn load_organization(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> 
         org.management_account = o.str_field("management_account").ok().map(str::to_string);
         if o.get("accounts").is_some() {
             org.accounts = o.string_list("accounts", "a member account id")?;
+            org.members_known = true;
         }
         if let Some(parents) = o.get("parent") {
             let super::json::Value::Object(m) = &parents.value else {

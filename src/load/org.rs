@@ -185,6 +185,7 @@ pub fn load(files: &FileSet, estate: &mut Estate) {
         .filter(|k| is_account_id(k))
         .cloned()
         .collect();
+    org.members_known = members_known || tree_read;
     if !members_known && !tree_read {
         // Which accounts are members is unknown: each may be.
         estate.diagnostics.push(Diagnostic::warning(

@@ -111,7 +111,7 @@ fn parse_bytes(text: &str) -> Result<Query, QueryError> {
 pub struct Options {
     /// List account root users in `who can` answers.
     pub include_root: bool,
-    /// `--closed-context`: keys `with` does not name are absent, not free.
+    /// `--closed-context`: free keys `with` does not name are absent.
     pub closed_context: bool,
 }
 
@@ -243,7 +243,7 @@ fn answer_bytes(engine: &Engine, text: &str, opts: Options) -> Result<Outcome, Q
             Query::Can { .. } | Query::Why { .. } | Query::WhoCan { .. }
         )
     {
-        notes.push("closed context: every key `with` does not name is taken as absent (as the IAM policy simulator does)".into());
+        notes.push("closed context: every free key `with` does not name is taken as absent (as the IAM policy simulator does); keys the snapshot fixes keep their values".into());
     }
     let mut proof = None;
     let (answers, stats) = match &q {

@@ -43,6 +43,9 @@ pub enum Availability {
     Free,
     /// Any value, or absent.
     Maybe,
+    /// Absent, or present with values none of which matches these globs
+    /// (another organization's ID, or none).
+    Unlike(Vec<String>),
     Absent,
     /// What AWS sends is undocumented, or the key is not in the catalogue.
     Unknown(&'static str),
@@ -58,8 +61,10 @@ pub struct RequestKeys<'a> {
     /// Conditions every request in question satisfies (`true`) or violates
     /// (`false`): how `prove` narrows the requests it quantifies over.
     pub constraints: &'a [Constraint],
-    /// `--closed-context`: every key the query does not name is absent.
+    /// `--closed-context`: every free key the query does not name is absent.
     pub closed: bool,
+    /// The organization, for the organization keys (semantics.md 6).
+    pub org: Option<&'a crate::model::Organization>,
 }
 
 /// A condition the requests in question meet (or, `holds: false`, break).
@@ -80,9 +85,19 @@ impl RequestKeys<'_> {
                 false => (ty, Availability::Value(values.clone())),
             };
         }
-        if self.closed {
-            return (ty, Availability::Absent);
+        let (ty, avail) = self.carried(&lower, ty);
+        // `--closed-context` closes the keys a request may or may not carry
+        // with any value (semantics.md 6); what the snapshot fixes stays.
+        match avail {
+            Availability::Free | Availability::Maybe | Availability::Unlike(_) if self.closed => {
+                (ty, Availability::Absent)
+            }
+            avail => (ty, avail),
         }
+    }
+
+    /// What the request carries for a key the query does not fix.
+    fn carried(&self, lower: &str, ty: Option<KeyType>) -> (Option<KeyType>, Availability) {
         let service = lower.split(':').next().unwrap_or_default().to_string();
         if !matches!(service.as_str(), "aws" | "s3" | "sts") {
             // Another service's key never reaches S3 or STS (semantics.md 3.6).
@@ -97,9 +112,9 @@ impl RequestKeys<'_> {
         // Tag keys are looked up by their prefix (`aws:principaltag/`).
         let class = match lower.split_once('/') {
             Some((prefix, _)) => format!("{prefix}/"),
-            None => lower.clone(),
+            None => lower.to_string(),
         };
-        (ty, self.available(&class, &service, &lower))
+        (ty, self.available(&class, &service, lower))
     }
 
     /// `key` is the catalogue's form (`aws:principaltag/`), `full` the key as asked.
@@ -210,15 +225,16 @@ impl RequestKeys<'_> {
                 Caller::Service { .. } => Maybe,
                 _ => Absent,
             },
-            // The organization keys of principals and resources need the
-            // organization's membership: free unless the query fixes them.
-            "aws:principalorgid"
-            | "aws:principalorgpaths"
-            | "aws:resourceorgid"
-            | "aws:resourceorgpaths" => match c {
-                Caller::Anonymous if key.starts_with("aws:principal") => Absent,
-                _ => Maybe,
+            "aws:principalorgid" | "aws:principalorgpaths" => match c {
+                Caller::User { account, .. }
+                | Caller::Role { account, .. }
+                | Caller::Root { account, .. }
+                | Caller::Outside { account } => self.org_key(key, account),
+                Caller::Anonymous | Caller::Service { .. } => Absent,
             },
+            "aws:resourceorgid" | "aws:resourceorgpaths" => {
+                self.org_key(key, self.resource_account)
+            }
             "aws:securetransport"
             | "aws:currenttime"
             | "aws:epochtime"
@@ -228,13 +244,50 @@ impl RequestKeys<'_> {
             // One network origin: the public internet (SourceIp) or a VPC
             // endpoint (the VPC keys); `RequestKeys::origin` couples them.
             "aws:sourceip" | "aws:sourcevpc" | "aws:sourcevpce" | "aws:vpcsourceip" => Maybe,
+            // Present when the operation passes tags (IAM's global keys);
+            // S3 lists only its own tag keys, so on the S3 actions that can
+            // carry tags neither presence nor absence may be assumed.
             "aws:requesttag/" | "aws:tagkeys" => match self.action {
-                "sts:AssumeRole" => Maybe,
+                "sts:AssumeRole"
+                | "s3:PutObject"
+                | "s3:PutObjectTagging"
+                | "s3:PutBucketTagging"
+                | "s3:CreateBucket" => Maybe,
                 _ => Absent,
             },
             "aws:resourcetag/" | "aws:referer" | "aws:calledvia" | "aws:calledviafirst"
             | "aws:calledvialast" | "aws:sourceidentity" => Maybe,
             _ => Unknown("what AWS sends for this key is not modelled"),
+        }
+    }
+}
+
+impl RequestKeys<'_> {
+    /// An organization key (`…orgid` or `…orgpaths`) of an account, from
+    /// the snapshot's organization (semantics.md 6): a member's ID and the
+    /// path of its parent (`o-…/r-…/ou-…/`), present with an unknown value
+    /// where the snapshot does not say it; a non-member is in another
+    /// organization or none. Without the organization's membership, any.
+    fn org_key(&self, key: &str, account: &str) -> Availability {
+        use Availability::*;
+        let paths = key.ends_with("paths");
+        let Some(org) = self.org.filter(|o| o.members_known) else {
+            return Maybe;
+        };
+        if !org.accounts.iter().any(|a| a == account) {
+            return match (&org.id, paths) {
+                (Some(id), false) => Unlike(vec![id.clone()]),
+                (Some(id), true) => Unlike(vec![format!("{id}/*")]),
+                (None, _) => Maybe,
+            };
+        }
+        match (&org.id, paths) {
+            (Some(id), false) => Value(vec![id.clone()]),
+            (Some(id), true) => match org.parent_path(account) {
+                Some(path) => Value(vec![format!("{id}/{path}")]),
+                None => Free,
+            },
+            (None, _) => Free,
         }
     }
 }

@@ -701,6 +701,7 @@ impl<'r> Encoder<'r> {
             Availability::Unknown(why) => return Err(format!("`{key}`: {why}")),
             Availability::Absent => Bool::from_bool(false),
             Availability::Value(_) | Availability::Free => Bool::from_bool(true),
+            Availability::Unlike(_) => Bool::new_const(self.name(&format!("{key}?"))),
             Availability::Maybe => match keys::origin_keys(key) {
                 Some(via_vpc) => {
                     let o = self.origin();
@@ -745,6 +746,20 @@ impl<'r> Encoder<'r> {
                 self.scalar(key, ty, one)?
             }
         };
+        if let Availability::Unlike(globs) = &avail {
+            let strings: Vec<(Bool, z3::ast::String)> = match &value {
+                Value::Str(s) => vec![(present.clone(), s.clone())],
+                Value::Members(members) => members.clone(),
+                _ => return Err(format!("`{key}`: an organization key of another type")),
+            };
+            for glob in globs {
+                let re = glob_regex(glob, false)?;
+                for (held, s) in &strings {
+                    self.background
+                        .push(held.implies(s.regex_matches(&re).not()));
+                }
+            }
+        }
         Ok(Slot { present, ty, value })
     }
 
@@ -1337,6 +1352,7 @@ mod tests {
             fixed: &fixed,
             constraints: &[],
             closed: false,
+            org: None,
         };
         let entry = ConditionEntry {
             operator: op.into(),
@@ -1399,6 +1415,7 @@ mod tests {
                 fixed: &fixed,
                 constraints: &[],
                 closed: false,
+                org: None,
             };
             let entry = ConditionEntry {
                 operator: op,
