@@ -381,8 +381,7 @@ impl<'e> Built<'e> {
                 if matches!(bucket.ownership, Ok(Ownership::BucketOwnerEnforced)) {
                     self.facts.acls_disabled.push(AclsDisabled(id));
                 }
-                let ignore = self.bpa(*b, |c| c.ignore_public_acls);
-                if ignore.0 || ignore.1 {
+                if self.ignores_public_acls(*b) {
                     self.facts.ignore_public_acls.push(IgnorePublicAcls(id));
                 }
                 let restrict = self.bpa(*b, |c| c.restrict_public_buckets);
@@ -887,6 +886,7 @@ impl<'e> Built<'e> {
                 }
             }
         }
+        let ignored = self.ignores_public_acls(b);
         let grants: Vec<&Grantee> = match &bucket.acl {
             Some(Ok(acl)) => acl
                 .grants
@@ -895,7 +895,7 @@ impl<'e> Built<'e> {
                     matches!(
                         g.permission,
                         AclPermission::Write | AclPermission::FullControl
-                    )
+                    ) && !(ignored && g.grantee.is_public())
                 })
                 .map(|g| &g.grantee)
                 .collect(),
@@ -1179,6 +1179,7 @@ impl<'e> Built<'e> {
                     .accounts
                     .get(&bucket.account)
                     .and_then(|a| a.canonical_id.as_deref());
+                let ignored = self.ignores_public_acls(b);
                 let foreign_write = bucket
                     .acl
                     .as_ref()
@@ -1186,10 +1187,13 @@ impl<'e> Built<'e> {
                     .is_some_and(|acl| {
                         acl.grants.iter().any(|g| {
                             // Only the logging service is in the log-delivery
-                            // group; its writes change nothing for other callers.
+                            // group; its writes change nothing for other
+                            // callers. A public grant IgnorePublicAcls
+                            // neutralises grants nothing (R40.3).
                             matches!(g.permission, AclPermission::Write | AclPermission::FullControl)
                                 && !matches!(&g.grantee, Grantee::Canonical(c) if Some(c.as_str()) == bucket_owner)
                                 && g.grantee != Grantee::LogDelivery
+                                && !(ignored && g.grantee.is_public())
                         })
                     });
                 if foreign_write {
@@ -1243,6 +1247,13 @@ impl<'e> Built<'e> {
         )
     }
 
+    /// Whether IgnorePublicAcls is surely in force for the bucket (its own
+    /// or its account's configuration; an unreadable one is not sure).
+    fn ignores_public_acls(&self, bucket: usize) -> bool {
+        let (b, a) = self.bpa(bucket, |c| c.ignore_public_acls);
+        b || a
+    }
+
     fn bucket_acl(&mut self, id: EntId, b: usize) {
         match &self.estate.buckets[b].acl {
             Some(Ok(_)) => self.hold_acl(id, b, None),
@@ -1276,7 +1287,7 @@ impl<'e> Built<'e> {
             if object.is_some() {
                 self.facts.object_acl_stmts.push(ObjectAclStmt(s));
             }
-            if matches!(g.grantee, Grantee::AllUsers | Grantee::AuthenticatedUsers) {
+            if g.grantee.is_public() {
                 self.facts.public_acl_stmts.push(PublicAclStmt(s));
             }
             self.acl_stmts.entry(id).or_default().push((s, g.clone()));

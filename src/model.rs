@@ -186,6 +186,14 @@ pub enum Grantee {
     Unresolved(String),
 }
 
+impl Grantee {
+    /// A grant AWS calls public (S3 User Guide, "The meaning of public"):
+    /// the one IgnorePublicAcls makes grant nothing.
+    pub fn is_public(&self) -> bool {
+        matches!(self, Grantee::AllUsers | Grantee::AuthenticatedUsers)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AclPermission {
     Read,
