@@ -1,6 +1,7 @@
 //! Assertion files for CI (cli.md "Assertion files"): one `assert` per line,
 //! each a query whose answer must hold. A proof holds when `proved`; `can`
-//! when some answer is an allow; `not can` when every answer is a deny —
+//! when some answer is an allow (with a verb: some action of it, directly or
+//! through a chain); `not can` when every answer is a deny (every action) —
 //! `unknown` or `conditional` never passes for `not can`, so a check that
 //! passes is a proof, not a guess. An input that did not load fails the
 //! whole check under `--strict` (and always in SARIF and JUnit): a gate
