@@ -372,7 +372,7 @@ pub const HELP: &str = "  who can <action> <resource> [with <context>]
   can <principal> sts:AssumeRole <role>
   why [not] <principal> <action> <resource> [with <context>]
   what can <principal> do [on <resource>]
-  path <principal> to <resource>
+  path <principal> to [<action>] <resource>
   public [<bucket>]
   prove write-only <principal> on <resource>
   prove no-public-access <bucket>

@@ -38,7 +38,7 @@ fn the_shipped_demo_assertions_hold() {
     let out = bucketlog(&["--env", "examples/demo", "check", "examples/demo.check"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains("10 passed, 0 failed"), "{text}");
+    assert!(text.contains("11 passed, 0 failed"), "{text}");
 }
 
 #[test]
@@ -250,4 +250,41 @@ fn strict_fails_on_an_input_that_did_not_load_even_with_no_assertion() {
         "{}",
         stdout(&junit)
     );
+}
+
+/// A verb in an assertion (docs/decisions.md, "Proofs and checks"): `can P
+/// read R` holds when some action of the verb is allowed, `not can P read R`
+/// when none may be. On the demo, analyst2 is granted s3:GetObject but not
+/// s3:GetObjectVersion on analytics-data.
+#[test]
+fn check_verbs_mean_some_action_for_can_and_none_for_not_can() {
+    let analyst2 = "arn:aws:iam::444455556666:role/analyst2";
+    let run = |line: &str| -> (Option<i32>, String) {
+        let file = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(file.path(), format!("{line}\n")).expect("writes");
+        let path = file.path().to_str().expect("UTF-8 path");
+        let out = bucketlog(&["--env", "examples/demo", "check", path]);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    for (line, holds) in [
+        (format!("assert can {analyst2} read analytics-data/*"), true),
+        (
+            format!("assert not can {analyst2} read analytics-data/*"),
+            false,
+        ),
+        (
+            format!("assert can {analyst2} s3:GetObjectVersion analytics-data/*"),
+            false,
+        ),
+        (
+            format!("assert not can {analyst2} s3:GetObjectVersion analytics-data/*"),
+            true,
+        ),
+    ] {
+        let (code, out) = run(&line);
+        assert_eq!(code, Some(if holds { 0 } else { 1 }), "{line}\n{out}");
+    }
 }

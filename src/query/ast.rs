@@ -69,8 +69,11 @@ pub enum Query {
     Public {
         bucket: Option<Word>,
     },
+    /// The shortest chain to an action (a verb or an action name; any S3
+    /// action when omitted) on a resource.
     Path {
         principal: Word,
+        action: Option<Word>,
         resource: Word,
     },
     Show {

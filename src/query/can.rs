@@ -3,7 +3,7 @@
 use super::evaluation::evaluate;
 use super::resolve::Scope;
 use super::{s3_targets, Answer, Engine, Given, Stats, Targets};
-use crate::catalog::Catalog;
+use crate::catalog::{Action, Catalog};
 use crate::facts::Subject;
 
 pub(crate) fn can(
@@ -39,15 +39,20 @@ pub(super) fn what_can(
     (out, sanity)
 }
 
-/// The shortest chain from the subject to a principal that may perform some
-/// S3 action on the scope: the subject alone when it may itself. The one
+/// The shortest chain from the subject to a principal that may perform one
+/// of the actions (every S3 action when the query names none) on the scope:
+/// the subject alone when it may itself. The one
 /// answer kept is the best decision among the shortest chains.
-pub(super) fn path(engine: &Engine, subject: &Subject, scope: &Scope) -> (Vec<Answer>, Stats) {
-    let actions = Catalog::get().expand("any");
+pub(super) fn path(
+    engine: &Engine,
+    subject: &Subject,
+    actions: &[&'static Action],
+    scope: &Scope,
+) -> (Vec<Answer>, Stats) {
     let (answers, sanity) = can(
         engine,
         subject,
-        &s3_targets(&actions, scope),
+        &s3_targets(actions, scope),
         &Given::default(),
     );
     let best = answers

@@ -9,7 +9,7 @@ pub mod prove;
 mod resolve;
 mod who_can;
 
-use crate::catalog::Action;
+use crate::catalog::{Action, Catalog};
 use crate::datalog::{self, Decision, ReqId};
 use crate::facts::{s3_resource, Resource};
 use crate::index::Index;
@@ -277,10 +277,18 @@ fn answer_bytes(engine: &Engine, text: &str, opts: Options) -> Result<Outcome, Q
                 &mut notes,
             )
         }
-        Query::Path { principal, resource } => {
+        Query::Path {
+            principal,
+            action,
+            resource,
+        } => {
             let subject = resolve::subject(estate, principal)?;
+            let actions = match action {
+                Some(a) => resolve::actions(a)?,
+                None => Catalog::get().expand("any"),
+            };
             let scope = resolve::scope(estate, resource)?;
-            can::path(engine, &subject, &scope)
+            can::path(engine, &subject, &actions, &scope)
         }
         Query::WhatCan { principal, on } => {
             let subject = resolve::subject(estate, principal)?;
