@@ -128,6 +128,9 @@ pub struct Built<'e> {
     constraints: Vec<smt::keys::Constraint>,
     /// `--closed-context`: keys the query does not fix are absent.
     closed: bool,
+    /// Only grants AWS calls public count among what an uploader may set
+    /// on an unlisted object (`prove no-public-access`).
+    public_only: bool,
     solver_reasons: HashMap<StmtId, String>,
     accounts: HashMap<String, AcctId>,
     account_names: Vec<String>,
@@ -159,6 +162,7 @@ impl<'e> Built<'e> {
             verdicts: HashMap::new(),
             constraints: Vec::new(),
             closed: false,
+            public_only: false,
             solver_reasons: HashMap::new(),
             accounts: HashMap::new(),
             account_names: Vec::new(),
@@ -483,6 +487,13 @@ impl<'e> Built<'e> {
     /// Makes every key the query does not fix absent (`--closed-context`).
     pub fn close_context(&mut self) {
         self.closed = true;
+    }
+
+    /// Leaves out the grant an uploader may give one named account on an
+    /// unlisted object: a grant to a named account is not public (cli.md,
+    /// "public"), so it is no counterexample to `no-public-access`.
+    pub fn public_grants_only(&mut self) {
+        self.public_only = true;
     }
 
     /// Narrows every request built after to those meeting (or breaking) a condition.
@@ -1212,7 +1223,7 @@ impl<'e> Built<'e> {
         let block_public = self.bpa(bucket, |c| c.block_public_acls);
         let guard = self.uploader_acl_guard(bucket);
         for public in [false, true] {
-            if public && (block_public.0 || block_public.1) {
+            if (public && (block_public.0 || block_public.1)) || (!public && self.public_only) {
                 continue;
             }
             let s = StmtId(self.stmts.len() as u32);

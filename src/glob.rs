@@ -135,6 +135,53 @@ fn explore(
     false
 }
 
+/// A string both globs match, when there is one: the shortest, with one
+/// more character when both still match after it (`b/x/` becomes `b/x/a`, a
+/// key rather than a folder marker). "Any other character" is written as the
+/// first of `a`–`z`, `0`–`9` that neither glob names. Deterministic.
+pub fn sample(a: &str, b: &str) -> Option<String> {
+    let (na, nb) = (Nfa(a.chars().collect()), Nfa(b.chars().collect()));
+    // "Any other character" first: a free character is written plainly.
+    let mut sigma = alphabet(a, b);
+    sigma.rotate_right(1);
+    let other = ('a'..='z')
+        .chain('0'..='9')
+        .find(|c| !sigma.contains(&Sym::Char(*c)))?;
+    let text = |sym: Sym| match sym {
+        Sym::Char(c) => c,
+        Sym::Other => other,
+    };
+    type State = (BTreeSet<usize>, BTreeSet<usize>);
+    let start: State = (na.start(), nb.start());
+    let mut prev: std::collections::HashMap<State, (State, char)> = Default::default();
+    let mut queue = VecDeque::from([start.clone()]);
+    let mut seen = HashSet::from([start.clone()]);
+    while let Some(st) = queue.pop_front() {
+        if na.accepts(&st.0) && nb.accepts(&st.1) {
+            let mut out = Vec::new();
+            let mut cur = st.clone();
+            while let Some((p, c)) = prev.get(&cur) {
+                out.push(*c);
+                cur = p.clone();
+            }
+            out.reverse();
+            let (ea, eb) = (na.step(&st.0, Sym::Other), nb.step(&st.1, Sym::Other));
+            if na.accepts(&ea) && nb.accepts(&eb) {
+                out.push(other);
+            }
+            return Some(out.into_iter().collect());
+        }
+        for &sym in &sigma {
+            let next = (na.step(&st.0, sym), nb.step(&st.1, sym));
+            if !next.0.is_empty() && !next.1.is_empty() && seen.insert(next.clone()) {
+                prev.insert(next.clone(), (st.clone(), text(sym)));
+                queue.push_back(next);
+            }
+        }
+    }
+    None
+}
+
 /// How the glob `pattern` relates to the set of strings the glob `scope` denotes.
 pub fn relate(scope: &str, pattern: &str) -> Relation {
     let meets = explore(scope, pattern, |na, sa, nb, sb| {
@@ -259,5 +306,18 @@ mod tests {
                 relate_fields(&arn, &pattern) != Relation::Disjoint || pattern == "*"
             );
         }
+    }
+
+    #[test]
+    fn samples() {
+        assert_eq!(sample("b/*", "b/public/*").as_deref(), Some("b/public/a"));
+        assert_eq!(sample("b/x?", "b/*").as_deref(), Some("b/xa"));
+        assert_eq!(sample("b/k", "b/*").as_deref(), Some("b/k"));
+        assert_eq!(sample("b/x/*", "b/y/*"), None);
+        let s = sample("b/a*", "*a").expect("meets");
+        assert!(
+            matches("b/a*", &s, false) && matches("*a", &s, false),
+            "{s}"
+        );
     }
 }

@@ -132,7 +132,12 @@ fn two_runs_print_the_same_bytes() {
             let out = std::process::Command::new(bin)
                 .arg("--env")
                 .arg(&snap)
-                .args(["--format", format, "query", "who can read bucket-0-0/prefix-1/*"])
+                .args([
+                    "--format",
+                    format,
+                    "query",
+                    "who can read bucket-0-0/prefix-1/*",
+                ])
                 .output()
                 .expect("query runs");
             assert!(out.status.success());

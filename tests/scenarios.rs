@@ -135,13 +135,19 @@ fn misses(e: &Value, doc: &Value) -> Vec<String> {
             }
         }
     }
-    // A refuted proof names its counterexample's action and deciding statements.
+    // A refuted proof names its counterexample's action (and resource) and deciding statements.
     if let Some(want) = e.get("counterexample") {
         let got = &doc["counterexample"];
         if want["action"] != got["action"] {
             out.push(format!(
                 "counterexample action {} (want {})",
                 got["action"], want["action"]
+            ));
+        }
+        if want.get("resource").is_some_and(|r| *r != got["resource"]) {
+            out.push(format!(
+                "counterexample resource {} (want {})",
+                got["resource"], want["resource"]
             ));
         }
         let because = statements(&got["because"]);

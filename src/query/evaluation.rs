@@ -58,6 +58,9 @@ pub(super) fn evaluate<'e>(
     if given.closed {
         built.close_context();
     }
+    if given.public_only {
+        built.public_grants_only();
+    }
     for c in &given.constraints {
         built.constrain(c.clone());
     }

@@ -369,6 +369,8 @@ pub(crate) struct Given {
     pub context: Vec<ast::ContextItem>,
     pub constraints: Vec<crate::smt::keys::Constraint>,
     pub closed: bool,
+    /// Only public grants count (`Built::public_grants_only`).
+    pub public_only: bool,
 }
 
 /// The requests a query asks about: each action on its resource.

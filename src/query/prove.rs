@@ -71,6 +71,74 @@ fn finding(answers: &[Answer]) -> Finding {
     unknown.map_or(Finding::Clear, Finding::Unknown)
 }
 
+/// `can`'s answers for the subject as a finding, with concrete requests
+/// (cli.md: a counterexample replays as a `can`). An answer on an object
+/// glob is asked again on concrete keys — one inside the glob, then one
+/// under each Resource pattern of the estate that meets it — when it breaks
+/// the property (so the counterexample names a key, not the glob), or when
+/// it is conditional with no allow witness (only part of the glob is
+/// granted, or its ways differ by key), so that a request some way allows
+/// becomes a counterexample.
+fn asked(engine: &Engine, who: &Subject, targets: &Targets, given: &Given) -> Finding {
+    let answers = can(engine, who, targets, given).0;
+    let found = finding(&answers);
+    let open: Vec<&Answer> = match &found {
+        Finding::Clear => return found,
+        Finding::Breaks(b) => vec![&b.0],
+        Finding::Unknown(_) => answers
+            .iter()
+            .filter(|a| a.decision == Decision::Conditional && a.allow_witness.is_none())
+            .collect(),
+    };
+    for a in open {
+        if let Some(f) = on_keys(engine, who, targets, given, &a.action) {
+            return f;
+        }
+    }
+    found
+}
+
+/// The first concrete key of an action's object glob under which the
+/// subject's request breaks the property (a bounded search: each key is
+/// one evaluation).
+fn on_keys(
+    engine: &Engine,
+    who: &Subject,
+    targets: &Targets,
+    given: &Given,
+    action: &str,
+) -> Option<Finding> {
+    let (action, Resource::Objects(b, glob)) = targets.iter().find(|(a, _)| a.name == action)?
+    else {
+        return None;
+    };
+    if !glob.contains(['*', '?']) {
+        return None;
+    }
+    let estate = engine.estate;
+    let arn = format!("arn:aws:s3:::{}/", estate.buckets[*b].name);
+    let scope = format!("{arn}{glob}");
+    let patterns = engine
+        .index
+        .resource_patterns(estate, *b)
+        .unwrap_or_default();
+    let mut keys: Vec<String> = Vec::new();
+    for p in std::iter::once(scope.as_str()).chain(patterns.iter().map(String::as_str)) {
+        let key =
+            crate::glob::sample(&scope, p).and_then(|k| k.strip_prefix(&arn).map(str::to_string));
+        if let Some(k) = key.filter(|k| !keys.contains(k)) {
+            keys.push(k);
+        }
+    }
+    keys.into_iter().take(16).find_map(|key| {
+        let concrete = vec![(*action, Resource::Objects(*b, key))];
+        match finding(&can(engine, who, &concrete, given).0) {
+            Finding::Breaks(f) => Some(Finding::Breaks(f)),
+            _ => None,
+        }
+    })
+}
+
 /// A counterexample found under constraints (`requires`, a listing's
 /// prefix) holds for every value the constraints allow; name one, so that it
 /// replays as a concrete request.
@@ -208,9 +276,7 @@ pub fn write_only(engine: &Engine, subject: &Subject, scope: &Scope) -> Proof {
     let lists = actions(&["s3:ListBucket", "s3:ListBucketVersions"]);
     let list_targets = targets(&lists, &bucket);
     for who in [subject.clone(), Subject::Anonymous] {
-        findings.push(finding(
-            &can(engine, &who, &s3_targets(&reads, scope), &none).0,
-        ));
+        findings.push(asked(engine, &who, &s3_targets(&reads, scope), &none));
         let mut listed = finding(&can(engine, &who, &list_targets, &listing).0);
         pin(engine, &who, &list_targets, &listing, &mut listed);
         findings.push(listed);
@@ -223,13 +289,19 @@ pub fn write_only(engine: &Engine, subject: &Subject, scope: &Scope) -> Proof {
 }
 
 /// `no-public-access B`: neither an unsigned caller nor a fresh account
-/// can perform any action on the bucket or its objects.
+/// can perform any action on the bucket or its objects through a grant AWS
+/// calls public — the ACL an uploader may give one named account on an
+/// unlisted object is not one (cli.md).
 pub fn no_public_access(engine: &Engine, scope: &Scope) -> Proof {
     let all = Catalog::get().expand("any");
     let fresh = Subject::Outside(engine.index.fresh.clone());
+    let public = Given {
+        public_only: true,
+        ..Given::default()
+    };
     let findings = [Subject::Anonymous, fresh]
         .iter()
-        .map(|who| finding(&can(engine, who, &s3_targets(&all, scope), &Given::default()).0))
+        .map(|who| asked(engine, who, &s3_targets(&all, scope), &public))
         .collect();
     combine("no-public-access", findings)
 }
@@ -269,8 +341,7 @@ pub fn requires(
         }],
         ..Given::default()
     };
-    let (answers, _) = can(engine, subject, targets, &violating);
-    let mut found = finding(&answers);
+    let mut found = asked(engine, subject, targets, &violating);
     pin(engine, subject, targets, &violating, &mut found);
     Ok(combine("requires", vec![found]))
 }
