@@ -14,6 +14,8 @@
 //! 5. `who can` agrees with `can` for every principal and action.
 //! 6. Every hop of a chain in an answer is itself an `sts:AssumeRole` that
 //!    may be allowed, and the chain is no more certain than any hop.
+//! 7. A policy that cannot be read decides no answer it could change: such
+//!    answers are `unknown` (issue 11).
 //!
 //! Properties 1 and 2 run with every bucket under BucketOwnerEnforced: with
 //! ACLs enabled the owners an unlisted object may have are those who may
@@ -141,11 +143,13 @@ struct Spec {
     trust: Vec<Vec<Stmt>>,
     buckets: Vec<BucketSpec>,
     sid_prefix: &'static str,
+    /// A policy written so that it cannot be read (property 7).
+    broken: Option<Target>,
 }
 
 /// A policy of the estate; indices are taken modulo what exists, and the
 /// trust policy of a user falls back to its identity policy.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Target {
     Identity(usize),
     Trust(usize),
@@ -227,6 +231,38 @@ impl Spec {
         json!({"Version": "2012-10-17", "Statement": all})
     }
 
+    /// The target a policy is, as `with` resolves it: a user's trust
+    /// policy is its identity policy; indices modulo what exists.
+    fn resolve(&self, t: Target) -> Target {
+        let n = self.slots.len();
+        match t {
+            Target::Trust(i) if self.slots[i % n].role => Target::Trust(i % n),
+            Target::Identity(i) | Target::Trust(i) => Target::Identity(i % n),
+            Target::Bucket(i) => Target::Bucket(i % self.buckets.len()),
+        }
+    }
+
+    /// `policy_json`, unreadable when it is the broken one: a statement
+    /// whose Effect is neither Allow nor Deny makes the whole policy invalid.
+    fn maybe_broken(&self, at: Target, stmts: &[Stmt], kind: Kind, prefix: &[Value]) -> Value {
+        let mut doc = self.policy_json(stmts, kind, prefix);
+        if self.broken.map(|b| self.resolve(b)) == Some(at) {
+            let mut bad = json!({"Effect": "Perhaps", "Action": "*", "Resource": "*"});
+            if kind != Kind::Identity {
+                bad["Principal"] = json!("*");
+            }
+            doc["Statement"]
+                .as_array_mut()
+                .expect("statements")
+                .push(bad);
+        }
+        doc
+    }
+
+    fn is_broken(&self, at: Target) -> bool {
+        self.broken.map(|b| self.resolve(b)) == Some(at)
+    }
+
     /// The compact environment file (src/load/env_file.rs).
     fn render(&self) -> Value {
         let principals: Vec<Value> = self
@@ -235,12 +271,17 @@ impl Spec {
             .enumerate()
             .map(|(i, s)| {
                 let mut p = json!({"arn": self.arn(i), "policies": []});
-                if !self.identity[i].is_empty() {
-                    p["policies"] =
-                        json!([self.policy_json(&self.identity[i], Kind::Identity, &[])]);
+                if !self.identity[i].is_empty() || self.is_broken(Target::Identity(i)) {
+                    p["policies"] = json!([self.maybe_broken(
+                        Target::Identity(i),
+                        &self.identity[i],
+                        Kind::Identity,
+                        &[]
+                    )]);
                 }
                 if s.role {
-                    p["trust"] = self.policy_json(&self.trust[i], Kind::Trust, &[]);
+                    p["trust"] =
+                        self.maybe_broken(Target::Trust(i), &self.trust[i], Kind::Trust, &[]);
                 }
                 p
             })
@@ -255,10 +296,13 @@ impl Spec {
             .enumerate()
             .map(|(i, b)| {
                 let prefix = if i == 0 { vec![anchor.clone()] } else { vec![] };
-                let policy = if prefix.is_empty() && b.policy.is_empty() {
+                let policy = if prefix.is_empty()
+                    && b.policy.is_empty()
+                    && !self.is_broken(Target::Bucket(i))
+                {
                     Value::Null
                 } else {
-                    self.policy_json(&b.policy, Kind::Bucket, &prefix)
+                    self.maybe_broken(Target::Bucket(i), &b.policy, Kind::Bucket, &prefix)
                 };
                 let grant = |account: usize, permission: &str| {
                     json!({"Grantee": {"Type": "CanonicalUser", "ID": CANONICAL[account]}, "Permission": permission})
@@ -472,6 +516,7 @@ fn spec() -> impl Strategy<Value = Spec> {
                 trust: trust.into_iter().take(n).collect(),
                 buckets,
                 sid_prefix: "S",
+                broken: None,
             }
             .number_statements()
         })
@@ -556,7 +601,7 @@ fn load(spec: &Spec) -> Estate {
     let estate = bucketlog::load::load_paths(&[path])
         .unwrap_or_else(|d| panic!("estate does not load: {d:?}\n{}", spec.json_text()));
     assert!(
-        estate.diagnostics.is_empty(),
+        estate.diagnostics.is_empty() == spec.broken.is_none(),
         "generated estate has diagnostics {:?}\n{}",
         estate.diagnostics,
         spec.json_text()
@@ -876,6 +921,92 @@ fn no_duplicates(ans: &Answers) -> Result<(), String> {
     }
 }
 
+/// The `can` questions of the grid only (property 7 asks five estates).
+fn can_table(spec: &Spec) -> Table {
+    let estate = load(spec);
+    let (mut table, mut duplicates) = (Table::new(), Vec::new());
+    for scope in scopes(spec) {
+        for action in QUERY_ACTIONS {
+            for p in subjects(spec) {
+                let doc = ask(&estate, &format!("can {p} {action} {scope}"));
+                record(&mut table, &mut duplicates, scope, &doc);
+            }
+        }
+    }
+    table
+}
+
+impl Spec {
+    /// The estate with the target policy's statements edited.
+    fn edited(&self, target: Target, edit: impl FnOnce(&mut Vec<Stmt>)) -> Spec {
+        let mut out = self.clone();
+        match out.resolve(target) {
+            Target::Identity(i) => edit(&mut out.identity[i]),
+            Target::Trust(i) => edit(&mut out.trust[i]),
+            Target::Bucket(i) => edit(&mut out.buckets[i].policy),
+        }
+        out.number_statements()
+    }
+}
+
+/// Property 7: a policy that cannot be read may hold anything, so an answer
+/// it could change — one that differs between the policy as written, with
+/// an Allow of everything added, with a Deny of everything added, and
+/// emptied — is `unknown` when the policy is unreadable; an answer it cannot
+/// change stays what it is (or `unknown`). A denial's kind may differ.
+fn unreadable_decides_nothing(spec: &Spec, target: Target) -> Result<(), String> {
+    let everything = |allow| Stmt {
+        uid: 0,
+        allow,
+        sid: false,
+        not_action: false,
+        actions: vec!["*"],
+        not_resource: false,
+        resources: vec![Res::Lit("*")],
+        principals: vec![Who::Everyone],
+        condition: None,
+    };
+    let variants = [
+        spec.clone(),
+        spec.edited(target, |p| p.push(everything(true))),
+        spec.edited(target, |p| p.push(everything(false))),
+        spec.edited(target, Vec::clear),
+    ];
+    let tables: Vec<Table> = variants.iter().map(can_table).collect();
+    let broken = can_table(&Spec {
+        broken: Some(target),
+        ..spec.clone()
+    });
+    let mut qs: Vec<Question> = tables.iter().chain([&broken]).flat_map(questions).collect();
+    qs.sort();
+    qs.dedup();
+    // Whether the principal may act, over its direct answer and its chains:
+    // an allow anywhere allows; else an unknown anywhere may allow. Denied
+    // is denied: whether an unreadable policy would have made a denial
+    // explicit changes no access, so deny kinds count as one.
+    let overall = |t: &Table, q: &Question| -> String {
+        let rows: Vec<&String> = rows_of(t, q).into_iter().map(|(_, d)| d).collect();
+        ["allow", "unknown", "conditional"]
+            .into_iter()
+            .find(|d| rows.iter().any(|r| r == d))
+            .unwrap_or("deny")
+            .to_string()
+    };
+    for q in qs {
+        let could: std::collections::BTreeSet<String> =
+            tables.iter().map(|t| overall(t, &q)).collect();
+        let got = overall(&broken, &q);
+        if got != "unknown" && (could.len() > 1 || !could.contains(&got)) {
+            let (p, a, r) = &q;
+            return Err(format!(
+                "`can {p} {a} {r}` is {got} with {target:?} unreadable; the policy could make it any of {could:?}\n  unreadable: {}",
+                show(&broken, &q)
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Adds the statement with the given effect and checks `check` on both tables.
 fn monotone(
     spec: &Spec,
@@ -940,6 +1071,11 @@ proptest! {
     #[test]
     fn who_can_agrees_with_can(spec in spec()) {
         who_agrees_with_can(&answers(&spec)).map_err(|why| fail(&spec, "", why))?;
+    }
+
+    #[test]
+    fn an_unreadable_policy_decides_nothing_it_could_change(spec in spec(), add in addition()) {
+        unreadable_decides_nothing(&spec, add.target).map_err(|why| fail(&spec, "", why))?;
     }
 
     #[test]
