@@ -158,6 +158,17 @@ pub fn outcome_json(o: &Outcome) -> Value {
             .map(|a| {
                 let mut v = answer_json(a);
                 v["layers"] = layers_json(a);
+                if o.kind == "why" && a.via.len() > 1 {
+                    v["hops"] = a
+                        .hops
+                        .iter()
+                        .map(|h| {
+                            let mut hv = answer_json(h);
+                            hv["layers"] = layers_json(h);
+                            hv
+                        })
+                        .collect();
+                }
                 v
             })
             .collect();
@@ -257,7 +268,22 @@ pub fn outcome_text(o: &Outcome) -> String {
             out.push_str(&format!("      unknown: {r}\n"));
         }
         if o.kind == "why" {
-            out.push_str(&layers_text(a));
+            out.push_str(&layers_text(a, "      "));
+            for hop in &a.hops {
+                let (d, kind) = hop.decision.names();
+                let d = kind.map_or_else(|| d.to_string(), |k| format!("{d} ({k})"));
+                out.push_str(&format!(
+                    "      hop {} → {}: {d}\n",
+                    hop.principal, hop.resource
+                ));
+                for r in &hop.because {
+                    out.push_str(&format!("          because {}\n", reason_text(r)));
+                }
+                if let Some(r) = &hop.reason {
+                    out.push_str(&format!("          unknown: {r}\n"));
+                }
+                out.push_str(&layers_text(hop, "          "));
+            }
         }
         if o.kind == "public" && a.blocked_by.contains(&"bpa") {
             for (r, _) in a.considered.iter().filter(|(r, _)| r.effect == "Allow") {
@@ -292,7 +318,7 @@ fn witness_text(w: &crate::query::Witness) -> String {
 }
 
 /// `why` as a short tree: one branch per layer that spoke or was lacking.
-fn layers_text(a: &Answer) -> String {
+fn layers_text(a: &Answer, indent: &str) -> String {
     let mut lines = Vec::new();
     for layer in LAYER_ORDER {
         for (r, g) in a.considered.iter().filter(|(r, _)| r.layer == layer) {
@@ -308,9 +334,7 @@ fn layers_text(a: &Answer) -> String {
             ));
         }
         if a.blocked_by.contains(&layer) {
-            lines.push(format!(
-                "{layer}: no Allow — required, so the request is denied"
-            ));
+            lines.push(format!("{layer}: {}", blocked_text(layer)));
         }
     }
     if lines.is_empty() {
@@ -320,8 +344,19 @@ fn layers_text(a: &Answer) -> String {
     lines
         .iter()
         .enumerate()
-        .map(|(i, l)| format!("      {} {l}\n", if i == last { "└─" } else { "├─" }))
+        .map(|(i, l)| format!("{indent}{} {l}\n", if i == last { "└─" } else { "├─" }))
         .collect()
+}
+
+/// What a layer in `blocked_by` did. Block Public Access and Object
+/// Ownership are not grants: they reject a request before authorisation
+/// (a public or any ACL header) or neutralise the public grant it needed.
+fn blocked_text(layer: &str) -> &'static str {
+    match layer {
+        "bpa" => "Block Public Access rejects the request (a public ACL header) or neutralises the public grant it needed, so it is denied",
+        "ownership" => "Object Ownership (BucketOwnerEnforced) rejects a request that sets an ACL, so it is denied",
+        _ => "no Allow — required, so the request is denied",
+    }
 }
 
 /// Answers that share a resource, a decision and a chain.

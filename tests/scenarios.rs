@@ -135,6 +135,25 @@ fn misses(e: &Value, doc: &Value) -> Vec<String> {
             }
         }
     }
+    // `why` through a chain: each hop's deciding statements, in chain order,
+    // on the first answer through a chain.
+    if let Some(want) = e.get("hops") {
+        let chain = doc["answers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|a| a["via"].as_array().is_some_and(|v| v.len() > 1));
+        let got: Vec<Vec<String>> = chain
+            .and_then(|a| a["hops"].as_array())
+            .into_iter()
+            .flatten()
+            .map(|h| statements(&h["because"]))
+            .collect();
+        let want: Vec<Vec<String>> = want.as_array().into_iter().flatten().map(strings).collect();
+        if got != want {
+            out.push(format!("hops {got:?} (want {want:?})"));
+        }
+    }
     // A refuted proof names its counterexample's action (and resource) and deciding statements.
     if let Some(want) = e.get("counterexample") {
         let got = &doc["counterexample"];

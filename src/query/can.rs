@@ -16,6 +16,18 @@ pub(crate) fn can(
     (ev.can_answers(), ev.stats())
 }
 
+/// `why`: `can`'s answers, each chain answer with its hops' own answers.
+pub(crate) fn why(
+    engine: &Engine,
+    subject: &Subject,
+    targets: &Targets,
+    given: &Given,
+) -> (Vec<Answer>, Stats) {
+    let mut ev = evaluate(engine, std::slice::from_ref(subject), targets, given);
+    ev.explain = true;
+    (ev.can_answers(), ev.stats())
+}
+
 /// Every S3 action the subject may perform on each scope, directly or
 /// through a chain: the answers that may give access.
 pub(super) fn what_can(

@@ -33,6 +33,8 @@ pub(super) struct Evaluation<'e> {
     edges: HashMap<EntId, Vec<(EntId, Decision)>>,
     /// S3 requests a principal reaches through a chain, with the best decision.
     chains: HashMap<EntId, BTreeMap<ReqId, Decision>>,
+    /// Chain answers carry each hop's own answer (`why`).
+    pub(super) explain: bool,
 }
 
 fn index<T, K: std::hash::Hash + Eq, V>(
@@ -192,6 +194,7 @@ impl<'e> Evaluation<'e> {
             edges,
             chains,
             built,
+            explain: false,
         }
     }
 
@@ -298,6 +301,7 @@ impl Evaluation<'_> {
                 .then(|| self.witness(r, false))
                 .flatten(),
             considered: self.considered(r),
+            hops: Vec::new(),
             request: r,
         }
     }
@@ -619,6 +623,17 @@ impl Evaluation<'_> {
             a.principal = self.principal_name(subject);
             if definite.is_none() {
                 a.allow_witness = None;
+            }
+            if self.explain {
+                a.hops = chain
+                    .windows(2)
+                    .filter_map(|w| self.hops.get(&(w[0], w[1])))
+                    .map(|&hop| {
+                        let via =
+                            vec![self.principal_name(&self.built.requests[hop.0 as usize].subject)];
+                        self.answer_for(hop, via, self.decision(hop))
+                    })
+                    .collect();
             }
             out.push(a);
         }

@@ -151,6 +151,9 @@ pub struct Answer {
     /// Every statement that spoke to the request (for `why`), and how
     /// certainly it applied.
     pub considered: Vec<(Reason, datalog::Guard)>,
+    /// For `why` of an answer through a chain: each hop's sts:AssumeRole
+    /// answer (its trust statement and identity Allow), in chain order.
+    pub hops: Vec<Answer>,
 }
 
 /// Values that fix a request: context keys, and the `bucketlog:` pseudo-keys
@@ -251,16 +254,15 @@ fn answer_bytes(engine: &Engine, text: &str, opts: Options) -> Result<Outcome, Q
         | Query::Why { principal, action, resource, context, .. } => {
             let subject = resolve::subject(estate, principal)?;
             let targets = resolve::targets(estate, action, resource)?;
-            can::can(
-                engine,
-                &subject,
-                &targets,
-                &Given {
-                    context: context.clone(),
-                    closed: opts.closed_context,
-                    ..Given::default()
-                },
-            )
+            let given = Given {
+                context: context.clone(),
+                closed: opts.closed_context,
+                ..Given::default()
+            };
+            match q {
+                Query::Why { .. } => can::why(engine, &subject, &targets, &given),
+                _ => can::can(engine, &subject, &targets, &given),
+            }
         }
         Query::WhoCan { action, resource, context } => {
             let actions = resolve::actions(action)?;
