@@ -85,6 +85,12 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Output piped into `head` ends quietly, as Unix tools do, instead of
+    // panicking on the closed pipe.
+    // SAFETY: restores the default action of one signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     if let Command::Synth {
         accounts,

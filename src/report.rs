@@ -79,7 +79,7 @@ fn answer_json(a: &Answer) -> Value {
     because.extend(a.implicit.iter().map(|why| {
         json!({"effect": "Allow", "layer": "identity", "policy": null, "statement": null, "note": why})
     }));
-    json!({
+    let mut v = json!({
         "principal": a.principal,
         "action": a.action,
         "resource": a.resource,
@@ -91,7 +91,20 @@ fn answer_json(a: &Answer) -> Value {
         "because": because,
         "blocked_by": a.blocked_by,
         "reason": a.reason,
-    })
+    });
+    // Where only part of a glob is granted or denied (conditional answers).
+    for side in ["allowed", "denied"] {
+        let patterns: Vec<&str> = a
+            .partial
+            .iter()
+            .filter(|(s, _)| *s == side)
+            .map(|(_, p)| p.as_str())
+            .collect();
+        if !patterns.is_empty() {
+            v[format!("{side}_under")] = json!(patterns);
+        }
+    }
+    v
 }
 
 fn proof_json(o: &Outcome, p: &Proof) -> Value {
@@ -297,6 +310,9 @@ pub fn outcome_text(o: &Outcome) -> String {
             if let Some(w) = w {
                 out.push_str(&format!("      {side} when {}\n", witness_text(w)));
             }
+        }
+        for (side, pattern) in &a.partial {
+            out.push_str(&format!("      {side} under {pattern}\n"));
         }
     }
     for n in &o.notes {

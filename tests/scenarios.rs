@@ -93,6 +93,14 @@ fn misses(e: &Value, doc: &Value) -> Vec<String> {
                     out.push(format!("because {got:?} (want {want})"));
                 }
             }
+            // Where only part of a glob is granted or denied.
+            for side in ["allowed_under", "denied_under"] {
+                if let Some(want) = e.get(side) {
+                    if strings(&a[side]) != strings(want) {
+                        out.push(format!("{side} {} (want {want})", a[side]));
+                    }
+                }
+            }
             if let Some(want) = e.get("blocked_by") {
                 if strings(&a["blocked_by"]) != strings(want) {
                     out.push(format!("blocked_by {} (want {want})", a["blocked_by"]));

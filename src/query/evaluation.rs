@@ -302,6 +302,10 @@ impl Evaluation<'_> {
                 .flatten(),
             considered: self.considered(r),
             hops: Vec::new(),
+            partial: match decision {
+                Decision::Conditional => self.partial(r),
+                _ => Vec::new(),
+            },
             request: r,
         }
     }
@@ -343,8 +347,18 @@ impl Evaluation<'_> {
     /// The statements that applied to the request — to the object states it
     /// stands for, when it has them — each with its weakest guard.
     fn considered(&self, r: ReqId) -> Vec<(Reason, datalog::Guard)> {
-        // The object states it stands for; the ways of its conditions are
-        // the request itself with keys fixed, so `why` shows its own guards.
+        let mut out: BTreeMap<Reason, datalog::Guard> = BTreeMap::new();
+        for (s, g) in self.applied(r) {
+            let e = out.entry(self.reason(s)).or_insert(g);
+            *e = (*e).max(g);
+        }
+        out.into_iter().collect()
+    }
+
+    /// The statements that applied to the request or to the object states
+    /// it stands for (the ways of its conditions are the request itself
+    /// with keys fixed, so its own guards are the ones shown).
+    fn applied(&self, r: ReqId) -> Vec<(datalog::StmtId, datalog::Guard)> {
         let mut states: Vec<ReqId> = self
             .variants
             .get(&r)
@@ -356,11 +370,50 @@ impl Evaluation<'_> {
         if states.is_empty() {
             states.push(r);
         }
-        let mut out: BTreeMap<Reason, datalog::Guard> = BTreeMap::new();
-        for v in states {
-            for &(s, g) in self.applicable.get(&v).into_iter().flatten() {
-                let e = out.entry(self.reason(s)).or_insert(g);
-                *e = (*e).max(g);
+        states
+            .into_iter()
+            .flat_map(|v| self.applicable.get(&v).into_iter().flatten().copied())
+            .collect()
+    }
+
+    /// For a conditional answer on an object glob: the Resource patterns of
+    /// the statements that applied which cover only part of the glob, as
+    /// (effect, pattern) — where it is allowed or denied by key (issue 11
+    /// item 13, as iam-lens's `allowedPatterns`).
+    fn partial(&self, r: ReqId) -> Vec<(&'static str, String)> {
+        let info = &self.built.requests[r.0 as usize];
+        let Resource::Objects(_, key) = &info.resource else {
+            return Vec::new();
+        };
+        if !key.contains(['*', '?']) {
+            return Vec::new();
+        }
+        let scope = self.built.resource_arn(&info.resource);
+        let estate = self.built.estate;
+        let mut out = BTreeSet::new();
+        for (s, _) in self.applied(r) {
+            let StmtOrigin::Policy {
+                policy,
+                statement: Some(i),
+            } = self.built.stmts[s.0 as usize]
+            else {
+                continue;
+            };
+            let Ok(body) = &estate.policies[policy].body else {
+                continue;
+            };
+            let st = &body.statements[i];
+            let Some(res) = st.resource.as_ref().filter(|r| !r.negated) else {
+                continue;
+            };
+            let effect = match st.effect {
+                crate::model::Effect::Allow => "allowed",
+                crate::model::Effect::Deny => "denied",
+            };
+            for p in &res.items {
+                if crate::glob::relate_arn(&scope, p) == crate::glob::Relation::Overlaps {
+                    out.insert((effect, p.clone()));
+                }
             }
         }
         out.into_iter().collect()

@@ -154,6 +154,9 @@ pub struct Answer {
     /// For `why` of an answer through a chain: each hop's sts:AssumeRole
     /// answer (its trust statement and identity Allow), in chain order.
     pub hops: Vec<Answer>,
+    /// For a conditional answer on a glob: Resource patterns of statements
+    /// that applied to part of it only, as ("allowed" | "denied", pattern).
+    pub partial: Vec<(&'static str, String)>,
 }
 
 /// Values that fix a request: context keys, and the `bucketlog:` pseudo-keys

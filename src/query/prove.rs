@@ -73,40 +73,50 @@ fn finding(answers: &[Answer]) -> Finding {
 
 /// `can`'s answers for the subject as a finding, with concrete requests
 /// (cli.md: a counterexample replays as a `can`). An answer on an object
-/// glob is asked again on concrete keys — one inside the glob, then one
-/// under each Resource pattern of the estate that meets it — when it breaks
-/// the property (so the counterexample names a key, not the glob), or when
-/// it is conditional with no allow witness (only part of the glob is
-/// granted, or its ways differ by key), so that a request some way allows
-/// becomes a counterexample.
+/// glob is asked again on concrete keys when it breaks the property (one
+/// key inside the glob, so the counterexample names a key), or when it is
+/// conditional with no allow witness because only part of the glob is
+/// granted (a key under each pattern it is `allowed under`), so that a
+/// request some way allows becomes a counterexample.
 fn asked(engine: &Engine, who: &Subject, targets: &Targets, given: &Given) -> Finding {
     let answers = can(engine, who, targets, given).0;
     let found = finding(&answers);
-    let open: Vec<&Answer> = match &found {
+    let open: Vec<(&Answer, Vec<&str>)> = match &found {
         Finding::Clear => return found,
-        Finding::Breaks(b) => vec![&b.0],
+        Finding::Breaks(b) => vec![(&b.0, Vec::new())],
         Finding::Unknown(_) => answers
             .iter()
             .filter(|a| a.decision == Decision::Conditional && a.allow_witness.is_none())
+            .map(|a| {
+                let allowed = a
+                    .partial
+                    .iter()
+                    .filter(|(side, _)| *side == "allowed")
+                    .map(|(_, p)| p.as_str())
+                    .collect();
+                (a, allowed)
+            })
+            .filter(|(_, allowed): &(&Answer, Vec<&str>)| !allowed.is_empty())
             .collect(),
     };
-    for a in open {
-        if let Some(f) = on_keys(engine, who, targets, given, &a.action) {
+    for (a, patterns) in open {
+        if let Some(f) = on_keys(engine, who, targets, given, &a.action, &patterns) {
             return f;
         }
     }
     found
 }
 
-/// The first concrete key of an action's object glob under which the
-/// subject's request breaks the property (a bounded search: each key is
-/// one evaluation).
+/// The first concrete key of an action's object glob — one inside it, then
+/// one under each of the patterns — under which the subject's request
+/// breaks the property. Each key is one evaluation, so few are tried.
 fn on_keys(
     engine: &Engine,
     who: &Subject,
     targets: &Targets,
     given: &Given,
     action: &str,
+    patterns: &[&str],
 ) -> Option<Finding> {
     let (action, Resource::Objects(b, glob)) = targets.iter().find(|(a, _)| a.name == action)?
     else {
@@ -115,22 +125,17 @@ fn on_keys(
     if !glob.contains(['*', '?']) {
         return None;
     }
-    let estate = engine.estate;
-    let arn = format!("arn:aws:s3:::{}/", estate.buckets[*b].name);
+    let arn = format!("arn:aws:s3:::{}/", engine.estate.buckets[*b].name);
     let scope = format!("{arn}{glob}");
-    let patterns = engine
-        .index
-        .resource_patterns(estate, *b)
-        .unwrap_or_default();
     let mut keys: Vec<String> = Vec::new();
-    for p in std::iter::once(scope.as_str()).chain(patterns.iter().map(String::as_str)) {
+    for p in std::iter::once(scope.as_str()).chain(patterns.iter().copied()) {
         let key =
             crate::glob::sample(&scope, p).and_then(|k| k.strip_prefix(&arn).map(str::to_string));
         if let Some(k) = key.filter(|k| !keys.contains(k)) {
             keys.push(k);
         }
     }
-    keys.into_iter().take(16).find_map(|key| {
+    keys.into_iter().take(4).find_map(|key| {
         let concrete = vec![(*action, Resource::Objects(*b, key))];
         match finding(&can(engine, who, &concrete, given).0) {
             Finding::Breaks(f) => Some(Finding::Breaks(f)),
