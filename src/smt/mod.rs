@@ -1340,27 +1340,38 @@ mod tests {
     use super::keys::{Caller, RequestKeys};
     use super::*;
 
+    /// An anonymous GetObject with these keys fixed.
+    fn request(fixed: &HashMap<String, Vec<String>>) -> RequestKeys<'_> {
+        RequestKeys {
+            caller: Caller::Anonymous,
+            action: "s3:GetObject",
+            resource_account: "111122223333",
+            fixed,
+            constraints: &[],
+            closed: false,
+            org: None,
+        }
+    }
+
+    fn entry(op: &str, key: &str, value: &str) -> ConditionEntry {
+        ConditionEntry {
+            operator: op.into(),
+            key: key.into(),
+            values: vec![value.into()],
+            span: Default::default(),
+        }
+    }
+
     fn verdict(op: &str, key: &str, value: &str, fixed: &[(&str, &str)]) -> Verdict {
         let fixed: HashMap<String, Vec<String>> = fixed
             .iter()
             .map(|(k, v)| (k.to_string(), vec![v.to_string()]))
             .collect();
-        let req = RequestKeys {
-            caller: Caller::Anonymous,
-            action: "s3:GetObject",
-            resource_account: "111122223333",
-            fixed: &fixed,
-            constraints: &[],
-            closed: false,
-            org: None,
-        };
-        let entry = ConditionEntry {
-            operator: op.into(),
-            key: key.into(),
-            values: vec![value.into()],
-            span: Default::default(),
-        };
-        condition(&[entry], Some("2012-10-17"), &req)
+        condition(
+            &[entry(op, key, value)],
+            Some("2012-10-17"),
+            &request(&fixed),
+        )
     }
 
     /// A one-character value is one regular expression, not a `re.++` of one.
@@ -1408,21 +1419,8 @@ mod tests {
         ) {
             let fixed: HashMap<String, Vec<String>> =
                 [(key.to_ascii_lowercase(), value.into_iter().collect())].into();
-            let req = RequestKeys {
-                caller: Caller::Anonymous,
-                action: "s3:GetObject",
-                resource_account: "111122223333",
-                fixed: &fixed,
-                constraints: &[],
-                closed: false,
-                org: None,
-            };
-            let entry = ConditionEntry {
-                operator: op,
-                key,
-                values: vec![policy],
-                span: Default::default(),
-            };
+            let req = request(&fixed);
+            let entry = entry(&op, &key, &policy);
             if let Some(holds) = ground_entry(&entry, true, &req) {
                 let expected = if holds { Verdict::Always } else { Verdict::Never };
                 proptest::prop_assert_eq!(solved(&[entry], true, &req), expected);
