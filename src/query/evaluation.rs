@@ -629,9 +629,9 @@ impl Evaluation<'_> {
         }
     }
 
-    /// Answers through role chains for `subject`'s request of `action`: one
-    /// per reachable role whose own answer may give access.
-    fn chain_answers(&self, subject: &Subject, action: &str) -> Vec<Answer> {
+    /// Answers through role chains for `subject`'s request of `action` on
+    /// `resource`: one per reachable role whose own answer may give access.
+    fn chain_answers(&self, subject: &Subject, action: &str, resource: &Resource) -> Vec<Answer> {
         let Some(p) = self.built.subject_id(subject) else {
             return Vec::new();
         };
@@ -645,7 +645,8 @@ impl Evaluation<'_> {
                 .to(to)
         };
         for (&req, &d) in self.chains.get(&p).into_iter().flatten() {
-            if self.built.requests[req.0 as usize].action != action {
+            let info = &self.built.requests[req.0 as usize];
+            if info.action != action || info.resource != *resource {
                 continue;
             }
             let q = self.built.facts.requests[req.0 as usize].1;
@@ -723,7 +724,7 @@ impl Evaluation<'_> {
             out.push(self.answer_for(r, vec![self.principal_name(&info.subject)], d));
         }
         if d != Decision::Allow {
-            out.extend(self.chain_answers(&info.subject, &info.action));
+            out.extend(self.chain_answers(&info.subject, &info.action, &info.resource));
         }
         out
     }
