@@ -102,7 +102,7 @@ pub enum Link {
 /// A layer this version does not evaluate, and what it could do to an answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Open {
-    /// ACLs are enabled on the bucket: ACL grants are not modelled yet.
+    /// ACLs are enabled on the bucket and its ACL is missing or unreadable.
     Acls,
     /// The bucket ACL grants WRITE to another account, and the object is
     /// not listed: whether that grantee may overwrite or delete it depends on
@@ -135,8 +135,8 @@ impl Open {
     pub fn reason(self) -> &'static str {
         match self {
             Open::Acls => {
-                "the bucket has ACLs enabled (Object Ownership is not BucketOwnerEnforced): \
-                 ACL grants are not modelled yet"
+                "the bucket has ACLs enabled (Object Ownership is not BucketOwnerEnforced) and its \
+                 ACL is missing or could not be read: what it grants is unknown"
             }
             Open::ForeignWriteGrant => {
                 "the bucket ACL grants WRITE to another account and the object is not listed: \
