@@ -378,14 +378,13 @@ impl<'e> Built<'e> {
                         .resource_open
                         .push(ResourceOpen(id, Open::Unreadable));
                 }
-                let block = self.bpa(*b, |c| c.block_public_acls);
-                if block.0 || block.1 {
+                if self.bpa_in_force(*b, |c| c.block_public_acls) {
                     self.facts.blocks_public_acls.push(BlocksPublicAcls(id));
                 }
                 if matches!(bucket.ownership, Ok(Ownership::BucketOwnerEnforced)) {
                     self.facts.acls_disabled.push(AclsDisabled(id));
                 }
-                if self.ignores_public_acls(*b) {
+                if self.bpa_in_force(*b, |c| c.ignore_public_acls) {
                     self.facts.ignore_public_acls.push(IgnorePublicAcls(id));
                 }
                 let restrict = self.bpa(*b, |c| c.restrict_public_buckets);
@@ -897,7 +896,7 @@ impl<'e> Built<'e> {
                 }
             }
         }
-        let ignored = self.ignores_public_acls(b);
+        let ignored = self.bpa_in_force(b, |c| c.ignore_public_acls);
         let grants: Vec<&Grantee> = match &bucket.acl {
             Some(Ok(acl)) => acl
                 .grants
@@ -1190,7 +1189,7 @@ impl<'e> Built<'e> {
                     .accounts
                     .get(&bucket.account)
                     .and_then(|a| a.canonical_id.as_deref());
-                let ignored = self.ignores_public_acls(b);
+                let ignored = self.bpa_in_force(b, |c| c.ignore_public_acls);
                 let foreign_write = bucket
                     .acl
                     .as_ref()
@@ -1220,10 +1219,10 @@ impl<'e> Built<'e> {
     /// account, and to AllUsers unless BlockPublicAcls rejects such uploads
     /// (semantics.md 5.2, "Request validity").
     fn uploader_acl_stmts(&mut self, id: EntId, bucket: usize) {
-        let block_public = self.bpa(bucket, |c| c.block_public_acls);
+        let block_public = self.bpa_in_force(bucket, |c| c.block_public_acls);
         let guard = self.uploader_acl_guard(bucket);
         for public in [false, true] {
-            if (public && (block_public.0 || block_public.1)) || (!public && self.public_only) {
+            if (public && block_public) || (!public && self.public_only) {
                 continue;
             }
             let s = StmtId(self.stmts.len() as u32);
@@ -1258,10 +1257,10 @@ impl<'e> Built<'e> {
         )
     }
 
-    /// Whether IgnorePublicAcls is surely in force for the bucket (its own
-    /// or its account's configuration; an unreadable one is not sure).
-    fn ignores_public_acls(&self, bucket: usize) -> bool {
-        let (b, a) = self.bpa(bucket, |c| c.ignore_public_acls);
+    /// Whether a Block Public Access flag is surely in force for the bucket
+    /// (its own or its account's configuration; an unreadable one is not sure).
+    fn bpa_in_force(&self, bucket: usize, flag: fn(&PublicAccessBlock) -> bool) -> bool {
+        let (b, a) = self.bpa(bucket, flag);
         b || a
     }
 
