@@ -3,6 +3,7 @@
 //! policies could name a given caller, so that role chains need not test
 //! every (principal, role) pair.
 
+use crate::classes::Classes;
 use crate::facts::Subject;
 use crate::model::{arn_fields, Effect, Estate, PrincipalKind, PrincipalPattern};
 use std::collections::{BTreeSet, HashMap};
@@ -15,6 +16,8 @@ pub struct Index {
     /// An account ID the snapshot does not name anywhere.
     pub fresh: String,
     pub trust: TrustIndex,
+    /// Users that no statement tells apart (`who can` asks one of each).
+    pub classes: Classes,
     /// Per principal: whether its identity policies may allow s3:PutObject
     /// at all (an Allow naming it, or a policy that could not be read) — the
     /// only principals that may upload without a grant naming them.
@@ -31,6 +34,7 @@ impl Index {
             fresh: fresh_account(estate, &subjects),
             subjects,
             trust: TrustIndex::new(estate),
+            classes: Classes::new(estate),
             may_put: may_allow(estate, "s3:PutObject"),
             patterns: estate.buckets.iter().map(|_| Default::default()).collect(),
         }

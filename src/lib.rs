@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod check;
+pub mod classes;
 pub mod datalog;
 pub mod diag;
 pub mod facts;

@@ -1,8 +1,12 @@
 //! Synthetic estates in the snapshot layout (inputs.md §1), for benchmarks
-//! and demos: accounts with users, groups-free roles with trust policies,
+//! and demos: accounts with users in groups, roles with trust policies,
 //! buckets with bucket policies, and identity policies drawn from realistic
 //! shapes (prefix grants, wildcards, NotAction denies, cross-account grants).
-//! Deterministic for a given seed.
+//! Users mostly get their access through groups' managed policies, as in
+//! real organisations, so many of them share a class (`classes`); some are
+//! told apart by a trust policy naming them, an `aws:PrincipalArn`
+//! condition, a tag a bucket policy reads, or a home-prefix policy with
+//! `${aws:username}`. Deterministic for a given seed.
 
 use crate::load::FileSet;
 use rand::rngs::StdRng;
@@ -85,44 +89,127 @@ fn document(rng: &mut StdRng, size: &Size) -> Value {
     json!({"Version": "2012-10-17", "Statement": statements})
 }
 
+/// A customer managed policy as `get-account-authorization-details` lists it.
+fn managed_json(account: &str, name: &str, doc: &Value) -> Value {
+    json!({
+        "PolicyName": name, "Arn": format!("arn:aws:iam::{account}:policy/{name}"),
+        "DefaultVersionId": "v1",
+        "PolicyVersionList": [{"Document": doc, "VersionId": "v1", "IsDefaultVersion": true}]
+    })
+}
+
 fn pretty(v: &Value) -> Vec<u8> {
     serde_json::to_vec_pretty(v).expect("JSON values serialise")
+}
+
+/// A user's name: every fifth is an administrator, which trust conditions
+/// on `aws:PrincipalArn` single out.
+fn user_name(u: usize) -> String {
+    if u.is_multiple_of(5) {
+        format!("admin-{u}")
+    } else {
+        format!("user-{u}")
+    }
 }
 
 /// Builds the estate's files.
 pub fn generate(size: &Size) -> FileSet {
     let mut rng = StdRng::seed_from_u64(size.seed);
     let mut files = BTreeMap::new();
+    let groups = (size.users / 8).max(2);
     for a in 0..size.accounts {
         let id = account_id(a);
         let base = format!("accounts/{id}");
+        let role_arn = |rng: &mut StdRng| {
+            format!(
+                "arn:aws:iam::{}:role/role-{}",
+                account_id(rng.gen_range(0..size.accounts)),
+                rng.gen_range(0..size.roles.max(1))
+            )
+        };
+        // One managed policy per group (its grants and a role it may
+        // assume), and a home-prefix policy that reads the caller's name.
+        let mut managed: Vec<Value> = (0..groups)
+            .map(|g| {
+                let mut doc = document(&mut rng, size);
+                let target = role_arn(&mut rng);
+                doc["Statement"].as_array_mut().expect("array").push(
+                    json!({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": target}),
+                );
+                managed_json(&id, &format!("team-{g}"), &doc)
+            })
+            .collect();
+        let home = bucket_name(a, 0);
+        managed.push(managed_json(&id, "home", &json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": format!("arn:aws:s3:::{home}/home/${{aws:username}}/*")}]})));
+        let group_list: Vec<Value> = (0..groups)
+            .map(|g| {
+                // The first group also has home prefixes.
+                let mut attached = vec![json!({"PolicyName": format!("team-{g}"), "PolicyArn": format!("arn:aws:iam::{id}:policy/team-{g}")})];
+                if g == 0 {
+                    attached.push(json!({"PolicyName": "home", "PolicyArn": format!("arn:aws:iam::{id}:policy/home")}));
+                }
+                json!({
+                    "Path": "/", "GroupName": format!("group-{g}"), "GroupId": format!("AGPA{a:04}{g:08}"),
+                    "Arn": format!("arn:aws:iam::{id}:group/group-{g}"), "GroupPolicyList": [],
+                    "AttachedManagedPolicies": attached
+                })
+            })
+            .collect();
         let users: Vec<Value> = (0..size.users)
             .map(|u| {
-                let target = format!("arn:aws:iam::{}:role/role-{}", account_id(rng.gen_range(0..size.accounts)), rng.gen_range(0..size.roles.max(1)));
-                let mut doc = document(&mut rng, size);
-                doc["Statement"].as_array_mut().expect("array").push(json!({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": target}));
+                let name = user_name(u);
+                let mut member = vec![json!(format!("group-{}", rng.gen_range(0..groups)))];
+                if rng.gen_ratio(1, 3) {
+                    member.push(json!(format!("group-{}", rng.gen_range(0..groups))));
+                }
+                // A few users have an inline policy of their own, or the home policy directly.
+                let inline = if rng.gen_ratio(1, 6) {
+                    let mut doc = document(&mut rng, size);
+                    let target = role_arn(&mut rng);
+                    doc["Statement"].as_array_mut().expect("array").push(json!({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": target}));
+                    vec![json!({"PolicyName": "inline", "PolicyDocument": doc})]
+                } else {
+                    Vec::new()
+                };
+                let attached = if rng.gen_ratio(1, 8) {
+                    vec![json!({"PolicyName": "home", "PolicyArn": format!("arn:aws:iam::{id}:policy/home")})]
+                } else {
+                    Vec::new()
+                };
                 json!({
-                    "Path": "/", "UserName": format!("user-{u}"), "UserId": format!("AIDA{a:04}{u:08}"),
-                    "Arn": format!("arn:aws:iam::{id}:user/user-{u}"),
-                    "UserPolicyList": [{"PolicyName": "inline", "PolicyDocument": doc}],
-                    "GroupList": [], "AttachedManagedPolicies": [], "Tags": []
+                    "Path": "/", "UserName": name, "UserId": format!("AIDA{a:04}{u:08}"),
+                    "Arn": format!("arn:aws:iam::{id}:user/{name}"),
+                    "UserPolicyList": inline,
+                    "GroupList": member, "AttachedManagedPolicies": attached,
+                    "Tags": [{"Key": "team", "Value": format!("t{}", rng.gen_range(0..3))},
+                             {"Key": "cost-center", "Value": format!("cc-{}", rng.gen_range(0..50))}]
                 })
             })
             .collect();
         let roles: Vec<Value> = (0..size.roles)
             .map(|r| {
                 let trusted = account_id(rng.gen_range(0..size.accounts));
+                // Trust the account, one named user of it, or its administrators.
+                let statement = match rng.gen_range(0..4) {
+                    0 => json!({"Effect": "Allow", "Action": "sts:AssumeRole",
+                        "Principal": {"AWS": format!("arn:aws:iam::{trusted}:user/{}", user_name(rng.gen_range(0..size.users.max(1))))}}),
+                    1 => json!({"Effect": "Allow", "Action": "sts:AssumeRole",
+                        "Principal": {"AWS": format!("arn:aws:iam::{trusted}:root")},
+                        "Condition": {"ArnLike": {"aws:PrincipalArn": format!("arn:aws:iam::{trusted}:user/admin-*")}}}),
+                    _ => json!({"Effect": "Allow", "Action": "sts:AssumeRole",
+                        "Principal": {"AWS": format!("arn:aws:iam::{trusted}:root")}}),
+                };
                 json!({
                     "Path": "/", "RoleName": format!("role-{r}"), "RoleId": format!("AROA{a:04}{r:08}"),
                     "Arn": format!("arn:aws:iam::{id}:role/role-{r}"),
-                    "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
-                        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{trusted}:root")}, "Action": "sts:AssumeRole"}]},
+                    "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [statement]},
                     "RolePolicyList": [{"PolicyName": "inline", "PolicyDocument": document(&mut rng, size)}],
                     "AttachedManagedPolicies": [], "Tags": []
                 })
             })
             .collect();
-        let iam = json!({"UserDetailList": users, "GroupDetailList": [], "RoleDetailList": roles, "Policies": []});
+        let iam = json!({"UserDetailList": users, "GroupDetailList": group_list, "RoleDetailList": roles, "Policies": managed});
         files.insert(format!("{base}/iam.json"), pretty(&iam));
         let names: Vec<Value> = (0..size.buckets)
             .map(|b| json!({"Name": bucket_name(a, b)}))
@@ -137,6 +224,14 @@ pub fn generate(size: &Size) -> FileSet {
             let mut doc = document(&mut rng, size);
             for st in doc["Statement"].as_array_mut().expect("array") {
                 st["Principal"] = json!({"AWS": format!("arn:aws:iam::{other}:root")});
+            }
+            // Attribute-based access: one team of the bucket's own account
+            // may read (a grant to the account alone would need an identity Allow too).
+            if rng.gen_ratio(1, 3) {
+                doc["Statement"].as_array_mut().expect("array").push(json!({
+                    "Sid": "TeamReads", "Effect": "Allow", "Principal": "*",
+                    "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{}/*", bucket_name(a, b)),
+                    "Condition": {"StringEquals": {"aws:PrincipalTag/team": format!("t{}", rng.gen_range(0..3)), "aws:PrincipalAccount": id}}}));
             }
             files.insert(
                 format!("{dir}/policy.json"),

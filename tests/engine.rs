@@ -2,9 +2,11 @@
 //! (its index, and the pattern and formula caches every query fills) must
 //! answer exactly as a fresh compilation does for each query alone, and a
 //! batch of concrete decisions must agree with `can`'s own answer, request
-//! by request. Seeded synthetic estates of several shapes (bucketlog synth:
-//! ObjectWriter and BucketOwnerEnforced buckets, chains, conditions).
+//! by request; and classes of users must answer as every principal alone.
+//! Seeded synthetic estates of several shapes (bucketlog synth: ObjectWriter
+//! and BucketOwnerEnforced buckets, groups, chains, conditions).
 
+use bucketlog::classes::Classes;
 use bucketlog::load::snapshot;
 use bucketlog::model::Estate;
 use bucketlog::query::{self, Engine, Options};
@@ -64,6 +66,57 @@ fn a_shared_engine_answers_as_a_fresh_one_for_each_query() {
             let fresh = query::answer(&e, &q, Options::default()).expect("answers");
             assert_eq!(json(&shared), json(&fresh), "seed {seed}: {q}");
             assert_eq!(shared.sanity_violations, 0, "seed {seed}: {q}");
+        }
+    }
+}
+
+/// The reference test of issue 10: answered through classes of users
+/// (`bucketlog::classes`), every query form gives, byte for byte, the
+/// answers of the plain evaluation in which every principal is its own
+/// class. The estates are built so that classes do merge users and so that
+/// some users are told apart only by a trust policy naming them, an
+/// `aws:PrincipalArn` condition, a tag a bucket policy reads, or a
+/// `${aws:username}` resource.
+#[test]
+fn classes_answer_as_every_principal_alone() {
+    for (seed, users) in [(6, 40), (7, 60)] {
+        let e = estate(seed, users);
+        let classes = Engine::new(&e);
+        let mut plain = Engine::new(&e);
+        plain.index.classes = Classes::singletons(&e);
+        let merged: Vec<usize> = (0..e.principals.len())
+            .filter(|&p| classes.index.classes.class_of(p) != p)
+            .collect();
+        assert!(
+            merged.len() >= users / 6,
+            "seed {seed}: only {} of {users} users share a class",
+            merged.len()
+        );
+        let mut asked = queries(&e);
+        for b in &e.buckets {
+            asked.push(format!("who can read {}/*", b.name));
+            asked.push(format!("who can write {}/home/*", b.name));
+        }
+        // Home prefixes (`${aws:username}`): each user's own, in its account's first bucket.
+        for p in e
+            .principals
+            .iter()
+            .filter(|p| p.arn.contains(":user/"))
+            .step_by(3)
+        {
+            let home = e.buckets.iter().find(|b| b.account == p.account);
+            let home = &home.expect("every account has buckets").name;
+            asked.push(format!("who can write {home}/home/{}/k", p.name));
+        }
+        for &p in merged.iter().take(3) {
+            let arn = &e.principals[p].arn;
+            asked.push(format!("can {arn} read {}/prefix-1/k", e.buckets[0].name));
+            asked.push(format!("what can {arn} do on {}/*", e.buckets[0].name));
+        }
+        for q in asked {
+            let fast = classes.answer(&q, Options::default()).expect("answers");
+            let slow = plain.answer(&q, Options::default()).expect("answers");
+            assert_eq!(json(&fast), json(&slow), "seed {seed}: {q}");
         }
     }
 }

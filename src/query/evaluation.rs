@@ -8,6 +8,16 @@ use crate::datalog::{self, Decision, EntId, ReqId};
 use crate::facts::{Built, Resource, StmtOrigin, Subject};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
+/// A request the query asks, as evaluated: for another member of its
+/// principal's class (`classes::Classes`), the answer is that principal's,
+/// under the member's name.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Asked {
+    pub(super) req: ReqId,
+    /// The principal asked about, when it is not the one evaluated.
+    pub(super) member: Option<usize>,
+}
+
 /// One evaluation: facts for the S3 requests of `subjects` on `scope`, plus
 /// every sts:AssumeRole request a chain could need; the derived relations are
 /// indexed by request once, so answers are read in constant time.
@@ -17,7 +27,9 @@ pub(super) struct Evaluation<'e> {
     pub(super) sanity_violations: usize,
     /// Input facts of the last run of the rules.
     pub(super) facts: usize,
-    pub(super) direct: Vec<ReqId>,
+    pub(super) direct: Vec<Asked>,
+    /// Requests that also answer for other members of their class.
+    shared: HashSet<ReqId>,
     answer: HashMap<ReqId, Decision>,
     because: HashMap<ReqId, Vec<datalog::StmtId>>,
     blocked_by: HashMap<ReqId, Vec<datalog::Layer>>,
@@ -77,12 +89,25 @@ pub(super) fn evaluate<'e>(
     let mut asked: Vec<Subject> = subjects.to_vec();
     asked.sort();
     asked.dedup();
+    // One member of each class of users is evaluated: the first asked.
+    let mut evaluated: HashMap<usize, usize> = HashMap::new();
     let mut direct = Vec::new();
-    for s in &asked {
+    asked.retain(|s| {
+        let (who, member) = match s {
+            Subject::Known(p) => {
+                let first = *evaluated
+                    .entry(engine.index.classes.class_of(*p))
+                    .or_insert(*p);
+                (Subject::Known(first), (first != *p).then_some(*p))
+            }
+            other => (other.clone(), None),
+        };
         for (a, res) in targets {
-            direct.push(built.request(s, a, res.clone()));
+            let req = built.request(&who, a, res.clone());
+            direct.push(Asked { req, member });
         }
-    }
+        member.is_none()
+    });
     // Only the assumptions a chain from the subjects could take: a
     // breadth-first walk over the roles whose trust policy may name the
     // current principal (the trust index narrows them, `trust_may_name`
@@ -119,12 +144,15 @@ pub(super) fn decide(
     requests: &[(Subject, &crate::catalog::Action, Resource)],
 ) -> Vec<Decision> {
     let mut built = Built::new(engine.estate, &engine.index);
-    let direct: Vec<ReqId> = requests
+    let direct: Vec<Asked> = requests
         .iter()
-        .map(|(s, a, r)| built.request(s, a, r.clone()))
+        .map(|(s, a, r)| Asked {
+            req: built.request(s, a, r.clone()),
+            member: None,
+        })
         .collect();
     let ev = Evaluation::exact(built, direct);
-    ev.direct.iter().map(|&r| ev.decision(r)).collect()
+    ev.direct.iter().map(|a| ev.decision(a.req)).collect()
 }
 
 impl<'e> Evaluation<'e> {
@@ -133,7 +161,7 @@ impl<'e> Evaluation<'e> {
     /// conditions go together becomes a variant of it with those keys
     /// fixed, and the rules quantify over them (rules/75) — chains, which
     /// read the answers, become exact with them.
-    fn exact(built: Built<'e>, direct: Vec<ReqId>) -> Evaluation<'e> {
+    fn exact(built: Built<'e>, direct: Vec<Asked>) -> Evaluation<'e> {
         let ev = Evaluation::derive(built, direct);
         let ways = ev.ways_to_add();
         if ways.is_empty() {
@@ -151,7 +179,7 @@ impl<'e> Evaluation<'e> {
     }
 
     /// Runs the rules over the facts built so far and indexes what they derive.
-    fn derive(built: Built<'e>, direct: Vec<ReqId>) -> Evaluation<'e> {
+    fn derive(built: Built<'e>, direct: Vec<Asked>) -> Evaluation<'e> {
         let d = datalog::run(&built.facts);
         let mut edges = index(d.can_assume.iter(), |e| (e.0, (e.1, e.2)));
         let ways: HashSet<ReqId> = built.facts.way_variants.iter().map(|w| w.0).collect();
@@ -177,6 +205,11 @@ impl<'e> Evaluation<'e> {
             *e = (*e).min(c.2);
         }
         Evaluation {
+            shared: direct
+                .iter()
+                .filter(|a| a.member.is_some())
+                .map(|a| a.req)
+                .collect(),
             facts: d.facts,
             sanity_violations: d.sanity_two_answers.len()
                 + d.sanity_must_not_may.len()
@@ -700,8 +733,9 @@ impl Evaluation<'_> {
     pub(super) fn can_answers(&self) -> Vec<Answer> {
         let mut direct: Vec<Answer> = Vec::new();
         let mut chains: Vec<Answer> = Vec::new();
-        for &r in &self.direct {
-            let mut answers = self.answers_with_chains(r, |_| true).into_iter();
+        let mut built = HashMap::new();
+        for asked in &self.direct {
+            let mut answers = self.answers_for(asked, &mut built).into_iter();
             direct.extend(answers.next());
             chains.extend(answers);
         }
@@ -709,20 +743,50 @@ impl Evaluation<'_> {
         direct
     }
 
-    /// The answers for one direct request: the request itself when `keep`
-    /// says so, then — unless it is an allow — every chain of role
-    /// assumptions through which the same principal may reach the access.
-    pub(super) fn answers_with_chains(
+    /// The answers for one asked request, under the name of the principal
+    /// asked about; the evaluated principal's answers are built once per
+    /// request in `built` and copied for the other members of its class.
+    pub(super) fn answers_for(
         &self,
-        r: ReqId,
-        keep: impl Fn(Decision) -> bool,
+        asked: &Asked,
+        built: &mut HashMap<ReqId, Vec<Answer>>,
     ) -> Vec<Answer> {
+        if !self.shared.contains(&asked.req) {
+            return self.answers_with_chains(asked.req);
+        }
+        let out = built
+            .entry(asked.req)
+            .or_insert_with(|| self.answers_with_chains(asked.req));
+        let Some(member) = asked.member else {
+            return out.clone();
+        };
+        let subject = &self.built.requests[asked.req.0 as usize].subject;
+        let evaluated = self.principal_name(subject);
+        let name = &self.built.estate.principals[member].arn;
+        fn rename(a: &mut Answer, from: &str, to: &str) {
+            for s in std::iter::once(&mut a.principal).chain(a.via.iter_mut()) {
+                if s == from {
+                    *s = to.to_string();
+                }
+            }
+            for hop in &mut a.hops {
+                rename(hop, from, to);
+            }
+        }
+        let mut out = out.clone();
+        for a in &mut out {
+            rename(a, &evaluated, name);
+        }
+        out
+    }
+
+    /// The answers for one request: the request itself, then — unless it
+    /// is an allow — every chain of role assumptions through which the same
+    /// principal may reach the access.
+    fn answers_with_chains(&self, r: ReqId) -> Vec<Answer> {
         let info = &self.built.requests[r.0 as usize];
         let d = self.decision(r);
-        let mut out = Vec::new();
-        if keep(d) {
-            out.push(self.answer_for(r, vec![self.principal_name(&info.subject)], d));
-        }
+        let mut out = vec![self.answer_for(r, vec![self.principal_name(&info.subject)], d)];
         if d != Decision::Allow {
             out.extend(self.chain_answers(&info.subject, &info.action, &info.resource));
         }

@@ -20,10 +20,11 @@ fn answers_of(
 ) -> Vec<Answer> {
     let estate = ev.built.estate;
     let mut out = Vec::new();
-    for &r in &ev.direct {
-        let is_root = matches!(ev.built.requests[r.0 as usize].subject, Subject::Known(i) if estate.principals[i].kind == PrincipalKind::Root);
+    let mut built = std::collections::HashMap::new();
+    for asked in &ev.direct {
+        let is_root = matches!(ev.built.requests[asked.req.0 as usize].subject, Subject::Known(i) if estate.principals[i].kind == PrincipalKind::Root);
         let answers: Vec<Answer> = ev
-            .answers_with_chains(r, |_| true)
+            .answers_for(asked, &mut built)
             .into_iter()
             .filter(&keep)
             .collect();

@@ -1,0 +1,262 @@
+//! Equivalence classes of users (issue 10): users that no statement of the
+//! estate can tell apart get the same answer to every question, up to
+//! their own name, so `who can` evaluates one of them and reports the
+//! answer for each (`query::evaluation`).
+//!
+//! Two users are in one class when they are in the same account, hold the
+//! same policies (inline, attached, through the same groups) and boundary,
+//! carry the same tags, and every string of the estate that a request
+//! compares with the caller's own ARN, name or unique ID — Principal and
+//! NotPrincipal entries, values of `aws:PrincipalArn`, `aws:username` and
+//! `aws:userid` conditions — matches both or neither. A user that such a
+//! string names exactly, or whose policies read `${aws:username}`-like
+//! variables, is a class of its own; one such variable in a bucket, trust
+//! or organization policy puts every user in a class of its own. Roles
+//! and root users are always their own class: a role is also a target of
+//! chains, where its own trust policy tells it apart.
+
+use crate::model::{Estate, PolicyKind, PrincipalKind, PrincipalPattern};
+use std::collections::{HashMap, HashSet};
+
+/// Condition keys whose value is the caller's ARN, name or unique ID
+/// (semantics.md 6), lower-case.
+const CALLER_KEYS: [&str; 3] = ["aws:principalarn", "aws:username", "aws:userid"];
+
+/// The class of each principal, as the index of its first member.
+#[derive(Debug)]
+pub struct Classes {
+    first: Vec<usize>,
+}
+
+impl Classes {
+    /// The principal that stands for `p`'s class: its first member in
+    /// estate order (`p` itself when it is alone).
+    pub fn class_of(&self, p: usize) -> usize {
+        self.first[p]
+    }
+
+    /// How many classes the principals fall into.
+    pub fn count(&self) -> usize {
+        self.first
+            .iter()
+            .enumerate()
+            .filter(|(p, f)| p == *f)
+            .count()
+    }
+
+    /// Every principal a class of its own: the plain evaluation that the
+    /// reference test compares the classes with.
+    pub fn singletons(estate: &Estate) -> Classes {
+        Classes {
+            first: (0..estate.principals.len()).collect(),
+        }
+    }
+
+    pub fn new(estate: &Estate) -> Classes {
+        let Some(strings) = CallerStrings::of(estate) else {
+            return Classes::singletons(estate);
+        };
+        let mut first: Vec<usize> = Vec::with_capacity(estate.principals.len());
+        let mut seen: HashMap<Vec<u8>, usize> = HashMap::new();
+        for (i, p) in estate.principals.iter().enumerate() {
+            let own = [
+                Some(p.arn.as_str()),
+                Some(p.name.as_str()),
+                p.unique_id.as_deref(),
+            ];
+            let named = own
+                .iter()
+                .flatten()
+                .any(|s| strings.exact.contains(&s.to_ascii_lowercase()));
+            let groups = estate
+                .groups
+                .iter()
+                .filter(|g| g.account == p.account && p.groups.contains(&g.name));
+            let personal = p
+                .policies
+                .iter()
+                .chain(p.boundary.iter())
+                .chain(groups.flat_map(|g| g.policies.iter()))
+                .any(|i| strings.personal.contains(i));
+            if p.kind != PrincipalKind::User || named || personal {
+                first.push(i);
+                continue;
+            }
+            // Everything that may tell two users apart, as one byte string
+            // (fields separated by control characters no name contains).
+            let mut key = Vec::new();
+            let mut put = |s: &str| {
+                key.extend_from_slice(s.as_bytes());
+                key.push(0);
+            };
+            put(&p.account);
+            for i in &p.policies {
+                put(&i.to_string());
+            }
+            put("\u{1}");
+            for g in &p.groups {
+                put(g);
+            }
+            put("\u{1}");
+            put(&format!("{:?}", p.boundary));
+            for (k, v) in &p.tags {
+                let lower = k.to_ascii_lowercase();
+                if strings
+                    .tags
+                    .as_ref()
+                    .is_none_or(|read| read.contains(&lower))
+                {
+                    put(&lower);
+                    put(v);
+                }
+            }
+            put("\u{1}");
+            put(if p.unique_id.is_some() { "id" } else { "no id" });
+            let lower = own.map(|s| s.unwrap_or_default().to_ascii_lowercase());
+            for (w, head) in &strings.wildcards {
+                let mut bits = 0u8;
+                for (n, s) in own.iter().enumerate() {
+                    // Most patterns name roles: their literal head rules users out.
+                    if !lower[n].starts_with(head.as_str()) {
+                        continue;
+                    }
+                    let s = s.unwrap_or_default();
+                    bits |= u8::from(crate::glob::matches(w, s, false)) << (2 * n);
+                    bits |= u8::from(crate::glob::matches(w, s, true)) << (2 * n + 1);
+                }
+                if lower[0].starts_with(head.as_str()) {
+                    bits |= u8::from(crate::glob::arn_matches(w, &p.arn)) << 6;
+                }
+                key.push(bits);
+            }
+            first.push(*seen.entry(key).or_insert(i));
+        }
+        Classes { first }
+    }
+}
+
+/// The strings of the estate that a request compares with the caller's
+/// own ARN, name or unique ID.
+struct CallerStrings {
+    /// Without wildcards, lower-case: a user they equal is named.
+    exact: HashSet<String>,
+    /// With `*` or `?`: each tells apart the users it matches; with its
+    /// lower-case literal head, which every string it matches starts with.
+    wildcards: Vec<(String, String)>,
+    /// Identity policies and boundaries that read the caller's name, ARN
+    /// or ID through a policy variable: their holders are named.
+    personal: HashSet<usize>,
+    /// The tag keys (lower-case) that some condition key or policy variable
+    /// reads as `aws:PrincipalTag/…`; `None`: one that cannot be told, so
+    /// every tag counts.
+    tags: Option<HashSet<String>>,
+}
+
+impl CallerStrings {
+    /// `None` when a policy that is not the caller's own reads the
+    /// caller's name through a variable, or a caller key is compared with
+    /// a variable: then no two users are known to be alike.
+    fn of(estate: &Estate) -> Option<CallerStrings> {
+        let mut out = CallerStrings {
+            exact: HashSet::new(),
+            wildcards: Vec::new(),
+            personal: HashSet::new(),
+            tags: Some(HashSet::new()),
+        };
+        let mut wildcards = HashSet::new();
+        for (index, pol) in estate.policies.iter().enumerate() {
+            let Ok(body) = &pol.body else { continue };
+            for st in body.statements.iter().filter(|st| may_speak_to_s3(st)) {
+                let mut compared: Vec<&str> = Vec::new();
+                for item in st.principal.iter().flat_map(|p| p.items.iter()) {
+                    if let PrincipalPattern::Arn(s) | PrincipalPattern::UniqueId(s) = item {
+                        compared.push(s);
+                    }
+                }
+                for c in &st.condition {
+                    if CALLER_KEYS.contains(&c.key.to_ascii_lowercase().as_str()) {
+                        compared.extend(c.values.iter().map(String::as_str));
+                    }
+                }
+                if compared.iter().any(|s| s.contains("${")) {
+                    return None;
+                }
+                for s in compared {
+                    if s.contains(['*', '?']) {
+                        if wildcards.insert(s) {
+                            let head =
+                                s[..s.find(['*', '?']).unwrap_or(s.len())].to_ascii_lowercase();
+                            out.wildcards.push((s.to_string(), head));
+                        }
+                    } else {
+                        out.exact.insert(s.to_ascii_lowercase());
+                    }
+                }
+                let values = st
+                    .resource
+                    .iter()
+                    .flat_map(|r| r.items.iter())
+                    .chain(st.condition.iter().flat_map(|c| c.values.iter()));
+                for text in values.clone().chain(st.condition.iter().map(|c| &c.key)) {
+                    out.read_tags(text);
+                }
+                if values.into_iter().any(|v| reads_caller(v)) {
+                    match pol.kind {
+                        PolicyKind::Identity | PolicyKind::Boundary => {
+                            out.personal.insert(index);
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+        }
+        Some(out)
+    }
+}
+
+impl CallerStrings {
+    /// Notes the principal tag keys a condition key or value reads.
+    fn read_tags(&mut self, text: &str) {
+        const TAG: &str = "aws:principaltag/";
+        let lower = text.to_ascii_lowercase();
+        let Some(read) = &mut self.tags else { return };
+        for (at, _) in lower.match_indices(TAG) {
+            let rest = &lower[at + TAG.len()..];
+            let key: String = rest
+                .chars()
+                .take_while(|c| !matches!(c, '}' | ',' | ' ' | '\''))
+                .collect();
+            if key.is_empty() || key.contains(['$', '*', '?']) {
+                self.tags = None;
+                return;
+            }
+            read.insert(key);
+        }
+    }
+}
+
+/// Whether a statement's Action may cover an S3 or STS action, the only
+/// requests bucketlog makes; one that cannot (IAM self-service, say) tells
+/// no one apart, whatever it reads.
+fn may_speak_to_s3(st: &crate::model::Statement) -> bool {
+    st.action.negated
+        || st.action.items.iter().any(|item| {
+            let service = item.split_once(':').map_or(item.as_str(), |(s, _)| s);
+            ["s3", "sts"]
+                .iter()
+                .any(|s| crate::glob::matches(service, s, true))
+        })
+}
+
+/// Whether a policy value has a variable whose value is the caller's ARN,
+/// name or unique ID (`${aws:username}`, with or without a default).
+fn reads_caller(value: &str) -> bool {
+    let squeezed: String = value
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    CALLER_KEYS
+        .iter()
+        .any(|k| squeezed.contains(&format!("${{{k}")))
+}
