@@ -33,6 +33,14 @@ struct Cli {
     /// Take every context key a query does not name as absent, instead of free.
     #[arg(long, global = true)]
     closed_context: bool,
+    /// Text output of `who can`: every answer with its chain and statements,
+    /// instead of one line per principal.
+    #[arg(long, global = true)]
+    chains: bool,
+    /// Text output of `who can`: at most N principal lines (the summary
+    /// still counts them all).
+    #[arg(long, global = true, value_name = "N")]
+    limit: Option<usize>,
     #[command(subcommand)]
     command: Command,
 }
@@ -152,13 +160,17 @@ fn main() -> ExitCode {
             eprintln!("bucketlog: {d}");
         }
     }
+    let view = report::View {
+        chains: cli.chains,
+        limit: cli.limit,
+    };
     match cli.command {
         Command::Query { queries } => {
             for q in &queries {
                 match engine.answer(q, opts) {
                     Ok(o) => match cli.format {
                         Format::Json => println!("{}", report::outcome_json(&o)),
-                        _ => print!("{}", report::outcome_text(&o)),
+                        _ => print!("{}", report::outcome_text(&o, view)),
                     },
                     Err(e) => {
                         match cli.format {

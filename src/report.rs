@@ -231,7 +231,16 @@ fn reason_text(r: &Reason) -> String {
     format!("{} {} `{}`{stmt}{at}", r.effect, r.layer, r.policy)
 }
 
-pub fn outcome_text(o: &Outcome) -> String {
+/// How answers are laid out as text (issue 12): `who can` folds each
+/// principal's answers into one line unless `chains` asks for every answer
+/// with its chain and statements; `limit` caps the folded lines.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct View {
+    pub chains: bool,
+    pub limit: Option<usize>,
+}
+
+pub fn outcome_text(o: &Outcome, view: View) -> String {
     let mut out = format!("{}\n", o.query);
     if o.kind == "help" {
         out.push_str(HELP);
@@ -250,6 +259,13 @@ pub fn outcome_text(o: &Outcome) -> String {
         } else {
             "  no answer\n"
         });
+    }
+    if o.kind == "who-can" && !view.chains && !o.answers.is_empty() {
+        out.push_str(&folded_text(&o.answers, view.limit));
+        for n in &o.notes {
+            out.push_str(&format!("  note: {n}\n"));
+        }
+        return out;
     }
     if o.kind == "what-can" {
         out.push_str(&grouped_text(&o.answers));
@@ -318,6 +334,91 @@ pub fn outcome_text(o: &Outcome) -> String {
     for n in &o.notes {
         out.push_str(&format!("  note: {n}\n"));
     }
+    out
+}
+
+/// `who can` at the size of an organisation: one line per principal — its
+/// most permissive answer (a direct one before a chain), the actions that
+/// share it, the chain it goes through, its condition in words — with how
+/// many answers are folded under it, then a summary line.
+fn folded_text(answers: &[Answer], limit: Option<usize>) -> String {
+    let mut order: Vec<&str> = Vec::new();
+    let mut by: std::collections::HashMap<&str, Vec<&Answer>> = Default::default();
+    for a in answers {
+        let list = by.entry(a.principal.as_str()).or_default();
+        if list.is_empty() {
+            order.push(a.principal.as_str());
+        }
+        list.push(a);
+    }
+    let mut out = String::new();
+    let mut counts = [0usize; 3];
+    for (i, p) in order.iter().enumerate() {
+        let list = &by[p];
+        let best = list
+            .iter()
+            .min_by_key(|a| (a.decision, a.via.len()))
+            .expect("a principal has an answer");
+        counts[match best.decision {
+            Decision::Allow => 0,
+            Decision::Conditional => 1,
+            _ => 2,
+        }] += 1;
+        if limit.is_some_and(|n| i >= n) {
+            continue;
+        }
+        let mut actions: Vec<&str> = Vec::new();
+        for a in list.iter().filter(|a| a.decision == best.decision) {
+            if !actions.contains(&a.action.as_str()) {
+                actions.push(&a.action);
+            }
+        }
+        let mut line = format!(
+            "  {:<12} {p}  {}",
+            best.decision.names().0,
+            actions.join(", ")
+        );
+        if best.via.len() > 1 {
+            line.push_str(&format!("  via {}", best.via[1..].join(" → ")));
+        }
+        // The condition in words: the allowed side when it is known, else the denied side.
+        let under = |side: &str| best.partial.iter().find(|(s, _)| *s == side);
+        match (
+            &best.allow_witness,
+            under("allowed"),
+            &best.deny_witness,
+            under("denied"),
+        ) {
+            (Some(w), ..) => line.push_str(&format!("  allowed when {}", witness_text(w))),
+            (None, Some((_, p)), ..) => line.push_str(&format!("  allowed under {p}")),
+            (None, None, Some(w), _) => {
+                line.push_str(&format!("  denied when {}", witness_text(w)))
+            }
+            (None, None, None, Some((_, p))) => line.push_str(&format!("  denied under {p}")),
+            _ => {}
+        }
+        if let Some(r) = &best.reason {
+            line.push_str(&format!("  unknown: {r}"));
+        }
+        let folded = list.len() - actions.len();
+        if folded > 0 {
+            line.push_str(&format!("  (+{folded} more)"));
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    if let Some(n) = limit.filter(|&n| n < order.len()) {
+        out.push_str(&format!(
+            "  … {} more principal(s) not shown (--limit {n})\n",
+            order.len() - n
+        ));
+    }
+    let [allow, conditional, unknown] = counts;
+    out.push_str(&format!(
+        "  {} principal(s): {allow} allow, {conditional} conditional, {unknown} unknown \
+         (--chains lists every answer with its chain and statements)\n",
+        order.len()
+    ));
     out
 }
 
