@@ -187,6 +187,17 @@ pub enum Grantee {
 }
 
 impl Grantee {
+    /// As the output names it: `canonical:ID`, `AllUsers`, …
+    pub fn name(&self) -> String {
+        match self {
+            Grantee::Canonical(c) => format!("canonical:{c}"),
+            Grantee::AllUsers => "AllUsers".into(),
+            Grantee::AuthenticatedUsers => "AuthenticatedUsers".into(),
+            Grantee::LogDelivery => "LogDelivery".into(),
+            Grantee::Unresolved(u) => u.clone(),
+        }
+    }
+
     /// A grant AWS calls public (S3 User Guide, "The meaning of public"):
     /// the one IgnorePublicAcls makes grant nothing.
     pub fn is_public(&self) -> bool {
@@ -201,6 +212,19 @@ pub enum AclPermission {
     ReadAcp,
     WriteAcp,
     FullControl,
+}
+
+impl AclPermission {
+    /// As S3 names it: `READ`, `FULL_CONTROL`, …
+    pub fn name(self) -> &'static str {
+        match self {
+            AclPermission::Read => "READ",
+            AclPermission::Write => "WRITE",
+            AclPermission::ReadAcp => "READ_ACP",
+            AclPermission::WriteAcp => "WRITE_ACP",
+            AclPermission::FullControl => "FULL_CONTROL",
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -163,6 +163,29 @@ pub fn outcome_json(o: &Outcome) -> Value {
     if let Some(p) = &o.proof {
         return proof_json(o, p);
     }
+    if o.kind == "show" {
+        let shown: Vec<Value> = o
+            .shown
+            .iter()
+            .map(|s| {
+                let items: Vec<Value> = s
+                    .items
+                    .iter()
+                    .map(|i| {
+                        let mut v = json!({"field": i.field, "value": i.value});
+                        if let Some(span) = &i.source {
+                            v["file"] = json!(span.file);
+                            v["pointer"] = json!(span.pointer);
+                            v["line"] = json!(span.line);
+                        }
+                        v
+                    })
+                    .collect();
+                json!({"kind": s.kind, "name": s.name, "items": items})
+            })
+            .collect();
+        return json!({"query": o.query, "kind": o.kind, "shown": shown});
+    }
     // `why` and `public` show what spoke to each request.
     if o.kind == "why" || o.kind == "public" {
         let answers: Vec<Value> = o
@@ -248,6 +271,23 @@ pub fn outcome_text(o: &Outcome, view: View) -> String {
     }
     if let Some(p) = &o.proof {
         out.push_str(&proof_text(p));
+        return out;
+    }
+    if o.kind == "show" {
+        for s in &o.shown {
+            out.push_str(&format!("  {} {}\n", s.kind, s.name));
+            for i in &s.items {
+                let at = i
+                    .source
+                    .as_ref()
+                    .map(|s| match s.line {
+                        0 => format!("  ({})", s.file),
+                        n => format!("  ({}:{n})", s.file),
+                    })
+                    .unwrap_or_default();
+                out.push_str(&format!("    {:<13} {}{at}\n", i.field, i.value));
+            }
+        }
         return out;
     }
     if let (Some(a), "path") = (o.answers.first(), o.kind) {

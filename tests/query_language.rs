@@ -602,14 +602,20 @@ fn binary_reports_a_parse_error_as_json() {
 }
 
 #[test]
-fn binary_reports_forms_not_built_yet() {
-    const NOT_BUILT: &[&str] = &["show bucket example-upload-bucket"];
-    for q in NOT_BUILT {
-        text_error(q, 1, "not built yet");
-        let doc = json_error(q);
-        let message = doc["error"]["message"].as_str().unwrap_or_default();
-        assert!(message.contains("not built yet"), "{doc}");
-    }
+fn binary_shows_a_bucket_as_text_and_json() {
+    let out = bucketlog(&["query", "show bucket example-upload-bucket"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ownership     BucketOwnerEnforced"), "{text}");
+    let out = bucketlog(&[
+        "--format",
+        "json",
+        "query",
+        "show bucket example-upload-bucket",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["shown"][0]["name"], "example-upload-bucket", "{doc}");
 }
 
 #[test]

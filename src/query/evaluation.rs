@@ -628,13 +628,8 @@ impl Evaluation<'_> {
                     effect: "Allow",
                     layer: "acl",
                     policy,
-                    statement: g.map(|g| {
-                        format!(
-                            "{} to {}",
-                            permission_name(g.permission),
-                            grantee_name(&g.grantee)
-                        )
-                    }),
+                    statement: g
+                        .map(|g| format!("{} to {}", g.permission.name(), g.grantee.name())),
                     file: span.file,
                     pointer: span.pointer,
                     line: span.line,
@@ -729,6 +724,26 @@ impl Evaluation<'_> {
 }
 
 impl Evaluation<'_> {
+    /// The roles a subject can assume in one step, with how certainly, in
+    /// estate order (`show principal`).
+    pub(super) fn assumable(&self, s: &Subject) -> Vec<(usize, Decision)> {
+        let Some(from) = self.built.subject_id(s) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(usize, Decision)> = self
+            .edges
+            .get(&from)
+            .into_iter()
+            .flatten()
+            .filter_map(|&(to, d)| match self.built.subject_of(to) {
+                Some(Subject::Known(r)) => Some((*r, d)),
+                _ => None,
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
     /// `can`'s answers: every direct answer first (cli.md), then the chains.
     pub(super) fn can_answers(&self) -> Vec<Answer> {
         let mut direct: Vec<Answer> = Vec::new();
@@ -791,28 +806,6 @@ impl Evaluation<'_> {
             out.extend(self.chain_answers(&info.subject, &info.action, &info.resource));
         }
         out
-    }
-}
-
-fn permission_name(p: crate::model::AclPermission) -> &'static str {
-    use crate::model::AclPermission::*;
-    match p {
-        Read => "READ",
-        Write => "WRITE",
-        ReadAcp => "READ_ACP",
-        WriteAcp => "WRITE_ACP",
-        FullControl => "FULL_CONTROL",
-    }
-}
-
-fn grantee_name(g: &crate::model::Grantee) -> String {
-    use crate::model::Grantee::*;
-    match g {
-        Canonical(c) => format!("canonical:{c}"),
-        AllUsers => "AllUsers".into(),
-        AuthenticatedUsers => "AuthenticatedUsers".into(),
-        LogDelivery => "LogDelivery".into(),
-        Unresolved(u) => u.clone(),
     }
 }
 

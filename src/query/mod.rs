@@ -7,6 +7,7 @@ mod can;
 mod evaluation;
 pub mod prove;
 mod resolve;
+pub mod show;
 mod who_can;
 
 use crate::catalog::{Action, Catalog};
@@ -177,6 +178,8 @@ pub struct Outcome {
     pub facts: usize,
     /// The result of a `prove` query.
     pub proof: Option<prove::Proof>,
+    /// The sheets of a `show` query (one per policy of that name).
+    pub shown: Vec<show::Shown>,
 }
 
 /// An estate compiled for questions: the estate-wide index is built once
@@ -252,9 +255,21 @@ fn answer_bytes(engine: &Engine, text: &str, opts: Options) -> Result<Outcome, Q
         notes.push("closed context: every free key `with` does not name is taken as absent (as the IAM policy simulator does); keys the snapshot fixes keep their values".into());
     }
     let mut proof = None;
+    let mut shown = Vec::new();
     let (answers, stats) = match &q {
-        Query::Can { principal, action, resource, context }
-        | Query::Why { principal, action, resource, context, .. } => {
+        Query::Can {
+            principal,
+            action,
+            resource,
+            context,
+        }
+        | Query::Why {
+            principal,
+            action,
+            resource,
+            context,
+            ..
+        } => {
             let subject = resolve::subject(estate, principal)?;
             let targets = resolve::targets(estate, action, resource)?;
             let given = Given {
@@ -267,7 +282,11 @@ fn answer_bytes(engine: &Engine, text: &str, opts: Options) -> Result<Outcome, Q
                 _ => can::can(engine, &subject, &targets, &given),
             }
         }
-        Query::WhoCan { action, resource, context } => {
+        Query::WhoCan {
+            action,
+            resource,
+            context,
+        } => {
             let actions = resolve::actions(action)?;
             let scope = resolve::scope(estate, resource)?;
             who_can::who_can(
@@ -310,7 +329,10 @@ fn answer_bytes(engine: &Engine, text: &str, opts: Options) -> Result<Outcome, Q
             };
             who_can::public(engine, &scopes, &mut notes)
         }
-        Query::ProveWriteOnly { principal, resource } => {
+        Query::ProveWriteOnly {
+            principal,
+            resource,
+        } => {
             let subject = resolve::subject(estate, principal)?;
             let scope = resolve::scope(estate, resource)?;
             proof = Some(prove::write_only(engine, &subject, &scope));
@@ -318,11 +340,21 @@ fn answer_bytes(engine: &Engine, text: &str, opts: Options) -> Result<Outcome, Q
         }
         Query::ProveNoPublicAccess { bucket } => {
             let scope = resolve::scope(estate, bucket)?;
-            let whole = resolve::Scope { bucket: scope.bucket, key: "*".into() };
+            let whole = resolve::Scope {
+                bucket: scope.bucket,
+                key: "*".into(),
+            };
             proof = Some(prove::no_public_access(engine, &whole));
             (Vec::new(), Stats::default())
         }
-        Query::ProveRequires { principal, action, resource, key, op, value } => {
+        Query::ProveRequires {
+            principal,
+            action,
+            resource,
+            key,
+            op,
+            value,
+        } => {
             let subject = resolve::subject(estate, principal)?;
             let targets = resolve::targets(estate, action, resource)?;
             let p = prove::requires(engine, &subject, &targets, &key.text, &op.text, &value.text)
@@ -331,15 +363,9 @@ fn answer_bytes(engine: &Engine, text: &str, opts: Options) -> Result<Outcome, Q
             (Vec::new(), Stats::default())
         }
         Query::Help => (Vec::new(), Stats::default()),
-        other => {
-            return Err(QueryError {
-                column: 1,
-                message: format!(
-                    "`{}` queries parse, but are not built yet: this version answers `can`, `who can`, `why`, `what can`, \
-                     `path` and `public` (`prove` comes with conditions and proofs)",
-                    other.kind()
-                ),
-            })
+        Query::Show { kind, name } => {
+            shown = show::show(engine, *kind, name)?;
+            (Vec::new(), Stats::default())
         }
     };
     Ok(Outcome {
@@ -350,6 +376,7 @@ fn answer_bytes(engine: &Engine, text: &str, opts: Options) -> Result<Outcome, Q
         sanity_violations: stats.sanity_violations,
         facts: stats.facts,
         proof,
+        shown,
     })
 }
 
