@@ -137,6 +137,14 @@ impl Catalog {
 
     /// The type of a condition key, matched case-insensitively; tag keys by
     /// their prefix (`aws:PrincipalTag/team`).
+    /// Every condition key as AWS spells it (a tag key as its prefix,
+    /// `aws:PrincipalTag/`), sorted: what the REPL completes after `with`.
+    pub fn key_names(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.keys.values().map(|(_, s)| s.as_str()).collect();
+        out.sort_unstable();
+        out
+    }
+
     pub fn key_type(&self, key: &str) -> Option<KeyType> {
         self.keys.get(&key_name(key)).map(|(t, _)| *t)
     }

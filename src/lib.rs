@@ -13,6 +13,7 @@ pub mod load;
 pub mod model;
 pub mod policy;
 pub mod query;
+pub mod repl;
 pub mod report;
 pub mod smt;
 pub mod synth;

@@ -5,7 +5,8 @@
 use bucketlog::diag::Severity;
 use bucketlog::query::{self, Options};
 use bucketlog::{check, load, report, synth, validate};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -41,8 +42,9 @@ struct Cli {
     /// still counts them all).
     #[arg(long, global = true, value_name = "N")]
     limit: Option<usize>,
+    /// Without one: `repl` when stdin is a terminal, else this help.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -57,6 +59,9 @@ enum Format {
 
 #[derive(Subcommand)]
 enum Command {
+    /// An interactive session: load once, then answer queries from memory
+    /// (`:help` inside). The default when stdin is a terminal.
+    Repl,
     /// Answer queries, one result per query.
     Query {
         #[arg(required = true)]
@@ -92,6 +97,25 @@ enum Command {
     },
 }
 
+/// `bucketlog repl`: the session keeps the global options as its defaults.
+fn repl(cli: &Cli) -> ExitCode {
+    let opts = Options {
+        include_root: cli.include_root,
+        closed_context: cli.closed_context,
+    };
+    let view = report::View {
+        chains: cli.chains,
+        limit: cli.limit,
+    };
+    match bucketlog::repl::run(cli.env.clone(), opts, view, cli.format == Format::Json) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bucketlog: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     // Output piped into `head` ends quietly, as Unix tools do, instead of
     // panicking on the closed pipe.
@@ -100,6 +124,13 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    let Some(command) = &cli.command else {
+        if std::io::stdin().is_terminal() {
+            return repl(&cli);
+        }
+        let _ = Cli::command().print_help();
+        return ExitCode::from(2);
+    };
     if let Command::Synth {
         accounts,
         users,
@@ -108,7 +139,7 @@ fn main() -> ExitCode {
         statements,
         seed,
         output,
-    } = &cli.command
+    } = command
     {
         let size = synth::Size {
             accounts: *accounts,
@@ -132,7 +163,10 @@ fn main() -> ExitCode {
     if cli.env.is_empty() {
         eprintln!("bucketlog: no --env given: using the built-in demo estate (examples/demo)");
     }
-    let is_check = matches!(cli.command, Command::Check { .. });
+    if matches!(command, Command::Repl) {
+        return repl(&cli);
+    }
+    let is_check = matches!(command, Command::Check { .. });
     if !is_check && matches!(cli.format, Format::Sarif | Format::Junit) {
         eprintln!("bucketlog: --format sarif and --format junit apply to `check` only");
         return ExitCode::from(2);
@@ -155,7 +189,7 @@ fn main() -> ExitCode {
         closed_context: cli.closed_context,
     };
     // Every load diagnostic goes to stderr, whatever the command's output.
-    if !matches!(cli.command, Command::Validate) {
+    if !matches!(command, Command::Validate) {
         for d in &estate.diagnostics {
             eprintln!("bucketlog: {d}");
         }
@@ -164,9 +198,9 @@ fn main() -> ExitCode {
         chains: cli.chains,
         limit: cli.limit,
     };
-    match cli.command {
+    match command {
         Command::Query { queries } => {
-            for q in &queries {
+            for q in queries {
                 match engine.answer(q, opts) {
                     Ok(o) => match cli.format {
                         Format::Json => println!("{}", report::outcome_json(&o)),
@@ -189,17 +223,17 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Synth { .. } => unreachable!("handled before loading"),
+        Command::Synth { .. } | Command::Repl => unreachable!("handled before loading"),
         Command::Check { file, strict } => {
             let name = file.display().to_string();
-            let text = match std::fs::read_to_string(&file) {
+            let text = match std::fs::read_to_string(file) {
                 Ok(t) => t,
                 Err(e) => {
                     eprintln!("bucketlog: {name}: cannot read the assertion file: {e}");
                     return ExitCode::from(2);
                 }
             };
-            let strict = strict || matches!(cli.format, Format::Sarif | Format::Junit);
+            let strict = *strict || matches!(cli.format, Format::Sarif | Format::Junit);
             let results = match check::parse(&text, &name)
                 .and_then(|a| check::run(&engine, a, &name, opts, strict))
             {

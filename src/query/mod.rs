@@ -15,7 +15,7 @@ use crate::datalog::{self, Decision, ReqId};
 use crate::facts::{s3_resource, Resource};
 use crate::index::Index;
 use crate::model::Estate;
-use ast::{Query, Word};
+use ast::{ContextItem, Query, Word};
 use resolve::Scope;
 use std::collections::BTreeMap;
 
@@ -200,7 +200,19 @@ impl<'e> Engine<'e> {
 
     /// Parses and answers one query.
     pub fn answer(&self, text: &str, opts: Options) -> Result<Outcome, QueryError> {
-        answer_bytes(self, text, opts).map_err(|e| e.in_chars(text))
+        self.answer_in(text, opts, &[])
+    }
+
+    /// Parses and answers one query under a default context (the REPL's
+    /// `:set context`): a `can`, `why` or `who can` gets every default
+    /// item whose key its own `with` does not name.
+    pub fn answer_in(
+        &self,
+        text: &str,
+        opts: Options,
+        defaults: &[ContextItem],
+    ) -> Result<Outcome, QueryError> {
+        answer_bytes(self, text, opts, defaults).map_err(|e| e.in_chars(text))
     }
 
     /// Concrete decisions in one batch: each `can PRINCIPAL ACTION RESOURCE`
@@ -242,9 +254,42 @@ pub fn answer(estate: &Estate, text: &str, opts: Options) -> Result<Outcome, Que
     Engine::new(estate).answer(text, opts)
 }
 
-fn answer_bytes(engine: &Engine, text: &str, opts: Options) -> Result<Outcome, QueryError> {
+/// The items of a context as written after `with` (`aws:SecureTransport =
+/// true, k absent`); error columns count from the context's first character.
+pub fn parse_context(text: &str) -> Result<Vec<ContextItem>, QueryError> {
+    const HEAD: &str = "can anonymous s3:GetObject b with ";
+    match parse(&format!("{HEAD}{text}")) {
+        Ok(Query::Can { context, .. }) => Ok(context),
+        Ok(_) => unreachable!("a `can` query parses as one"),
+        Err(e) => Err(QueryError {
+            column: e.column.saturating_sub(HEAD.chars().count()).max(1),
+            message: e.message,
+        }),
+    }
+}
+
+fn answer_bytes(
+    engine: &Engine,
+    text: &str,
+    opts: Options,
+    defaults: &[ContextItem],
+) -> Result<Outcome, QueryError> {
     let estate = engine.estate;
-    let q = parse_bytes(text)?;
+    let mut q = parse_bytes(text)?;
+    if let Query::Can { context, .. } | Query::Why { context, .. } | Query::WhoCan { context, .. } =
+        &mut q
+    {
+        let named: Vec<String> = context
+            .iter()
+            .map(|c| c.key.text.to_ascii_lowercase())
+            .collect();
+        context.extend(
+            defaults
+                .iter()
+                .filter(|d| !named.contains(&d.key.text.to_ascii_lowercase()))
+                .cloned(),
+        );
+    }
     let mut notes = Vec::new();
     if opts.closed_context
         && matches!(
