@@ -312,7 +312,12 @@ impl Session {
     }
 
     /// One meta-command; `Some` when the session must reload or end.
-    fn meta(&mut self, line: &str, loaded: &Loaded, engine: &Engine) -> Option<End> {
+    fn meta(
+        &mut self,
+        line: &str,
+        loaded: &Loaded,
+        (engine, compile): (&Engine, Duration),
+    ) -> Option<End> {
         let mut words = line.splitn(3, char::is_whitespace);
         let (cmd, arg, rest) = (
             words.next().unwrap_or_default(),
@@ -376,7 +381,7 @@ impl Session {
                     .sum();
                 println!(
                     "  {} account(s), {} principal(s) in {} class(es), {} bucket(s), {} policies, {} statements\n  \
-                     loaded and compiled in {:.0} ms; peak memory {:.0} MiB\n  \
+                     loaded in {:.0} ms, compiled in {:.0} ms; peak memory {:.0} MiB\n  \
                      format {}, closed context {}, context: {}",
                     e.accounts.len(),
                     e.principals.len(),
@@ -385,6 +390,7 @@ impl Session {
                     e.policies.len(),
                     statements,
                     loaded.load.as_secs_f64() * 1000.0,
+                    compile.as_secs_f64() * 1000.0,
                     peak_rss_mib(),
                     if self.json { "json" } else { "text" },
                     if self.opts.closed_context { "on" } else { "off" },
@@ -448,7 +454,9 @@ pub fn run(paths: Vec<PathBuf>, opts: Options, view: View, json: bool) -> Result
             loaded.estate.buckets.len()
         );
         let end = {
+            let start = Instant::now();
             let engine = Engine::new(&loaded.estate);
+            let compile = start.elapsed();
             loop {
                 let line = match editor.readline(PROMPT) {
                     Ok(l) => l.replace("\\\n", " "),
@@ -464,7 +472,7 @@ pub fn run(paths: Vec<PathBuf>, opts: Options, view: View, json: bool) -> Result
                     continue;
                 }
                 if line.starts_with(':') {
-                    match session.meta(line, &loaded, &engine) {
+                    match session.meta(line, &loaded, (&engine, compile)) {
                         Some(end) => break end,
                         None => continue,
                     }
