@@ -20,52 +20,56 @@ fn session(home: &std::path::Path) -> Session {
     s
 }
 
+/// Types `line` (sent as is: `\t` completes, `\r` submits), then reads each
+/// of `seen` in order and the next prompt.
+fn ask(s: &mut Session, line: &str, seen: &[&str]) {
+    s.send(line)
+        .unwrap_or_else(|e| panic!("typing {line:?}: {e}"));
+    for text in seen.iter().chain(std::iter::once(&"bucketlog> ")) {
+        s.expect(*text)
+            .unwrap_or_else(|e| panic!("after {line:?}, expected {text:?}: {e}"));
+    }
+}
+
 #[test]
 fn a_session_answers_completes_recovers_and_ends() {
     let home = tempfile::tempdir().expect("tempdir");
     let mut s = session(home.path());
     s.expect("bucketlog> ").expect("a prompt");
-
-    s.send_line("who can write example-upload-bucket/incoming/*")
-        .expect("typed");
-    s.expect("3 principal(s): 3 allow")
-        .expect("the who can summary");
-    s.expect("bucketlog> ").expect("the prompt again");
-
+    ask(
+        &mut s,
+        "who can write example-upload-bucket/incoming/*\r",
+        &["3 principal(s): 3 allow"],
+    );
     // Tab completes a principal's name.
-    s.send("can role/partner-up").expect("typed");
-    s.send("\t").expect("tab");
-    s.send(" read example-upload-bucket/incoming/x\r")
-        .expect("typed");
-    s.expect("arn:aws:iam::111122223333:role/partner-uploader  s3:GetObject")
-        .expect("the completed name was answered");
-    s.expect("bucketlog> ").expect("the prompt again");
-
-    // A malformed query: the caret, the message, and the session goes on.
-    s.send_line("can alice").expect("typed");
-    s.expect("^ column 10:").expect("a caret under the column");
-    s.expect("bucketlog> ").expect("the session is alive");
-
+    ask(
+        &mut s,
+        "can role/partner-up\t read example-upload-bucket/incoming/x\r",
+        &["arn:aws:iam::111122223333:role/partner-uploader  s3:GetObject"],
+    );
+    // A malformed query: the caret under the column, and the session goes on.
+    ask(&mut s, "can alice\r", &["^ column 10:"]);
     // Another estate, then a default context that changes the answer.
     let estate = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/scenarios/secure_transport_deny/snapshot"
     );
-    s.send_line(format!(":load {estate}")).expect("typed");
-    s.expect("bucketlog> ").expect("loaded");
-    s.send_line("who can read my-app-uploads/*").expect("typed");
-    s.expect("allowed when aws:SecureTransport = true")
-        .expect("conditional");
-    s.expect("0 allow, 1 conditional").expect("the summary");
-    s.send_line(":set context aws:SecureTransport = true")
-        .expect("typed");
-    s.expect("context: aws:SecureTransport = true")
-        .expect("acknowledged");
-    s.send_line("who can read my-app-uploads/*").expect("typed");
-    s.expect("1 allow, 0 conditional")
-        .expect("the context decides it");
-    s.expect("bucketlog> ").expect("the prompt again");
-
+    ask(&mut s, &format!(":load {estate}\r"), &[]);
+    let query = "who can read my-app-uploads/*\r";
+    ask(
+        &mut s,
+        query,
+        &[
+            "allowed when aws:SecureTransport = true",
+            "0 allow, 1 conditional",
+        ],
+    );
+    ask(
+        &mut s,
+        ":set context aws:SecureTransport = true\r",
+        &["context: aws:SecureTransport = true"],
+    );
+    ask(&mut s, query, &["1 allow, 0 conditional"]);
     s.send(ControlCode::EndOfTransmission).expect("Ctrl-D");
     s.expect(expectrl::Eof).expect("the session ends");
 }
