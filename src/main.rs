@@ -34,6 +34,11 @@ struct Cli {
     /// Take every context key a query does not name as absent, instead of free.
     #[arg(long, global = true)]
     closed_context: bool,
+    /// A default context for `query` and `repl`, written as after `with`
+    /// (`--context aws:SecureTransport=true`); repeat it for more keys. It
+    /// comes after the `[context]` of bucketlog.toml; a query's own `with` wins.
+    #[arg(long, global = true, value_name = "KEY=VALUE")]
+    context: Vec<String>,
     /// Text output of `who can`: every answer with its chain and statements,
     /// instead of one line per principal.
     #[arg(long, global = true)]
@@ -107,7 +112,20 @@ fn repl(cli: &Cli) -> ExitCode {
         chains: cli.chains,
         limit: cli.limit,
     };
-    match bucketlog::repl::run(cli.env.clone(), opts, view, cli.format == Format::Json) {
+    let context = match bucketlog::config::default_context(&cli.context) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("bucketlog: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match bucketlog::repl::run(
+        cli.env.clone(),
+        opts,
+        view,
+        cli.format == Format::Json,
+        context,
+    ) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bucketlog: {e}");
@@ -200,8 +218,17 @@ fn main() -> ExitCode {
     };
     match command {
         Command::Query { queries } => {
+            let context = match bucketlog::config::default_context(&cli.context) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("bucketlog: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            // A bad query is reported and the others are still answered.
+            let mut failed = false;
             for q in queries {
-                match engine.answer(q, opts) {
+                match engine.answer_in(q, opts, &context.items) {
                     Ok(o) => match cli.format {
                         Format::Json => println!("{}", report::outcome_json(&o)),
                         _ => print!("{}", report::outcome_text(&o, view)),
@@ -217,11 +244,15 @@ fn main() -> ExitCode {
                                 w = e.column.max(1)
                             ),
                         }
-                        return ExitCode::from(2);
+                        failed = true;
                     }
                 }
             }
-            ExitCode::SUCCESS
+            if failed {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Command::Synth { .. } | Command::Repl => unreachable!("handled before loading"),
         Command::Check { file, strict } => {

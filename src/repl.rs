@@ -6,6 +6,7 @@
 //! the session (`:help`, `:load`, `:reload`, `:set …`, `:stats`, `:quit`).
 
 use crate::catalog::{Catalog, VERBS};
+use crate::config::DefaultContext;
 use crate::load;
 use crate::model::Estate;
 use crate::query::ast::ContextItem;
@@ -424,14 +425,20 @@ fn history_file() -> Option<PathBuf> {
 }
 
 /// Runs the session until `:quit` or Ctrl-D; `Err` when the first load fails.
-pub fn run(paths: Vec<PathBuf>, opts: Options, view: View, json: bool) -> Result<(), String> {
+pub fn run(
+    paths: Vec<PathBuf>,
+    opts: Options,
+    view: View,
+    json: bool,
+    context: DefaultContext,
+) -> Result<(), String> {
     let mut session = Session {
         paths,
         json,
         opts,
         view,
-        context: Vec::new(),
-        context_text: String::new(),
+        context: context.items,
+        context_text: context.text,
         colour: std::io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };

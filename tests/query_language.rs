@@ -619,19 +619,21 @@ fn binary_shows_a_bucket_as_text_and_json() {
 }
 
 #[test]
-fn binary_answers_built_forms_and_stops_at_the_first_bad_query() {
+fn binary_answers_every_query_and_reports_each_bad_one() {
     let out = bucketlog(&["query", "help", "who can read example-upload-bucket/*"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!out.stdout.is_empty());
-    let out = bucketlog(&["--format", "json", "query", "help", "can alice"]);
+    // A bad query in a batch: its error, the others still answered, exit 2.
+    let out = bucketlog(&["--format", "json", "query", "can alice", "help", "can bob"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    let last = String::from_utf8_lossy(&out.stdout)
+    let docs: Vec<Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
-        .last()
-        .map(str::to_string)
-        .unwrap_or_default();
-    let doc: Value = serde_json::from_str(&last).expect("the last line is JSON");
-    assert_eq!(doc["error"]["query"], "can alice", "{doc}");
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(docs.len(), 3, "{docs:?}");
+    assert_eq!(docs[0]["error"]["query"], "can alice");
+    assert_eq!(docs[1]["kind"], "help");
+    assert_eq!(docs[2]["error"]["query"], "can bob");
 }
 
 /// Through the binary, the column (and the caret) count characters.
