@@ -57,82 +57,79 @@ impl Classes {
             return Classes::singletons(estate);
         };
         let mut first: Vec<usize> = Vec::with_capacity(estate.principals.len());
-        let mut seen: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut seen: HashMap<Key, usize> = HashMap::new();
         for (i, p) in estate.principals.iter().enumerate() {
             let own = [
                 Some(p.arn.as_str()),
                 Some(p.name.as_str()),
                 p.unique_id.as_deref(),
             ];
-            let named = own
-                .iter()
-                .flatten()
-                .any(|s| strings.exact.contains(&s.to_ascii_lowercase()));
-            let groups = estate
-                .groups
-                .iter()
-                .filter(|g| g.account == p.account && p.groups.contains(&g.name));
-            let personal = p
-                .policies
+            let lower = own.map(|s| s.map(str::to_ascii_lowercase));
+            let named = lower.iter().flatten().any(|s| strings.exact.contains(s));
+            let policies = estate.identity_policies(p);
+            let personal = policies
                 .iter()
                 .chain(p.boundary.iter())
-                .chain(groups.flat_map(|g| g.policies.iter()))
                 .any(|i| strings.personal.contains(i));
             if p.kind != PrincipalKind::User || named || personal {
                 first.push(i);
                 continue;
             }
-            // Everything that may tell two users apart, as one byte string
-            // (fields separated by control characters no name contains).
-            let mut key = Vec::new();
-            let mut put = |s: &str| {
-                key.extend_from_slice(s.as_bytes());
-                key.push(0);
-            };
-            put(&p.account);
-            for i in &p.policies {
-                put(&i.to_string());
-            }
-            put("\u{1}");
-            for g in &p.groups {
-                put(g);
-            }
-            put("\u{1}");
-            put(&format!("{:?}", p.boundary));
-            for (k, v) in &p.tags {
-                let lower = k.to_ascii_lowercase();
-                if strings
+            let key = Key {
+                account: &p.account,
+                policies: &p.policies,
+                groups: &p.groups,
+                boundary: p.boundary,
+                tags: p
                     .tags
-                    .as_ref()
-                    .is_none_or(|read| read.contains(&lower))
-                {
-                    put(&lower);
-                    put(v);
-                }
-            }
-            put("\u{1}");
-            put(if p.unique_id.is_some() { "id" } else { "no id" });
-            let lower = own.map(|s| s.unwrap_or_default().to_ascii_lowercase());
-            for (w, head) in &strings.wildcards {
-                let mut bits = 0u8;
-                for (n, s) in own.iter().enumerate() {
-                    // Most patterns name roles: their literal head rules users out.
-                    if !lower[n].starts_with(head.as_str()) {
-                        continue;
-                    }
-                    let s = s.unwrap_or_default();
-                    bits |= u8::from(crate::glob::matches(w, s, false)) << (2 * n);
-                    bits |= u8::from(crate::glob::matches(w, s, true)) << (2 * n + 1);
-                }
-                if lower[0].starts_with(head.as_str()) {
-                    bits |= u8::from(crate::glob::arn_matches(w, &p.arn)) << 6;
-                }
-                key.push(bits);
-            }
+                    .iter()
+                    .map(|(k, v)| (k.to_ascii_lowercase(), v.as_str()))
+                    .filter(|(k, _)| strings.tags.as_ref().is_none_or(|read| read.contains(k)))
+                    .collect(),
+                has_id: p.unique_id.is_some(),
+                matches: strings
+                    .wildcards
+                    .iter()
+                    .map(|(w, head)| {
+                        let mut bits = 0u8;
+                        for (n, s) in own.iter().enumerate() {
+                            // Most patterns name roles: their literal head rules users out.
+                            let Some(s) = s.filter(|_| {
+                                lower[n]
+                                    .as_deref()
+                                    .is_some_and(|l| l.starts_with(head.as_str()))
+                            }) else {
+                                continue;
+                            };
+                            bits |= u8::from(crate::glob::matches(w, s, false)) << (2 * n);
+                            bits |= u8::from(crate::glob::matches(w, s, true)) << (2 * n + 1);
+                            if n == 0 {
+                                bits |= u8::from(crate::glob::arn_matches(w, s)) << 6;
+                            }
+                        }
+                        bits
+                    })
+                    .collect(),
+            };
             first.push(*seen.entry(key).or_insert(i));
         }
         Classes { first }
     }
+}
+
+/// Everything that may tell two users apart.
+#[derive(PartialEq, Eq, Hash)]
+struct Key<'e> {
+    account: &'e str,
+    policies: &'e [usize],
+    groups: &'e [String],
+    boundary: Option<usize>,
+    /// The tags some policy reads, by lower-case key.
+    tags: Vec<(String, &'e str)>,
+    has_id: bool,
+    /// Per wildcard string of the estate: which of the ARN, name and
+    /// unique ID it matches (case-sensitive and not), and ArnLike on the ARN.
+    matches: Vec<u8>,
 }
 
 /// The strings of the estate that a request compares with the caller's

@@ -69,11 +69,14 @@ fn from_file(path: &Path) -> Result<Vec<String>, String> {
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let mut out = Vec::new();
     for (section, value) in &doc {
-        let (true, toml::Value::Table(context)) = (section == "context", value) else {
-            return Err(format!(
-                "{}: unknown `{section}`: expected a [context] table of condition keys",
-                path.display()
-            ));
+        let context = match value {
+            toml::Value::Table(t) if section == "context" => t,
+            _ => {
+                return Err(format!(
+                    "{}: unknown `{section}`: expected a [context] table of condition keys",
+                    path.display()
+                ))
+            }
         };
         for (key, v) in context {
             out.push(entry_text(path, key, v)?);

@@ -2,6 +2,7 @@
 //! statuses: 0 success, 1 a check or validation found problems, 2 the input
 //! or the query could not be used.
 
+use bucketlog::config::DefaultContext;
 use bucketlog::diag::Severity;
 use bucketlog::query::{self, Options};
 use bucketlog::{check, load, report, synth, validate};
@@ -102,27 +103,41 @@ enum Command {
     },
 }
 
+impl Cli {
+    fn options(&self) -> Options {
+        Options {
+            include_root: self.include_root,
+            closed_context: self.closed_context,
+        }
+    }
+
+    fn view(&self) -> report::View {
+        report::View {
+            chains: self.chains,
+            limit: self.limit,
+        }
+    }
+
+    /// The default context of `query` and `repl` (`config`); its error is
+    /// reported here.
+    fn default_context(&self) -> Result<DefaultContext, ExitCode> {
+        bucketlog::config::default_context(&self.context).map_err(|e| {
+            eprintln!("bucketlog: {e}");
+            ExitCode::from(2)
+        })
+    }
+}
+
 /// `bucketlog repl`: the session keeps the global options as its defaults.
 fn repl(cli: &Cli) -> ExitCode {
-    let opts = Options {
-        include_root: cli.include_root,
-        closed_context: cli.closed_context,
-    };
-    let view = report::View {
-        chains: cli.chains,
-        limit: cli.limit,
-    };
-    let context = match bucketlog::config::default_context(&cli.context) {
+    let context = match cli.default_context() {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("bucketlog: {e}");
-            return ExitCode::from(2);
-        }
+        Err(status) => return status,
     };
     match bucketlog::repl::run(
         cli.env.clone(),
-        opts,
-        view,
+        cli.options(),
+        cli.view(),
         cli.format == Format::Json,
         context,
     ) {
@@ -178,11 +193,11 @@ fn main() -> ExitCode {
             }
         };
     }
-    if cli.env.is_empty() {
-        eprintln!("bucketlog: no --env given: using the built-in demo estate (examples/demo)");
-    }
     if matches!(command, Command::Repl) {
         return repl(&cli);
+    }
+    if cli.env.is_empty() {
+        eprintln!("bucketlog: no --env given: using the built-in demo estate (examples/demo)");
     }
     let is_check = matches!(command, Command::Check { .. });
     if !is_check && matches!(cli.format, Format::Sarif | Format::Junit) {
@@ -202,28 +217,19 @@ fn main() -> ExitCode {
     };
     // Compiled once: every query and assertion of this run reads it.
     let engine = query::Engine::new(&estate);
-    let opts = Options {
-        include_root: cli.include_root,
-        closed_context: cli.closed_context,
-    };
+    let opts = cli.options();
     // Every load diagnostic goes to stderr, whatever the command's output.
     if !matches!(command, Command::Validate) {
         for d in &estate.diagnostics {
             eprintln!("bucketlog: {d}");
         }
     }
-    let view = report::View {
-        chains: cli.chains,
-        limit: cli.limit,
-    };
+    let view = cli.view();
     match command {
         Command::Query { queries } => {
-            let context = match bucketlog::config::default_context(&cli.context) {
+            let context = match cli.default_context() {
                 Ok(c) => c,
-                Err(e) => {
-                    eprintln!("bucketlog: {e}");
-                    return ExitCode::from(2);
-                }
+                Err(status) => return status,
             };
             // A bad query is reported and the others are still answered.
             let mut failed = false;

@@ -374,17 +374,18 @@ impl Estate {
             .map(|a| a.id.as_str())
     }
 
+    /// A group of an account by name.
+    pub fn group(&self, account: &str, name: &str) -> Option<&Group> {
+        self.groups
+            .iter()
+            .find(|g| g.account == account && g.name == name)
+    }
+
     /// Every policy whose statements speak for `p`'s identity: its own and its groups'.
     pub fn identity_policies(&self, p: &Principal) -> Vec<usize> {
         let mut out = p.policies.clone();
-        for g in &p.groups {
-            if let Some(group) = self
-                .groups
-                .iter()
-                .find(|x| x.account == p.account && x.name == *g)
-            {
-                out.extend(&group.policies);
-            }
+        for g in p.groups.iter().filter_map(|g| self.group(&p.account, g)) {
+            out.extend(&g.policies);
         }
         out
     }

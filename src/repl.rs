@@ -8,8 +8,7 @@
 use crate::catalog::{Catalog, VERBS};
 use crate::config::DefaultContext;
 use crate::load;
-use crate::model::Estate;
-use crate::query::ast::ContextItem;
+use crate::model::{Estate, PrincipalKind};
 use crate::query::{self, Engine, Options};
 use crate::report::{self, View};
 use rustyline::completion::{Completer, Pair};
@@ -99,20 +98,10 @@ impl Words {
         }
         for p in &estate.principals {
             names.push(p.arn.clone());
-            if let Some((_, tail)) = p
-                .arn
-                .split_once(":user/")
-                .or_else(|| p.arn.split_once(":role/"))
-            {
-                let kind = if p.arn.contains(":user/") {
-                    "user"
-                } else {
-                    "role"
-                };
-                names.push(format!(
-                    "{kind}/{}",
-                    tail.rsplit('/').next().unwrap_or(tail)
-                ));
+            match p.kind {
+                PrincipalKind::User => names.push(format!("user/{}", p.name)),
+                PrincipalKind::Role => names.push(format!("role/{}", p.name)),
+                PrincipalKind::Root => {}
             }
         }
         for b in &estate.buckets {
@@ -210,8 +199,7 @@ struct Session {
     json: bool,
     opts: Options,
     view: View,
-    context: Vec<ContextItem>,
-    context_text: String,
+    context: DefaultContext,
     colour: bool,
 }
 
@@ -356,8 +344,10 @@ impl Session {
             },
             (":set", "context") => match query::parse_context(rest) {
                 Ok(items) => {
-                    self.context = items;
-                    self.context_text = rest.to_string();
+                    self.context = DefaultContext {
+                        items,
+                        text: rest.to_string(),
+                    };
                     println!("  context: {rest} (for every can, why and who can that does not name the key)");
                 }
                 Err(e) => eprintln!(
@@ -369,8 +359,7 @@ impl Session {
                 ),
             },
             (":unset", "context") => {
-                self.context.clear();
-                self.context_text.clear();
+                self.context = DefaultContext::default();
             }
             (":stats", _) => {
                 let e = &loaded.estate;
@@ -395,7 +384,7 @@ impl Session {
                     peak_rss_mib(),
                     if self.json { "json" } else { "text" },
                     if self.opts.closed_context { "on" } else { "off" },
-                    if self.context_text.is_empty() { "none" } else { &self.context_text },
+                    if self.context.text.is_empty() { "none" } else { &self.context.text },
                 );
             }
             _ => eprintln!("bucketlog: unknown command `{line}`: try :help"),
@@ -404,7 +393,7 @@ impl Session {
     }
 
     fn query(&self, engine: &Engine, line: &str) {
-        match engine.answer_in(line, self.opts, &self.context) {
+        match engine.answer_in(line, self.opts, &self.context.items) {
             Ok(o) if self.json => println!("{}", report::outcome_json(&o)),
             Ok(o) => self.print(&report::outcome_text(&o, self.view)),
             Err(e) => eprintln!(
@@ -437,8 +426,7 @@ pub fn run(
         json,
         opts,
         view,
-        context: context.items,
-        context_text: context.text,
+        context,
         colour: std::io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };

@@ -98,6 +98,21 @@ fn managed_json(account: &str, name: &str, doc: &Value) -> Value {
     })
 }
 
+/// An identity policy's document that may also assume one role of the estate.
+fn assuming(rng: &mut StdRng, size: &Size) -> Value {
+    let mut doc = document(rng, size);
+    let target = format!(
+        "arn:aws:iam::{}:role/role-{}",
+        account_id(rng.gen_range(0..size.accounts)),
+        rng.gen_range(0..size.roles.max(1))
+    );
+    doc["Statement"]
+        .as_array_mut()
+        .expect("array")
+        .push(json!({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": target}));
+    doc
+}
+
 fn pretty(v: &Value) -> Vec<u8> {
     serde_json::to_vec_pretty(v).expect("JSON values serialise")
 }
@@ -120,24 +135,10 @@ pub fn generate(size: &Size) -> FileSet {
     for a in 0..size.accounts {
         let id = account_id(a);
         let base = format!("accounts/{id}");
-        let role_arn = |rng: &mut StdRng| {
-            format!(
-                "arn:aws:iam::{}:role/role-{}",
-                account_id(rng.gen_range(0..size.accounts)),
-                rng.gen_range(0..size.roles.max(1))
-            )
-        };
         // One managed policy per group (its grants and a role it may
         // assume), and a home-prefix policy that reads the caller's name.
         let mut managed: Vec<Value> = (0..groups)
-            .map(|g| {
-                let mut doc = document(&mut rng, size);
-                let target = role_arn(&mut rng);
-                doc["Statement"].as_array_mut().expect("array").push(
-                    json!({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": target}),
-                );
-                managed_json(&id, &format!("team-{g}"), &doc)
-            })
+            .map(|g| managed_json(&id, &format!("team-{g}"), &assuming(&mut rng, size)))
             .collect();
         let home = bucket_name(a, 0);
         managed.push(managed_json(&id, "home", &json!({"Version": "2012-10-17", "Statement": [
@@ -165,10 +166,7 @@ pub fn generate(size: &Size) -> FileSet {
                 }
                 // A few users have an inline policy of their own, or the home policy directly.
                 let inline = if rng.gen_ratio(1, 6) {
-                    let mut doc = document(&mut rng, size);
-                    let target = role_arn(&mut rng);
-                    doc["Statement"].as_array_mut().expect("array").push(json!({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": target}));
-                    vec![json!({"PolicyName": "inline", "PolicyDocument": doc})]
+                    vec![json!({"PolicyName": "inline", "PolicyDocument": assuming(&mut rng, size)})]
                 } else {
                     Vec::new()
                 };

@@ -18,6 +18,13 @@ pub(super) struct Asked {
     pub(super) member: Option<usize>,
 }
 
+/// The answers of requests that several members of a class share, each
+/// built once (`Evaluation::answers_for`).
+pub(super) struct Copies {
+    shared: HashSet<ReqId>,
+    built: HashMap<ReqId, Vec<Answer>>,
+}
+
 /// One evaluation: facts for the S3 requests of `subjects` on `scope`, plus
 /// every sts:AssumeRole request a chain could need; the derived relations are
 /// indexed by request once, so answers are read in constant time.
@@ -28,8 +35,6 @@ pub(super) struct Evaluation<'e> {
     /// Input facts of the last run of the rules.
     pub(super) facts: usize,
     pub(super) direct: Vec<Asked>,
-    /// Requests that also answer for other members of their class.
-    shared: HashSet<ReqId>,
     answer: HashMap<ReqId, Decision>,
     because: HashMap<ReqId, Vec<datalog::StmtId>>,
     blocked_by: HashMap<ReqId, Vec<datalog::Layer>>,
@@ -89,25 +94,29 @@ pub(super) fn evaluate<'e>(
     let mut asked: Vec<Subject> = subjects.to_vec();
     asked.sort();
     asked.dedup();
-    // One member of each class of users is evaluated: the first asked.
-    let mut evaluated: HashMap<usize, usize> = HashMap::new();
+    // One member of each class of users is evaluated: the first asked;
+    // the others are answered from its requests.
+    let mut first_of: HashMap<usize, usize> = HashMap::new();
+    let mut evaluated: Vec<Subject> = Vec::new();
     let mut direct = Vec::new();
-    asked.retain(|s| {
+    for s in &asked {
         let (who, member) = match s {
             Subject::Known(p) => {
-                let first = *evaluated
+                let first = *first_of
                     .entry(engine.index.classes.class_of(*p))
                     .or_insert(*p);
                 (Subject::Known(first), (first != *p).then_some(*p))
             }
             other => (other.clone(), None),
         };
+        if member.is_none() {
+            evaluated.push(who.clone());
+        }
         for (a, res) in targets {
             let req = built.request(&who, a, res.clone());
             direct.push(Asked { req, member });
         }
-        member.is_none()
-    });
+    }
     // Only the assumptions a chain from the subjects could take: a
     // breadth-first walk over the roles whose trust policy may name the
     // current principal (the trust index narrows them, `trust_may_name`
@@ -115,9 +124,9 @@ pub(super) fn evaluate<'e>(
     let assume = Catalog::get()
         .find(ASSUME_ROLE)
         .expect("the catalogue has sts:AssumeRole");
-    let mut seen: HashSet<Subject> = asked.iter().cloned().collect();
+    let mut seen: HashSet<Subject> = evaluated.iter().cloned().collect();
     let mut reached = BTreeSet::new();
-    let mut frontier: VecDeque<Subject> = asked.iter().cloned().collect();
+    let mut frontier: VecDeque<Subject> = evaluated.into();
     while let Some(s) = frontier.pop_front() {
         for q in engine.index.trust.candidates(estate, &s) {
             if Subject::Known(q) != s && built.trust_may_name(q, &s) {
@@ -205,11 +214,6 @@ impl<'e> Evaluation<'e> {
             *e = (*e).min(c.2);
         }
         Evaluation {
-            shared: direct
-                .iter()
-                .filter(|a| a.member.is_some())
-                .map(|a| a.req)
-                .collect(),
             facts: d.facts,
             sanity_violations: d.sanity_two_answers.len()
                 + d.sanity_must_not_may.len()
@@ -748,9 +752,9 @@ impl Evaluation<'_> {
     pub(super) fn can_answers(&self) -> Vec<Answer> {
         let mut direct: Vec<Answer> = Vec::new();
         let mut chains: Vec<Answer> = Vec::new();
-        let mut built = HashMap::new();
+        let mut copies = self.copies();
         for asked in &self.direct {
-            let mut answers = self.answers_for(asked, &mut built).into_iter();
+            let mut answers = self.answers_for(asked, &mut copies).into_iter();
             direct.extend(answers.next());
             chains.extend(answers);
         }
@@ -758,18 +762,28 @@ impl Evaluation<'_> {
         direct
     }
 
+    /// What `answers_for` shares between the members of a class.
+    pub(super) fn copies(&self) -> Copies {
+        Copies {
+            shared: self
+                .direct
+                .iter()
+                .filter(|a| a.member.is_some())
+                .map(|a| a.req)
+                .collect(),
+            built: HashMap::new(),
+        }
+    }
+
     /// The answers for one asked request, under the name of the principal
-    /// asked about; the evaluated principal's answers are built once per
-    /// request in `built` and copied for the other members of its class.
-    pub(super) fn answers_for(
-        &self,
-        asked: &Asked,
-        built: &mut HashMap<ReqId, Vec<Answer>>,
-    ) -> Vec<Answer> {
-        if !self.shared.contains(&asked.req) {
+    /// asked about; a request that other members of its class share has
+    /// its answers built once (in `copies`) and renamed for each.
+    pub(super) fn answers_for(&self, asked: &Asked, copies: &mut Copies) -> Vec<Answer> {
+        if !copies.shared.contains(&asked.req) {
             return self.answers_with_chains(asked.req);
         }
-        let out = built
+        let out = copies
+            .built
             .entry(asked.req)
             .or_insert_with(|| self.answers_with_chains(asked.req));
         let Some(member) = asked.member else {

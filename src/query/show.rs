@@ -11,8 +11,7 @@ use super::{Engine, Given, QueryError};
 use crate::diag::Span;
 use crate::facts::Subject;
 use crate::model::{
-    Acl, Effect, Estate, Policy, PolicyKind, PrincipalKind, PrincipalPattern, PublicAccessBlock,
-    Statement,
+    Acl, Effect, Estate, Policy, PrincipalKind, PrincipalPattern, PublicAccessBlock, Statement,
 };
 
 /// One entity's sheet: its items in a fixed order.
@@ -63,18 +62,7 @@ pub(super) fn show(engine: &Engine, kind: ShowKind, name: &Word) -> Result<Vec<S
 }
 
 fn policy_label(p: &Policy) -> String {
-    format!("{} `{}`", kind_name(p.kind), p.name)
-}
-
-fn kind_name(k: PolicyKind) -> &'static str {
-    match k {
-        PolicyKind::Identity => "identity",
-        PolicyKind::Boundary => "boundary",
-        PolicyKind::Bucket => "bucket-policy",
-        PolicyKind::Trust => "trust",
-        PolicyKind::Scp => "scp",
-        PolicyKind::Rcp => "rcp",
-    }
+    format!("{} `{}`", crate::facts::layer_of(p.kind).name(), p.name)
 }
 
 /// A policy item: its name, or why it could not be read.
@@ -114,11 +102,7 @@ fn principal(engine: &Engine, subject: Subject, name: &Word) -> Result<Shown, Qu
         items.push(policy_item("policy", &estate.policies[pol]));
     }
     for g in &p.groups {
-        match estate
-            .groups
-            .iter()
-            .find(|x| x.account == p.account && &x.name == g)
-        {
+        match estate.group(&p.account, g) {
             Some(group) => {
                 items.push(item("group", group.arn.clone(), None));
                 for &pol in &group.policies {

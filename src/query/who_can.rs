@@ -20,11 +20,11 @@ fn answers_of(
 ) -> Vec<Answer> {
     let estate = ev.built.estate;
     let mut out = Vec::new();
-    let mut built = std::collections::HashMap::new();
+    let mut copies = ev.copies();
     for asked in &ev.direct {
         let is_root = matches!(ev.built.requests[asked.req.0 as usize].subject, Subject::Known(i) if estate.principals[i].kind == PrincipalKind::Root);
         let answers: Vec<Answer> = ev
-            .answers_for(asked, &mut built)
+            .answers_for(asked, &mut copies)
             .into_iter()
             .filter(&keep)
             .collect();
