@@ -9,6 +9,7 @@ pub mod datalog;
 pub mod diag;
 pub mod facts;
 pub mod glob;
+pub mod graph;
 pub mod index;
 pub mod load;
 pub mod model;

@@ -381,6 +381,33 @@ impl Estate {
             .find(|g| g.account == account && g.name == name)
     }
 
+    /// The object prefixes the policies name, as `bucket/a/b/` from a
+    /// Resource `arn:aws:s3:::bucket/a/b/*` (no wildcard or variable before
+    /// the last `/`), sorted and without repeats: what the REPL completes
+    /// and the graph draws as prefix scopes.
+    pub fn policy_prefixes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for pol in &self.policies {
+            let Ok(body) = &pol.body else { continue };
+            for r in body.statements.iter().filter_map(|s| s.resource.as_ref()) {
+                for item in &r.items {
+                    let Some(path) = item.strip_prefix("arn:aws:s3:::") else {
+                        continue;
+                    };
+                    if let Some(end) = path.rfind('/') {
+                        let prefix = &path[..=end];
+                        if !prefix.contains(['*', '?', '$']) {
+                            out.push(prefix.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// Every policy whose statements speak for `p`'s identity: its own and its groups'.
     pub fn identity_policies(&self, p: &Principal) -> Vec<usize> {
         let mut out = p.policies.clone();

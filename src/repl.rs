@@ -107,22 +107,7 @@ impl Words {
         for b in &estate.buckets {
             names.push(b.name.clone());
         }
-        // Prefixes the policies name: `bucket/a/b/` from `arn:aws:s3:::bucket/a/b/*`.
-        for pol in &estate.policies {
-            let Ok(body) = &pol.body else { continue };
-            for r in body.statements.iter().filter_map(|s| s.resource.as_ref()) {
-                for item in &r.items {
-                    if let Some(path) = item.strip_prefix("arn:aws:s3:::") {
-                        if let Some(end) = path.rfind('/') {
-                            let prefix = &path[..=end];
-                            if !prefix.contains(['*', '?', '$']) {
-                                names.push(prefix.to_string());
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        names.extend(estate.policy_prefixes());
         names.extend(META.iter().map(|s| s.to_string()));
         names.sort();
         names.dedup();

@@ -421,24 +421,9 @@ fn folded_text(answers: &[Answer], limit: Option<usize>) -> String {
         if best.via.len() > 1 {
             line.push_str(&format!("  via {}", best.via[1..].join(" → ")));
         }
-        // The condition in words: the allowed side when it is known, else the denied side.
-        let under = |side: &str| best.partial.iter().find(|(s, _)| *s == side);
-        match (
-            &best.allow_witness,
-            under("allowed"),
-            &best.deny_witness,
-            under("denied"),
-        ) {
-            (Some(w), ..) => line.push_str(&format!("  allowed when {}", witness_text(w))),
-            (None, Some((_, p)), ..) => line.push_str(&format!("  allowed under {p}")),
-            (None, None, Some(w), _) => {
-                line.push_str(&format!("  denied when {}", witness_text(w)))
-            }
-            (None, None, None, Some((_, p))) => line.push_str(&format!("  denied under {p}")),
-            _ => {}
-        }
-        if let Some(r) = &best.reason {
-            line.push_str(&format!("  unknown: {r}"));
+        if let Some(words) = condition_words(best) {
+            line.push_str("  ");
+            line.push_str(&words);
         }
         let folded = list.len() - actions.len();
         if folded > 0 {
@@ -463,6 +448,34 @@ fn folded_text(answers: &[Answer], limit: Option<usize>) -> String {
 }
 
 /// A witness as `with` would fix it: `k = v`, `k absent`.
+/// A conditional or unknown answer's condition in words, on one line: the
+/// allowed side when it is known, else the denied side (`allowed when
+/// aws:SecureTransport = true`); an unknown answer's reason. `who can`'s
+/// folded lines and the graph's edge labels read it.
+pub fn condition_words(a: &Answer) -> Option<String> {
+    let under = |side: &str| a.partial.iter().find(|(s, _)| *s == side);
+    let mut words = match (
+        &a.allow_witness,
+        under("allowed"),
+        &a.deny_witness,
+        under("denied"),
+    ) {
+        (Some(w), ..) => Some(format!("allowed when {}", witness_text(w))),
+        (None, Some((_, p)), ..) => Some(format!("allowed under {p}")),
+        (None, None, Some(w), _) => Some(format!("denied when {}", witness_text(w))),
+        (None, None, None, Some((_, p))) => Some(format!("denied under {p}")),
+        _ => None,
+    };
+    if let Some(r) = &a.reason {
+        let unknown = format!("unknown: {r}");
+        words = Some(match words {
+            Some(w) => format!("{w}  {unknown}"),
+            None => unknown,
+        });
+    }
+    words
+}
+
 fn witness_text(w: &crate::query::Witness) -> String {
     let items: Vec<String> = w
         .iter()

@@ -6,6 +6,7 @@ pub mod ast;
 mod can;
 mod evaluation;
 pub mod prove;
+mod reach;
 mod resolve;
 pub mod show;
 mod who_can;
@@ -246,6 +247,66 @@ impl<'e> Engine<'e> {
             }
         }
         Ok(evaluation::decide(self, &requests))
+    }
+}
+
+/// `bucketlog graph`'s question: which principals may perform the verbs'
+/// actions on which scopes, and through which chains.
+pub struct Reach {
+    /// Each scope asked about (`bucket` whole, or `bucket/prefix/*`) with
+    /// the answers on it that may give access, chains with their hops.
+    pub scopes: Vec<(String, Vec<Answer>)>,
+    pub sanity_violations: usize,
+}
+
+impl Engine<'_> {
+    /// The answers `bucketlog graph` draws: of one principal (`from`) or
+    /// every principal, on one resource (`to`) or every bucket and every
+    /// prefix the policies name, for the verbs or actions `verbs` names;
+    /// chains of more than `max_hops` role assumptions left out.
+    pub fn reach(
+        &self,
+        from: Option<&str>,
+        to: Option<&str>,
+        verbs: &[String],
+        max_hops: Option<usize>,
+        opts: Options,
+    ) -> Result<Reach, QueryError> {
+        let word = |text: &str| Word {
+            text: text.to_string(),
+            offset: 0,
+        };
+        let subjects = match from {
+            Some(p) => vec![resolve::subject(self.estate, &word(p))?],
+            None => self.index.subjects.clone(),
+        };
+        let scopes = match to {
+            Some(r) => vec![resolve::scope(self.estate, &word(r))?],
+            None => reach::scopes(self),
+        };
+        let mut actions: Vec<&Action> = Vec::new();
+        for v in verbs {
+            for a in resolve::actions(&word(v))? {
+                if !actions.iter().any(|x| x.name == a.name) {
+                    actions.push(a);
+                }
+            }
+        }
+        let mut out = Reach {
+            scopes: Vec::new(),
+            sanity_violations: 0,
+        };
+        for scope in scopes {
+            let (answers, stats) = reach::reach(self, &subjects, &scope, &actions, max_hops, opts);
+            out.sanity_violations += stats.sanity_violations;
+            let bucket = &self.estate.buckets[scope.bucket].name;
+            let name = match scope.key.as_str() {
+                "*" => bucket.clone(),
+                key => format!("{bucket}/{key}"),
+            };
+            out.scopes.push((name, answers));
+        }
+        Ok(out)
     }
 }
 

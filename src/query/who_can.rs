@@ -12,7 +12,7 @@ use crate::model::PrincipalKind;
 /// Answers for many subjects, with their chains, keeping those `keep`
 /// wants; root users' answers only with `--include-root` (the text output
 /// says how many were left out).
-fn answers_of(
+pub(super) fn answers_of(
     ev: &Evaluation,
     keep: impl Fn(&Answer) -> bool,
     opts: Options,
