@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use bucketlog::catalog::{Catalog, Target};
 use bucketlog::datalog::Decision;
 use bucketlog::graph::{self, export, EdgeKind, Graph, NodeKind, Shape};
 use bucketlog::load::{self, snapshot};
@@ -113,49 +114,107 @@ fn the_demo_graph_has_the_chain_and_the_prefix_scoped_write() {
     assert_eq!(bucket.account.as_deref(), Some("111122223333"));
 }
 
-/// Each access edge is its principal's own best `who can` answer on that
-/// scope and verb, and each principal's own reaching answer is an edge
-/// (a collapsed node's edge stands for each of its members).
+/// The access edges of a graph, a collapsed node's for each of its
+/// members: (principal, verb, scope) → decision.
+fn access(g: &Graph) -> BTreeMap<(String, String, String), Decision> {
+    let mut out = BTreeMap::new();
+    for edge in g.graph.edge_references() {
+        let w = edge.weight();
+        let EdgeKind::Access(verb) = w.kind else {
+            continue;
+        };
+        let to = g.graph[edge.target()]
+            .id
+            .trim_start_matches("s3:")
+            .to_string();
+        for member in &g.graph[edge.source()].members {
+            out.insert((member.clone(), verb.to_string(), to.clone()), w.decision);
+        }
+    }
+    out
+}
+
+fn is_object_action(name: &str) -> bool {
+    Catalog::get()
+        .find(name)
+        .is_some_and(|a| a.target == Target::Object)
+}
+
+/// Each access edge on a bucket is its principal's own best `who can`
+/// answer for the verb on the bucket, and each such reaching answer is an
+/// edge. On a prefix the policies name, the principals drawn are those
+/// whose own answer on the whole bucket is not an allow for some object
+/// action; every other principal's reaching answer on the prefix is an
+/// allow (an allow on the bucket holds on its prefixes, a deny on none).
 #[test]
 fn every_access_edge_is_a_who_can_answer_and_every_answer_an_edge() {
     for e in [demo(), synthetic(6), synthetic(7)] {
         let engine = Engine::new(&e);
-        let g = draw(&e, None, None, &VERBS, WHOLE);
-        let mut drawn: BTreeMap<(String, String, String), Decision> = BTreeMap::new();
-        for edge in g.graph.edge_references() {
-            let w = edge.weight();
-            let EdgeKind::Access(verb) = w.kind else {
-                continue;
-            };
-            let to = g.graph[edge.target()]
-                .id
-                .trim_start_matches("s3:")
-                .to_string();
-            for member in &g.graph[edge.source()].members {
-                drawn.insert((member.clone(), verb.to_string(), to.clone()), w.decision);
-            }
-        }
-        let scopes: BTreeSet<String> = drawn.keys().map(|k| k.2.clone()).collect();
-        let mut asked: BTreeMap<(String, String, String), Decision> = BTreeMap::new();
-        for scope in &scopes {
-            let resource = if scope.contains('/') {
-                scope.clone()
-            } else {
-                format!("{scope}/*")
-            };
+        let drawn = access(&draw(&e, None, None, &VERBS, WHOLE));
+        let direct = |verb: &str, resource: &str| {
+            let o = engine
+                .answer(&format!("who can {verb} {resource}"), Options::default())
+                .expect("who can");
+            o.answers
+                .into_iter()
+                .filter(|a| a.via.len() == 1)
+                .collect::<Vec<_>>()
+        };
+        let mut expected: BTreeMap<(String, String, String), Decision> = BTreeMap::new();
+        let mut best = |k: (String, String, String), d: Decision| {
+            let b = expected.entry(k).or_insert(d);
+            *b = (*b).min(d);
+        };
+        let mut open: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for b in &e.buckets {
             for verb in VERBS {
-                let o = engine
-                    .answer(&format!("who can {verb} {resource}"), Options::default())
-                    .expect("who can");
-                for a in o.answers.iter().filter(|a| a.via.len() == 1) {
-                    let best = asked
-                        .entry((a.principal.clone(), verb.to_string(), scope.clone()))
-                        .or_insert(a.decision);
-                    *best = (*best).min(a.decision);
+                for a in direct(verb, &format!("{}/*", b.name)) {
+                    if is_object_action(&a.action) && a.decision != Decision::Allow {
+                        open.entry(b.name.clone())
+                            .or_default()
+                            .insert(a.principal.clone());
+                    }
+                    best((a.principal, verb.into(), b.name.clone()), a.decision);
                 }
             }
         }
-        assert_eq!(drawn, asked);
+        for prefix in e.policy_prefixes() {
+            let (bucket, key) = prefix.split_once('/').unwrap();
+            if key.is_empty() {
+                continue;
+            }
+            let bucket = bucket.to_string();
+            let scope = format!("{prefix}*");
+            for verb in VERBS {
+                for a in direct(verb, &scope) {
+                    if !is_object_action(&a.action) {
+                        continue;
+                    }
+                    if open.get(&bucket).is_some_and(|o| o.contains(&a.principal)) {
+                        best((a.principal, verb.into(), scope.clone()), a.decision);
+                    } else {
+                        assert_eq!(
+                            a.decision,
+                            Decision::Allow,
+                            "{} {verb} {scope}",
+                            a.principal
+                        );
+                    }
+                }
+            }
+        }
+        let missing: Vec<_> = expected
+            .iter()
+            .filter(|(k, d)| drawn.get(*k) != Some(d))
+            .collect();
+        let extra: Vec<_> = drawn
+            .iter()
+            .filter(|(k, d)| expected.get(*k) != Some(d))
+            .collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "not drawn: {missing:?}\ndrawn, not answered: {extra:?}"
+        );
     }
 }
 
@@ -282,5 +341,18 @@ fn mermaid_has_one_subgraph_per_account_and_one_line_per_drawn_edge() {
     assert!(
         m.contains("-- \"admin, delete, list, read, write\" -->"),
         "{m}"
+    );
+}
+
+/// The README's picture is drawn from docs/demo-graph.dot: it is the demo
+/// estate's graph as the binary draws it today.
+#[test]
+fn the_readme_graph_is_the_demo_graph() {
+    let e = demo();
+    let dot = export::dot(&draw(&e, None, None, &VERBS, Shape { max_nodes: 300 }));
+    assert_eq!(
+        dot,
+        include_str!("../docs/demo-graph.dot"),
+        "regenerate docs/demo-graph.dot and docs/demo-graph.svg (README \"Graphs\")"
     );
 }

@@ -6,6 +6,7 @@ use super::{ast, Answer, Engine, Given, Reason, Stats, Targets, Witness};
 use crate::catalog::{Catalog, ASSUME_ROLE};
 use crate::datalog::{self, Decision, EntId, ReqId};
 use crate::facts::{Built, Resource, StmtOrigin, Subject};
+use crate::model::Estate;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 /// A request the query asks, as evaluated: for another member of its
@@ -270,12 +271,7 @@ impl Evaluation<'_> {
     }
 
     fn principal_name(&self, s: &Subject) -> String {
-        match s {
-            Subject::Known(i) => self.built.estate.principals[*i].arn.clone(),
-            Subject::Outside(a) => format!("account:{a}"),
-            Subject::Anonymous => "anonymous".into(),
-            Subject::Service(n) => format!("service:{n}"),
-        }
+        principal_name(self.built.estate, s)
     }
 
     /// What a request's `unknown` turns on: the open layers and the
@@ -820,6 +816,16 @@ impl Evaluation<'_> {
             out.extend(self.chain_answers(&info.subject, &info.action, &info.resource));
         }
         out
+    }
+}
+
+/// How answers name a subject (cli.md "Names").
+pub(super) fn principal_name(estate: &Estate, s: &Subject) -> String {
+    match s {
+        Subject::Known(i) => estate.principals[*i].arn.clone(),
+        Subject::Outside(a) => format!("account:{a}"),
+        Subject::Anonymous => "anonymous".into(),
+        Subject::Service(n) => format!("service:{n}"),
     }
 }
 

@@ -280,8 +280,8 @@ impl Engine<'_> {
             Some(p) => vec![resolve::subject(self.estate, &word(p))?],
             None => self.index.subjects.clone(),
         };
-        let scopes = match to {
-            Some(r) => vec![resolve::scope(self.estate, &word(r))?],
+        let (wholes, prefixes) = match to {
+            Some(r) => (vec![resolve::scope(self.estate, &word(r))?], Vec::new()),
             None => reach::scopes(self),
         };
         let mut actions: Vec<&Action> = Vec::new();
@@ -292,21 +292,31 @@ impl Engine<'_> {
                 }
             }
         }
-        let mut out = Reach {
-            scopes: Vec::new(),
-            sanity_violations: 0,
-        };
-        for scope in scopes {
-            let (answers, stats) = reach::reach(self, &subjects, &scope, &actions, max_hops, opts);
-            out.sanity_violations += stats.sanity_violations;
-            let bucket = &self.estate.buckets[scope.bucket].name;
-            let name = match scope.key.as_str() {
-                "*" => bucket.clone(),
-                key => format!("{bucket}/{key}"),
-            };
-            out.scopes.push((name, answers));
-        }
-        Ok(out)
+        let (answers, stats) = reach::reach(
+            self,
+            &subjects,
+            (&wholes, &prefixes),
+            &actions,
+            max_hops,
+            opts,
+        );
+        let scopes = wholes
+            .iter()
+            .chain(&prefixes)
+            .zip(answers)
+            .map(|(scope, answers)| {
+                let bucket = &self.estate.buckets[scope.bucket].name;
+                let name = match scope.key.as_str() {
+                    "*" => bucket.clone(),
+                    key => format!("{bucket}/{key}"),
+                };
+                (name, answers)
+            })
+            .collect();
+        Ok(Reach {
+            scopes,
+            sanity_violations: stats.sanity_violations,
+        })
     }
 }
 

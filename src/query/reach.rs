@@ -4,70 +4,149 @@
 
 use std::collections::BTreeSet;
 
-use super::evaluation::evaluate;
+use super::evaluation::{evaluate, principal_name};
 use super::resolve::{self, Scope};
 use super::who_can::answers_of;
 use super::{s3_targets, Answer, Engine, Given, Options, Stats};
-use crate::catalog::Action;
+use crate::catalog::{Action, Target};
+use crate::datalog::Decision;
 use crate::facts::Subject;
 
-/// The scopes a whole-estate graph covers: each bucket whole, and each
+/// The scopes a whole-estate graph covers: each bucket whole, then each
 /// prefix its policies name (`bucket/a/b/*`), in bucket order.
-pub(super) fn scopes(engine: &Engine) -> Vec<Scope> {
+pub(super) fn scopes(engine: &Engine) -> (Vec<Scope>, Vec<Scope>) {
     let estate = engine.estate;
-    let mut out = resolve::every_bucket(estate);
+    let mut prefixes = Vec::new();
     for prefix in estate.policy_prefixes() {
-        let Some((bucket, key)) = prefix.split_once('/') else {
+        let Some((bucket, key)) = prefix.split_once('/').filter(|(_, k)| !k.is_empty()) else {
             continue;
         };
         if let Some(b) = estate.buckets.iter().position(|x| x.name == bucket) {
-            out.push(Scope {
+            prefixes.push(Scope {
                 bucket: b,
                 key: format!("{key}*"),
             });
         }
     }
-    out.sort_by(|a, b| (a.bucket, &a.key).cmp(&(b.bucket, &b.key)));
-    out
+    prefixes.sort_by(|a, b| (a.bucket, &a.key).cmp(&(b.bucket, &b.key)));
+    (resolve::every_bucket(estate), prefixes)
 }
 
-/// The answers of `subjects` for `actions` on the scope that may give
-/// access, chains included (with hops) unless longer than `max_hops`. A role a chain acts through that
-/// is not itself among the subjects (`graph --from`) is asked too, for its
-/// own requests, so each access edge rests on its own principal's answer.
+/// What one scope asks of `subjects`.
+struct Ask<'a> {
+    actions: &'a [&'a Action],
+    max_hops: Option<usize>,
+    opts: Options,
+}
+
+impl Ask<'_> {
+    fn reaches(&self, a: &Answer) -> bool {
+        a.decision.reaches() && self.max_hops.is_none_or(|m| a.via.len() - 1 <= m)
+    }
+
+    /// The answers of `subjects` on `scope` that may give access, chains
+    /// included (with hops) unless longer than `max_hops`. A role a chain
+    /// acts through that is not itself among the subjects (`graph --from`)
+    /// is asked too, for its own requests, so each access edge rests on its
+    /// own principal's answer. A prefix of the whole-estate graph is asked
+    /// its object actions only (`refining`), without chains: a bucket
+    /// action's resource is the bucket whatever the prefix, and the chains
+    /// are the whole bucket's.
+    fn scope(
+        &self,
+        engine: &Engine,
+        subjects: &[Subject],
+        scope: &Scope,
+        refining: bool,
+    ) -> (Vec<Answer>, Stats) {
+        let estate = engine.estate;
+        let mut targets = s3_targets(self.actions, scope);
+        if refining {
+            targets.retain(|(a, _)| a.target == Target::Object);
+        }
+        let mut ev = evaluate(engine, subjects, &targets, &Given::default());
+        ev.explain = true;
+        let mut stats = ev.stats();
+        let mut out = answers_of(&ev, |a| self.reaches(a), self.opts, &mut 0);
+        if refining {
+            out.retain(|a| a.via.len() == 1);
+            return (out, stats);
+        }
+        let named: BTreeSet<&str> = out
+            .iter()
+            .flat_map(|a| a.via.iter().skip(1).map(String::as_str))
+            .collect();
+        let acting: Vec<Subject> = (0..estate.principals.len())
+            .filter(|&i| named.contains(estate.principals[i].arn.as_str()))
+            .map(Subject::Known)
+            .filter(|s| !subjects.contains(s))
+            .collect();
+        if !acting.is_empty() {
+            let ev = evaluate(engine, &acting, &targets, &Given::default());
+            stats += ev.stats();
+            let own = |a: &Answer| a.via.len() == 1 && self.reaches(a);
+            out.extend(answers_of(&ev, own, self.opts, &mut 0));
+        }
+        (out, stats)
+    }
+}
+
+/// The answers of `subjects` for `actions` on each scope of `wholes`, then
+/// on each of `prefixes` for the principals whose own answer on the whole
+/// bucket is conditional or unknown for an object action: an allow on the
+/// whole bucket holds on every prefix of it and a deny on none, so only
+/// those answers can differ on a prefix. One list per scope, `wholes` first.
 pub(super) fn reach(
     engine: &Engine,
     subjects: &[Subject],
-    scope: &Scope,
+    (wholes, prefixes): (&[Scope], &[Scope]),
     actions: &[&Action],
     max_hops: Option<usize>,
     opts: Options,
-) -> (Vec<Answer>, Stats) {
+) -> (Vec<Vec<Answer>>, Stats) {
     let estate = engine.estate;
-    let reaches =
-        |a: &Answer| a.decision.reaches() && max_hops.is_none_or(|m| a.via.len() - 1 <= m);
-    let targets = s3_targets(actions, scope);
-    let mut ev = evaluate(engine, subjects, &targets, &Given::default());
-    ev.explain = true;
-    let mut stats = ev.stats();
-    let mut out = answers_of(&ev, reaches, opts, &mut 0);
-    let acting: BTreeSet<Subject> = out
-        .iter()
-        .flat_map(|a| a.via.iter().skip(1))
-        .filter_map(|arn| estate.principals.iter().position(|p| &p.arn == arn))
-        .map(Subject::Known)
-        .filter(|s| !subjects.contains(s))
-        .collect();
-    if !acting.is_empty() {
-        let acting: Vec<Subject> = acting.into_iter().collect();
-        let ev = evaluate(engine, &acting, &targets, &Given::default());
-        stats += ev.stats();
-        out.extend(answers_of(
-            &ev,
-            |a| a.via.len() == 1 && reaches(a),
-            opts,
-            &mut 0,
-        ));
+    let ask = Ask {
+        actions,
+        max_hops,
+        opts,
+    };
+    let mut out = Vec::new();
+    let mut stats = Stats::default();
+    for scope in wholes {
+        let (answers, s) = ask.scope(engine, subjects, scope, false);
+        stats += s;
+        out.push(answers);
+    }
+    for prefix in prefixes {
+        let open: BTreeSet<&str> = wholes
+            .iter()
+            .zip(&out)
+            .filter(|(w, _)| w.bucket == prefix.bucket)
+            .flat_map(|(_, answers)| answers)
+            .filter(|a| a.via.len() == 1 && a.decision != Decision::Allow)
+            .filter(|a| {
+                actions
+                    .iter()
+                    .any(|x| x.name == a.action && x.target == Target::Object)
+            })
+            .map(|a| a.principal.as_str())
+            .collect();
+        // The subjects asked, and the roles their chains act through.
+        let mut candidates: Vec<Subject> = subjects.to_vec();
+        candidates.extend((0..estate.principals.len()).map(Subject::Known));
+        candidates.sort();
+        candidates.dedup();
+        let asked: Vec<Subject> = candidates
+            .into_iter()
+            .filter(|s| open.contains(principal_name(estate, s).as_str()))
+            .collect();
+        if asked.is_empty() {
+            out.push(Vec::new());
+            continue;
+        }
+        let (answers, s) = ask.scope(engine, &asked, prefix, true);
+        stats += s;
+        out.push(answers);
     }
     (out, stats)
 }
