@@ -280,16 +280,16 @@ fn main() -> ExitCode {
             }
         };
     }
+    let is_check = matches!(command, Command::Check { .. });
+    if !is_check && matches!(cli.format, Format::Sarif | Format::Junit) {
+        eprintln!("bucketlog: --format sarif and --format junit apply to `check` only");
+        return ExitCode::from(2);
+    }
     if matches!(command, Command::Repl) {
         return repl(&cli);
     }
     if cli.env.is_empty() {
         eprintln!("bucketlog: no --env given: using the built-in demo estate (examples/demo)");
-    }
-    let is_check = matches!(command, Command::Check { .. });
-    if !is_check && matches!(cli.format, Format::Sarif | Format::Junit) {
-        eprintln!("bucketlog: --format sarif and --format junit apply to `check` only");
-        return ExitCode::from(2);
     }
     let fail = |d: &bucketlog::diag::Diagnostic| {
         match cli.format {

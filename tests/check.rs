@@ -160,8 +160,18 @@ fn a_line_that_is_not_an_assertion_is_an_input_error_with_its_position() {
 
 #[test]
 fn sarif_and_junit_are_for_check_only() {
-    let out = bucketlog(&["--format", "sarif", "query", "help"]);
-    assert_eq!(out.status.code(), Some(2));
+    for args in [
+        &["--format", "sarif", "query", "help"][..],
+        &["--format", "junit", "repl"],
+        &["--format", "sarif", "graph"],
+    ] {
+        let out = bucketlog(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("apply to `check` only"),
+            "{args:?}"
+        );
+    }
 }
 
 /// A bucket whose policy (a public read) lost a `}`: issue 11 items 1–2.

@@ -10,7 +10,7 @@ use bucketlog::catalog::{Catalog, Target};
 use bucketlog::datalog::Decision;
 use bucketlog::graph::{self, export, EdgeKind, Graph, NodeKind, Shape};
 use bucketlog::load::{self, snapshot};
-use bucketlog::model::Estate;
+use bucketlog::model::{Estate, PrincipalKind};
 use bucketlog::query::{Engine, Options};
 use bucketlog::synth::{self, Size};
 use petgraph::visit::EdgeRef;
@@ -234,6 +234,32 @@ fn from_draws_one_principal_its_chains_and_the_roles_own_access() {
     // No hop allowed: the chain and the role's access are left out.
     let g = draw_hops(&e, Some("user/partner-bot"), None, &VERBS, Some(0), WHOLE);
     assert_eq!(g.graph.edge_count(), 0);
+}
+
+/// `--from P` draws the whole graph's edges of P and of the roles its
+/// chains reach, with the same decisions, and every edge of P.
+#[test]
+fn from_is_the_whole_graph_seen_from_one_principal() {
+    let e = synthetic(7);
+    let whole = access(&draw(&e, None, None, &VERBS, WHOLE));
+    for p in e
+        .principals
+        .iter()
+        .filter(|p| p.kind != PrincipalKind::Root)
+        .take(6)
+    {
+        let from = access(&draw(&e, Some(&p.arn), None, &VERBS, WHOLE));
+        for (k, d) in &from {
+            assert_eq!(whole.get(k), Some(d), "--from {}: {k:?}", p.arn);
+        }
+        let own = |m: &BTreeMap<(String, String, String), Decision>| {
+            m.iter()
+                .filter(|(k, _)| k.0 == p.arn)
+                .map(|(k, d)| (k.clone(), *d))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(own(&from), own(&whole), "--from {}", p.arn);
+    }
 }
 
 #[test]

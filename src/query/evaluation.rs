@@ -744,6 +744,22 @@ impl Evaluation<'_> {
         out
     }
 
+    /// The own answers of the roles `answers`' chains act through, one per
+    /// request: each chain answer is the role's own request, so its own
+    /// decision is already derived (`graph --from`).
+    pub(super) fn acting_answers(&self, answers: &[Answer]) -> Vec<Answer> {
+        let mut seen = HashSet::new();
+        answers
+            .iter()
+            .filter(|a| a.via.len() > 1 && seen.insert(a.request))
+            .map(|a| {
+                let subject = &self.built.requests[a.request.0 as usize].subject;
+                let d = self.decision(a.request);
+                self.answer_for(a.request, vec![self.principal_name(subject)], d)
+            })
+            .collect()
+    }
+
     /// `can`'s answers: every direct answer first (cli.md), then the chains.
     pub(super) fn can_answers(&self) -> Vec<Answer> {
         let mut direct: Vec<Answer> = Vec::new();

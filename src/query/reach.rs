@@ -45,10 +45,10 @@ impl Ask<'_> {
     }
 
     /// The answers of `subjects` on `scope` that may give access, chains
-    /// included (with hops) unless longer than `max_hops`. A role a chain
-    /// acts through that is not itself among the subjects (`graph --from`)
-    /// is asked too, for its own requests, so each access edge rests on its
-    /// own principal's answer. A prefix of the whole-estate graph is asked
+    /// included (with hops) unless longer than `max_hops`, and the own
+    /// answers of the roles the chains act through, so each access edge
+    /// rests on its own principal's answer. A prefix of the whole-estate
+    /// graph is asked
     /// its object actions only (`refining`), without chains: a bucket
     /// action's resource is the bucket whatever the prefix, and the chains
     /// are the whole bucket's.
@@ -65,28 +65,22 @@ impl Ask<'_> {
             targets.retain(|(a, _)| a.target == Target::Object);
         }
         let mut ev = evaluate(engine, subjects, &targets, &Given::default());
-        ev.explain = true;
-        let mut stats = ev.stats();
+        ev.explain = !refining;
+        let stats = ev.stats();
         let mut out = answers_of(&ev, |a| self.reaches(a), self.opts, &mut 0);
         if refining {
             out.retain(|a| a.via.len() == 1);
             return (out, stats);
         }
-        let named: BTreeSet<&str> = out
-            .iter()
-            .flat_map(|a| a.via.iter().skip(1).map(String::as_str))
+        // The roles the chains act through, for their own requests, when
+        // they are not among the subjects (`graph --from`).
+        let asked: BTreeSet<String> = subjects.iter().map(|s| principal_name(estate, s)).collect();
+        let own: Vec<Answer> = ev
+            .acting_answers(&out)
+            .into_iter()
+            .filter(|a| !asked.contains(&a.principal) && self.reaches(a))
             .collect();
-        let acting: Vec<Subject> = (0..estate.principals.len())
-            .filter(|&i| named.contains(estate.principals[i].arn.as_str()))
-            .map(Subject::Known)
-            .filter(|s| !subjects.contains(s))
-            .collect();
-        if !acting.is_empty() {
-            let ev = evaluate(engine, &acting, &targets, &Given::default());
-            stats += ev.stats();
-            let own = |a: &Answer| a.via.len() == 1 && self.reaches(a);
-            out.extend(answers_of(&ev, own, self.opts, &mut 0));
-        }
+        out.extend(own);
         (out, stats)
     }
 }
