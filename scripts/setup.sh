@@ -3,7 +3,9 @@
 # library the `z3` crate links against, a C toolchain and pkg-config, and a
 # Rust toolchain when none is on the PATH. With --test, also the programs
 # the tests hand bucketlog's output to: Graphviz, Debian's Python with
-# NetworkX, Chromium, and Mermaid (npm, into tests/consumers). Safe to run again.
+# NetworkX, Chromium, Mermaid (npm, into tests/consumers), and the AWS CLI
+# with the moto API server (PyPI, a virtual environment in
+# tests/consumers/venv) that `collect` is tested against. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sudo=""
@@ -28,4 +30,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 if $test && [ ! -f tests/consumers/node_modules/mermaid/dist/mermaid.min.js ]; then
   npm ci --prefix tests/consumers --no-audit --no-fund --loglevel=error
+fi
+if $test && [ ! -x tests/consumers/venv/bin/moto_server ]; then
+  python3 -m venv tests/consumers/venv
+  tests/consumers/venv/bin/pip install --quiet --disable-pip-version-check -r tests/consumers/requirements.txt
 fi

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod check;
 pub mod classes;
+pub mod collect;
 pub mod config;
 pub mod datalog;
 pub mod diag;

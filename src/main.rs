@@ -6,7 +6,7 @@ use bucketlog::config::DefaultContext;
 use bucketlog::diag::Severity;
 use bucketlog::graph::{export, Shape};
 use bucketlog::query::{self, Options};
-use bucketlog::{check, load, report, synth, validate};
+use bucketlog::{check, collect, load, report, synth, validate};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -122,6 +122,29 @@ enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Write a snapshot of live accounts (docs/inputs.md's layout) by
+    /// running read-only `aws` CLI calls (the list is in docs/cli.md).
+    Collect {
+        /// The snapshot directory to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// An AWS CLI profile; repeat it for more accounts [default: the
+        /// CLI's default credentials].
+        #[arg(long)]
+        profile: Vec<String>,
+        #[arg(long)]
+        region: Option<String>,
+        /// Another endpoint for every call (a test server, a VPC endpoint).
+        #[arg(long, value_name = "URL")]
+        endpoint_url: Option<String>,
+        /// List the objects under BUCKET/PREFIX and read their ACLs; repeat
+        /// it for more prefixes (never a whole bucket unless asked).
+        #[arg(long, value_name = "BUCKET/PREFIX")]
+        objects: Vec<String>,
+        /// Keep the files already written; fetch only the others.
+        #[arg(long)]
+        resume: bool,
+    },
     /// Write a synthetic snapshot (benchmarks, demos).
     Synth {
         #[arg(long, default_value_t = 3)]
@@ -236,6 +259,48 @@ fn graph(
     ExitCode::SUCCESS
 }
 
+/// `bucketlog collect`: progress (buckets done of the account's total) and
+/// a summary on stderr; exit 2 when an account could not be collected.
+fn run_collect(output: &std::path::Path, opts: &collect::Options) -> ExitCode {
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} buckets")
+            .expect("a valid template"),
+    );
+    let mut progress = |account: &str, done: usize, total: usize| {
+        bar.set_message(format!("account {account}"));
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let result = collect::collect(output, opts, &mut progress);
+    bar.finish_and_clear();
+    match result {
+        Ok(s) => {
+            eprintln!(
+                "bucketlog: collected {} account(s) ({}), {} bucket(s), {} file(s) into {}",
+                s.accounts.len(),
+                s.accounts.join(", "),
+                s.buckets,
+                s.files,
+                output.display()
+            );
+            for (file, code) in &s.unreadable {
+                eprintln!(
+                    "bucketlog: {}: {code}: recorded as unreadable (answers that depend on it say unknown)",
+                    file.display()
+                );
+            }
+            for note in &s.notes {
+                eprintln!("bucketlog: note: {note}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("bucketlog: collect: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     // Output piped into `head` ends quietly, as Unix tools do, instead of
     // panicking on the closed pipe.
@@ -287,6 +352,24 @@ fn main() -> ExitCode {
     }
     if matches!(command, Command::Repl) {
         return repl(&cli);
+    }
+    if let Command::Collect {
+        output,
+        profile,
+        region,
+        endpoint_url,
+        objects,
+        resume,
+    } = command
+    {
+        let opts = collect::Options {
+            profiles: profile.clone(),
+            region: region.clone(),
+            endpoint_url: endpoint_url.clone(),
+            objects: objects.clone(),
+            resume: *resume,
+        };
+        return run_collect(output, &opts);
     }
     if cli.env.is_empty() {
         eprintln!("bucketlog: no --env given: using the built-in demo estate (examples/demo)");
@@ -347,7 +430,9 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
-        Command::Synth { .. } | Command::Repl => unreachable!("handled before loading"),
+        Command::Synth { .. } | Command::Repl | Command::Collect { .. } => {
+            unreachable!("handled before loading")
+        }
         Command::Check { file, strict } => {
             let name = file.display().to_string();
             let text = match std::fs::read_to_string(file) {

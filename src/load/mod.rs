@@ -136,15 +136,35 @@ pub fn load_paths(paths: &[std::path::PathBuf]) -> Result<Estate, Diagnostic> {
     Ok(estate)
 }
 
-/// Parses a whole file as JSON.
+/// Parses a whole file as JSON. The error document `bucketlog collect`
+/// writes in place of an input AWS refused (`{"Error": {"Code", "Message"}}`)
+/// is an error naming the code, so that input is unreadable, as any other
+/// broken file is.
 pub(crate) fn parse_file(file: &str, bytes: &[u8]) -> Result<Node, Diagnostic> {
-    json::decode_utf8(file, bytes).and_then(|text| {
+    let doc = json::decode_utf8(file, bytes).and_then(|text| {
         json::parse(&Source {
             file,
             outer_pointer: "",
             text: &text,
         })
-    })
+    })?;
+    if let (Value::Object(props), Some(error)) = (&doc.value, doc.get("Error")) {
+        if props.len() == 1 {
+            let text = |k: &str| match error.get(k).map(|n| &n.value) {
+                Some(Value::String(s)) => s.clone(),
+                _ => "?".to_string(),
+            };
+            return Err(Diagnostic::error(
+                doc.span.clone(),
+                format!(
+                    "AWS refused this input when the snapshot was collected: {}: {}",
+                    text("Code"),
+                    text("Message")
+                ),
+            ));
+        }
+    }
+    Ok(doc)
 }
 
 /// Keeps a diagnostic and returns its text, as the reason something is unknown.

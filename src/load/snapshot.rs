@@ -429,7 +429,19 @@ fn managed_policy(
 ) -> Result<(String, usize), (Option<String>, Diagnostic)> {
     let arn = p.str_field("Arn").map_err(|d| (None, d))?.to_string();
     let fail = |d: Diagnostic| (Some(arn.clone()), d);
-    let name = p.str_field("PolicyName").map_err(fail)?.to_string();
+    // Some dumps leave out the name (moto's, partial exports): the ARN's
+    // last path segment is the name, as IAM builds the ARN from it.
+    let name = match p.str_field("PolicyName") {
+        Ok(n) => n.to_string(),
+        Err(_) => {
+            let name = arn.rsplit('/').next().unwrap_or(&arn).to_string();
+            estate.diagnostics.push(Diagnostic::warning(
+                p.span.clone(),
+                format!("no `PolicyName`: named `{name}` after its ARN"),
+            ));
+            name
+        }
+    };
     let default = p.str_field("DefaultVersionId").ok().map(str::to_string);
     let versions = p.array_field("PolicyVersionList").map_err(fail)?;
     let chosen = versions.iter().find(|v| match &default {

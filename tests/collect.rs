@@ -1,0 +1,461 @@
+//! `bucketlog collect` against a real API server: moto in server mode on a
+//! loopback port (installed by `scripts/setup.sh --test` in
+//! tests/consumers/venv with the AWS CLI). The test builds a small estate
+//! through the API, collects it with the real `aws` CLI, loads the
+//! snapshot and asks it questions whose answers the estate fixes.
+//!
+//! Workarounds for the mock live here, never in the collector: a resolver
+//! shim so the CLI's `s3control` host `<account>.127.0.0.1` reaches
+//! loopback, and list-buckets' owner ID mapped to the one moto's ACLs use.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bucketlog::diag::Severity;
+use bucketlog::load;
+use bucketlog::query::{Engine, Options};
+use tempfile::TempDir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_bucketlog");
+const ACCOUNT: &str = "123456789012";
+
+fn venv() -> PathBuf {
+    let v = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/consumers/venv/bin");
+    assert!(
+        v.join("moto_server").exists() && v.join("aws").exists(),
+        "moto and the AWS CLI are not installed: run `bash scripts/setup.sh --test`"
+    );
+    v
+}
+
+/// The moto server, stopped when dropped.
+struct Moto {
+    child: Child,
+    url: String,
+    /// Credentials, config and the resolver shim of this test only.
+    home: TempDir,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Moto {
+    fn start() -> Moto {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(venv().join("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let home = TempDir::new().unwrap();
+        std::fs::write(
+            home.path().join("sitecustomize.py"),
+            "import socket\n_getaddrinfo = socket.getaddrinfo\n\
+             def _loopback(host, *args, **kwargs):\n\
+             \x20   if isinstance(host, str) and host.endswith('.127.0.0.1'):\n\
+             \x20       host = '127.0.0.1'\n\
+             \x20   return _getaddrinfo(host, *args, **kwargs)\n\
+             socket.getaddrinfo = _loopback\n",
+        )
+        .unwrap();
+        let m = Moto {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            home,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        m
+    }
+
+    /// A command with the environment every `aws` call of the test gets:
+    /// fake credentials, no user configuration, the shim, the venv's `aws`.
+    fn env(&self, cmd: &mut Command) {
+        let path = format!(
+            "{}:{}",
+            venv().display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let none = self.home.path().join("none");
+        cmd.env("PATH", path)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", &none)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &none)
+            .env("PYTHONPATH", self.home.path())
+            .env_remove("AWS_PROFILE");
+    }
+
+    fn aws(&self, args: &[&str]) -> String {
+        let mut cmd = Command::new(venv().join("aws"));
+        self.env(&mut cmd);
+        let out = cmd
+            .args(args)
+            .args(["--endpoint-url", &self.url, "--output", "json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "aws {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+fn doc(statements: &str) -> String {
+    format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#)
+}
+
+/// A small estate through the API: a group whose managed policy has two
+/// versions (only the second in force), a user who may assume an uploader
+/// role held to writing by its permissions boundary, a bucket locked down
+/// and a public one, an organization with an SCP.
+fn build(m: &Moto) {
+    let arn = |p: &str| format!("arn:aws:iam::{ACCOUNT}:{p}");
+    for b in ["demo-uploads", "demo-public"] {
+        m.aws(&["s3api", "create-bucket", "--bucket", b]);
+    }
+    m.aws(&[
+        "s3api",
+        "put-bucket-policy",
+        "--bucket",
+        "demo-uploads",
+        "--policy",
+        &doc(r#"{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::demo-uploads","arn:aws:s3:::demo-uploads/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}"#),
+    ]);
+    m.aws(&[
+        "s3api",
+        "put-public-access-block",
+        "--bucket",
+        "demo-uploads",
+        "--public-access-block-configuration",
+        "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true",
+    ]);
+    m.aws(&[
+        "s3api",
+        "put-bucket-ownership-controls",
+        "--bucket",
+        "demo-uploads",
+        "--ownership-controls",
+        "Rules=[{ObjectOwnership=BucketOwnerEnforced}]",
+    ]);
+    m.aws(&[
+        "s3api",
+        "put-bucket-policy",
+        "--bucket",
+        "demo-public",
+        "--policy",
+        &doc(r#"{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::demo-public/*"}"#),
+    ]);
+    // A group whose managed policy is read-write in v1, write-only in v2 (default).
+    m.aws(&["iam", "create-group", "--group-name", "uploaders"]);
+    m.aws(&[
+        "iam",
+        "create-policy",
+        "--policy-name",
+        "Upload",
+        "--policy-document",
+        &doc(r#"{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::demo-uploads/*"}"#),
+    ]);
+    m.aws(&[
+        "iam",
+        "create-policy-version",
+        "--policy-arn",
+        &arn("policy/Upload"),
+        "--set-as-default",
+        "--policy-document",
+        &doc(r#"{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::demo-uploads/*"}"#),
+    ]);
+    m.aws(&[
+        "iam",
+        "attach-group-policy",
+        "--group-name",
+        "uploaders",
+        "--policy-arn",
+        &arn("policy/Upload"),
+    ]);
+    m.aws(&["iam", "create-user", "--user-name", "alice"]);
+    m.aws(&[
+        "iam",
+        "add-user-to-group",
+        "--group-name",
+        "uploaders",
+        "--user-name",
+        "alice",
+    ]);
+    // bob may assume the partner role; the role's inline policy allows all
+    // of S3 under incoming/, its boundary only PutObject: write-only.
+    m.aws(&["iam", "create-user", "--user-name", "bob"]);
+    m.aws(&[
+        "iam",
+        "put-user-policy",
+        "--user-name",
+        "bob",
+        "--policy-name",
+        "assume",
+        "--policy-document",
+        &doc(r#"{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}"#),
+    ]);
+    m.aws(&[
+        "iam",
+        "create-policy",
+        "--policy-name",
+        "PutOnly",
+        "--policy-document",
+        &doc(r#"{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}"#),
+    ]);
+    m.aws(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        "partner-uploader",
+        "--permissions-boundary",
+        &arn("policy/PutOnly"),
+        "--assume-role-policy-document",
+        &doc(&format!(
+            r#"{{"Effect":"Allow","Principal":{{"AWS":"{}"}},"Action":"sts:AssumeRole"}}"#,
+            arn("user/bob")
+        )),
+    ]);
+    m.aws(&[
+        "iam",
+        "put-role-policy",
+        "--role-name",
+        "partner-uploader",
+        "--policy-name",
+        "upload",
+        "--policy-document",
+        &doc(r#"{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::demo-uploads/incoming/*"}"#),
+    ]);
+    // An organization whose SCP denies bucket deletion everywhere.
+    m.aws(&[
+        "organizations",
+        "create-organization",
+        "--feature-set",
+        "ALL",
+    ]);
+    let policy: serde_json::Value = serde_json::from_str(&m.aws(&[
+        "organizations",
+        "create-policy",
+        "--name",
+        "NoBucketDeletion",
+        "--description",
+        "deny s3:DeleteBucket",
+        "--type",
+        "SERVICE_CONTROL_POLICY",
+        "--content",
+        &doc(r#"{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"s3:DeleteBucket","Resource":"*"}"#),
+    ]))
+    .unwrap();
+    let roots: serde_json::Value =
+        serde_json::from_str(&m.aws(&["organizations", "list-roots"])).unwrap();
+    m.aws(&[
+        "organizations",
+        "attach-policy",
+        "--policy-id",
+        policy["Policy"]["PolicySummary"]["Id"].as_str().unwrap(),
+        "--target-id",
+        roots["Roots"][0]["Id"].as_str().unwrap(),
+    ]);
+}
+
+fn collect(m: &Moto, out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new(BIN);
+    m.env(&mut cmd);
+    cmd.args(["collect", "-o"])
+        .arg(out)
+        .args(["--endpoint-url", &m.url])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// moto's list-buckets reports an owner ID other than its ACLs' owner: the
+/// harness writes the ACLs' so the account's grants map to it (real AWS
+/// agrees with itself).
+fn map_owner_id(snapshot: &Path) {
+    let dir = snapshot.join("accounts").join(ACCOUNT);
+    let acl: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("buckets/demo-uploads/acl.json")).unwrap(),
+    )
+    .unwrap();
+    let file = dir.join("list-buckets.json");
+    let mut listed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    listed["Owner"]["ID"] = acl["Owner"]["ID"].clone();
+    std::fs::write(&file, serde_json::to_string_pretty(&listed).unwrap()).unwrap();
+}
+
+#[test]
+fn a_collected_snapshot_loads_clean_and_answers_as_the_estate_was_built() {
+    let m = Moto::start();
+    build(&m);
+    let dir = TempDir::new().unwrap();
+    let snap = dir.path().join("snapshot");
+    let out = collect(&m, &snap, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "collect failed: {stderr}");
+    assert!(
+        stderr.contains("collected 1 account(s) (123456789012), 2 bucket(s)"),
+        "{stderr}"
+    );
+    for file in [
+        "org/organization.json",
+        "org/accounts.json",
+        "org/tree.json",
+        "accounts/123456789012/iam.json",
+        "accounts/123456789012/list-buckets.json",
+        "accounts/123456789012/buckets/demo-uploads/policy.json",
+        "accounts/123456789012/buckets/demo-uploads/acl.json",
+        "accounts/123456789012/buckets/demo-uploads/ownership-controls.json",
+        "accounts/123456789012/buckets/demo-uploads/public-access-block.json",
+        "accounts/123456789012/buckets/demo-public/policy.json",
+    ] {
+        assert!(snap.join(file).is_file(), "{file} not written");
+    }
+    // Settings never made are left out, as absence: not as errors.
+    for file in [
+        "accounts/123456789012/public-access-block.json",
+        "accounts/123456789012/buckets/demo-public/public-access-block.json",
+        "accounts/123456789012/buckets/demo-public/ownership-controls.json",
+    ] {
+        assert!(
+            !snap.join(file).exists(),
+            "{file} written for a setting never made"
+        );
+    }
+    map_owner_id(&snap);
+
+    let estate = load::load_paths(std::slice::from_ref(&snap)).expect("the snapshot loads");
+    let errors: Vec<_> = estate
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    // moto leaves out managed policies' names: named after their ARN, with a warning.
+    assert!(estate
+        .diagnostics
+        .iter()
+        .all(|d| d.message.starts_with("no `PolicyName`")));
+    let validate = Command::new(BIN)
+        .args(["--env"])
+        .arg(&snap)
+        .arg("validate")
+        .output()
+        .unwrap();
+    assert_eq!(
+        validate.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&validate.stdout)
+    );
+
+    let engine = Engine::new(&estate);
+    let decision = |q: &str| {
+        let o = engine.answer(q, Options::default()).expect(q);
+        o.answers
+            .first()
+            .map(|a| (a.decision.names().0, a.via.len()))
+            .unwrap_or(("none", 0))
+    };
+    let secure = "with aws:SecureTransport = true";
+    // The group's managed policy in force is v2: write, no read.
+    assert_eq!(
+        decision(&format!(
+            "can user/alice s3:PutObject demo-uploads/a {secure}"
+        )),
+        ("allow", 1)
+    );
+    assert_eq!(
+        decision(&format!(
+            "can user/alice s3:GetObject demo-uploads/a {secure}"
+        ))
+        .0,
+        "deny"
+    );
+    // The bucket policy's DenyInsecureTransport.
+    assert_eq!(
+        decision("can user/alice s3:PutObject demo-uploads/a with aws:SecureTransport = false").0,
+        "deny"
+    );
+    // bob may not upload himself; through the role he may, to incoming/.
+    assert_eq!(
+        decision(&format!(
+            "can user/bob s3:PutObject demo-uploads/x {secure}"
+        ))
+        .0,
+        "deny"
+    );
+    let o = engine
+        .answer(
+            &format!("can user/bob s3:PutObject demo-uploads/incoming/x {secure}"),
+            Options::default(),
+        )
+        .unwrap();
+    assert!(
+        o.answers.iter().any(|a| a.decision.names().0 == "allow"
+            && a.via.last().map(String::as_str)
+                == Some("arn:aws:iam::123456789012:role/partner-uploader")),
+        "{:#?}",
+        o.answers
+    );
+    // The public bucket: anonymous reads.
+    let o = engine
+        .answer("who can read demo-public/*", Options::default())
+        .unwrap();
+    assert!(o
+        .answers
+        .iter()
+        .any(|a| a.principal == "anonymous" && a.decision.names().0 == "allow"));
+    // The SCP: nobody deletes a bucket, not even the account's admin path.
+    assert_eq!(
+        decision(&format!(
+            "can user/bob s3:DeleteBucket demo-uploads {secure}"
+        ))
+        .0,
+        "deny"
+    );
+    // The role is write-only on the bucket.
+    let o = engine
+        .answer(
+            "prove write-only role/partner-uploader on demo-uploads/*",
+            Options::default(),
+        )
+        .unwrap();
+    assert_eq!(
+        bucketlog::report::proof_result(o.proof.expect("a proof").result),
+        "proved"
+    );
+
+    // --resume keeps what is there (a file changed by hand stays changed)
+    // and fetches what is missing.
+    let iam = snap.join("accounts/123456789012/iam.json");
+    let acl = snap.join("accounts/123456789012/buckets/demo-public/acl.json");
+    std::fs::write(&iam, "{\"kept\": true}").unwrap();
+    std::fs::remove_file(&acl).unwrap();
+    let again = collect(&m, &snap, &["--resume"]);
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&iam).unwrap(), "{\"kept\": true}");
+    assert!(acl.is_file());
+}
