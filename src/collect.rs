@@ -13,30 +13,61 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
+use rayon::prelude::*;
 use serde_json::{json, Value};
 
-/// Every `aws` command `collect` runs: read-only, as IAM names them.
-pub const CALLS: [&str; 19] = [
-    "sts get-caller-identity",
-    "iam get-account-authorization-details",
-    "s3api list-buckets",
-    "s3control get-public-access-block",
-    "s3api get-bucket-policy",
-    "s3api get-bucket-acl",
-    "s3api get-bucket-ownership-controls",
-    "s3api get-public-access-block",
-    "s3api get-bucket-versioning",
-    "s3api list-objects-v2",
-    "s3api get-object-acl",
-    "organizations describe-organization",
-    "organizations list-accounts",
-    "organizations list-roots",
-    "organizations list-organizational-units-for-parent",
-    "organizations list-accounts-for-parent",
-    "organizations list-policies",
-    "organizations describe-policy",
-    "organizations list-targets-for-policy",
+/// Every `aws` command `collect` runs, with the IAM action it needs: all
+/// read-only. A policy allowing these actions is all `collect` needs.
+pub const CALLS: [(&str, &str); 19] = [
+    ("sts get-caller-identity", "sts:GetCallerIdentity"),
+    (
+        "iam get-account-authorization-details",
+        "iam:GetAccountAuthorizationDetails",
+    ),
+    ("s3api list-buckets", "s3:ListAllMyBuckets"),
+    (
+        "s3control get-public-access-block",
+        "s3:GetAccountPublicAccessBlock",
+    ),
+    ("s3api get-bucket-policy", "s3:GetBucketPolicy"),
+    ("s3api get-bucket-acl", "s3:GetBucketAcl"),
+    (
+        "s3api get-bucket-ownership-controls",
+        "s3:GetBucketOwnershipControls",
+    ),
+    (
+        "s3api get-public-access-block",
+        "s3:GetBucketPublicAccessBlock",
+    ),
+    ("s3api get-bucket-versioning", "s3:GetBucketVersioning"),
+    ("s3api list-objects-v2", "s3:ListBucket"),
+    ("s3api get-object-acl", "s3:GetObjectAcl"),
+    (
+        "organizations describe-organization",
+        "organizations:DescribeOrganization",
+    ),
+    ("organizations list-accounts", "organizations:ListAccounts"),
+    ("organizations list-roots", "organizations:ListRoots"),
+    (
+        "organizations list-organizational-units-for-parent",
+        "organizations:ListOrganizationalUnitsForParent",
+    ),
+    (
+        "organizations list-accounts-for-parent",
+        "organizations:ListAccountsForParent",
+    ),
+    ("organizations list-policies", "organizations:ListPolicies"),
+    (
+        "organizations describe-policy",
+        "organizations:DescribePolicy",
+    ),
+    (
+        "organizations list-targets-for-policy",
+        "organizations:ListTargetsForPolicy",
+    ),
 ];
 
 /// The error codes AWS uses for a setting that was never configured.
@@ -66,6 +97,8 @@ pub struct Options {
     pub objects: Vec<String>,
     /// Files already written are kept, not fetched again.
     pub resume: bool,
+    /// Buckets fetched at a time.
+    pub jobs: usize,
 }
 
 /// A failed `aws` call: its error code when the CLI printed one.
@@ -86,7 +119,7 @@ impl Aws {
     fn call(&self, args: &[&str]) -> Result<Vec<u8>, Failure> {
         let command = format!("{} {}", args[0], args[1]);
         assert!(
-            CALLS.contains(&command.as_str()),
+            CALLS.iter().any(|(c, _)| *c == command),
             "`aws {command}` is not among the read-only calls collect may make"
         );
         let mut cmd = Command::new("aws");
@@ -112,7 +145,7 @@ impl Aws {
         let code = stderr
             .split_once("An error occurred (")
             .and_then(|(_, rest)| rest.split_once(')'))
-            .map_or("Unknown", |(code, _)| code)
+            .map_or("CliError", |(code, _)| code)
             .to_string();
         Err(Failure {
             code,
@@ -135,15 +168,16 @@ pub struct Summary {
     pub organization: bool,
 }
 
-/// Writes what the CLI printed (pretty, as `--output json` prints it) or,
-/// for a failure that is not a documented absence, the error document.
+/// Writes what the CLI printed (as `--output json` prints it) or, for a
+/// failure that is not a documented absence, the error document. Shared by
+/// the threads that fetch buckets side by side.
 struct Writer<'a> {
     resume: bool,
-    summary: &'a mut Summary,
+    summary: &'a Mutex<Summary>,
 }
 
 impl Writer<'_> {
-    fn fetch(&mut self, aws: &Aws, path: &Path, args: &[&str]) -> Result<(), String> {
+    fn fetch(&self, aws: &Aws, path: &Path, args: &[&str]) -> Result<(), String> {
         if self.resume && path.exists() {
             return Ok(());
         }
@@ -155,19 +189,29 @@ impl Writer<'_> {
             Err(f) => {
                 let doc = json!({"Error": {"Code": f.code, "Message": f.message}});
                 let text = serde_json::to_string_pretty(&doc).expect("JSON") + "\n";
-                self.summary.unreadable.push((path.to_path_buf(), f.code));
+                self.summary().unreadable.push((path.to_path_buf(), f.code));
                 self.write(path, text.as_bytes())
             }
         }
     }
 
-    fn write(&mut self, path: &Path, bytes: &[u8]) -> Result<(), String> {
+    fn write(&self, path: &Path, bytes: &[u8]) -> Result<(), String> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         }
         std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-        self.summary.files += 1;
+        self.summary().files += 1;
         Ok(())
+    }
+
+    fn summary(&self) -> std::sync::MutexGuard<'_, Summary> {
+        self.summary
+            .lock()
+            .expect("no thread panics holding the summary")
+    }
+
+    fn note(&self, note: String) {
+        self.summary().notes.push(note);
     }
 }
 
@@ -175,14 +219,13 @@ fn parse(bytes: &[u8], what: &str) -> Result<Value, String> {
     serde_json::from_slice(bytes).map_err(|e| format!("`aws {what}` printed no JSON: {e}"))
 }
 
-/// Collects every account of `opts` into `out`; `progress` hears each
-/// bucket done (account, done, total).
-pub fn collect(
-    out: &Path,
-    opts: &Options,
-    progress: &mut dyn FnMut(&str, usize, usize),
-) -> Result<Summary, String> {
-    let mut summary = Summary::default();
+/// What `collect` reports a bucket done with: (account, done, total).
+pub type Progress<'a> = &'a (dyn Fn(&str, usize, usize) + Sync);
+
+/// Collects every account of `opts` into `out`, `opts.jobs` buckets at a
+/// time (each `aws` call is a process that mostly waits on the network).
+pub fn collect(out: &Path, opts: &Options, progress: Progress) -> Result<Summary, String> {
+    let summary = Mutex::new(Summary::default());
     let profiles: Vec<Option<String>> = if opts.profiles.is_empty() {
         vec![None]
     } else {
@@ -194,8 +237,12 @@ pub fn collect(
             region: opts.region.clone(),
             endpoint_url: opts.endpoint_url.clone(),
         };
-        account(out, &aws, opts, &mut summary, progress)?;
+        account(out, &aws, opts, &summary, progress)?;
     }
+    let mut summary = summary.into_inner().expect("no thread panicked");
+    // Threads finish in any order; the report does not.
+    summary.unreadable.sort();
+    summary.notes.sort();
     Ok(summary)
 }
 
@@ -203,8 +250,8 @@ fn account(
     out: &Path,
     aws: &Aws,
     opts: &Options,
-    summary: &mut Summary,
-    progress: &mut dyn FnMut(&str, usize, usize),
+    summary: &Mutex<Summary>,
+    progress: Progress,
 ) -> Result<(), String> {
     let who = aws.call(&["sts", "get-caller-identity"]).map_err(|f| {
         format!(
@@ -216,9 +263,13 @@ fn account(
         .as_str()
         .ok_or("`aws sts get-caller-identity` printed no Account")?
         .to_string();
-    summary.accounts.push(id.clone());
+    summary
+        .lock()
+        .expect("no thread panicked")
+        .accounts
+        .push(id.clone());
     let dir = out.join("accounts").join(&id);
-    let mut w = Writer {
+    let w = Writer {
         resume: opts.resume,
         summary,
     };
@@ -242,7 +293,8 @@ fn account(
         .flatten()
         .filter_map(|b| b["Name"].as_str().map(str::to_string))
         .collect();
-    for (i, b) in buckets.iter().enumerate() {
+    let done = AtomicUsize::new(0);
+    let bucket = |b: &String| -> Result<(), String> {
         let bdir = dir.join("buckets").join(b);
         std::fs::create_dir_all(&bdir).map_err(|e| format!("{}: {e}", bdir.display()))?;
         for (file, call) in [
@@ -255,26 +307,26 @@ fn account(
             w.fetch(aws, &bdir.join(file), &["s3api", call, "--bucket", b])?;
         }
         for spec in &opts.objects {
-            let (bucket, prefix) = spec.split_once('/').unwrap_or((spec, ""));
-            if bucket == b {
-                objects(&mut w, aws, &bdir, b, prefix)?;
+            let (name, prefix) = spec.split_once('/').unwrap_or((spec, ""));
+            if name == b {
+                objects(&w, aws, &bdir, b, prefix)?;
             }
         }
-        w.summary.buckets += 1;
-        progress(&id, i + 1, buckets.len());
-    }
-    organization(&mut w, aws, out)
+        w.summary().buckets += 1;
+        progress(&id, done.fetch_add(1, Ordering::SeqCst) + 1, buckets.len());
+        Ok(())
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs.max(1))
+        .build()
+        .map_err(|e| format!("cannot start {} threads: {e}", opts.jobs))?;
+    pool.install(|| buckets.par_iter().try_for_each(bucket))?;
+    organization(&w, aws, out)
 }
 
 /// The ACL of every object under a prefix (never a whole bucket unless
 /// asked for with an empty prefix).
-fn objects(
-    w: &mut Writer,
-    aws: &Aws,
-    bdir: &Path,
-    bucket: &str,
-    prefix: &str,
-) -> Result<(), String> {
+fn objects(w: &Writer, aws: &Aws, bdir: &Path, bucket: &str, prefix: &str) -> Result<(), String> {
     let listed = match aws.call(&[
         "s3api",
         "list-objects-v2",
@@ -286,7 +338,7 @@ fn objects(
         Ok(l) if l.iter().all(u8::is_ascii_whitespace) => return Ok(()),
         Ok(l) => l,
         Err(f) => {
-            w.summary.notes.push(format!(
+            w.note(format!(
                 "objects of {bucket}/{prefix} not listed: {}",
                 f.code
             ));
@@ -312,15 +364,15 @@ fn objects(
 
 /// The organization, its tree and its SCPs and RCPs, when the caller may
 /// read them; otherwise a note (the snapshot then has no `org/`).
-fn organization(w: &mut Writer, aws: &Aws, out: &Path) -> Result<(), String> {
-    if w.summary.organization {
+fn organization(w: &Writer, aws: &Aws, out: &Path) -> Result<(), String> {
+    if w.summary().organization {
         return Ok(());
     }
     let org = out.join("org");
     let described = match aws.call(&["organizations", "describe-organization"]) {
         Ok(d) => d,
         Err(f) => {
-            w.summary.notes.push(format!(
+            w.note(format!(
                 "no organization data: {} ({})",
                 f.code,
                 first_line(&f.message)
@@ -328,7 +380,7 @@ fn organization(w: &mut Writer, aws: &Aws, out: &Path) -> Result<(), String> {
             return Ok(());
         }
     };
-    w.summary.organization = true;
+    w.summary().organization = true;
     w.write(&org.join("organization.json"), &described)?;
     w.fetch(
         aws,
@@ -383,9 +435,7 @@ fn organization(w: &mut Writer, aws: &Aws, out: &Path) -> Result<(), String> {
             Ok(l) => l,
             Err(f) if f.absent() => continue,
             Err(f) => {
-                w.summary
-                    .notes
-                    .push(format!("{filter}s not listed: {}", f.code));
+                w.note(format!("{filter}s not listed: {}", f.code));
                 continue;
             }
         };

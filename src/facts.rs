@@ -369,11 +369,7 @@ impl<'e> Built<'e> {
                     self.hold(id, &[p]);
                 }
                 self.acl_facts(id, *b, r);
-                let account_bpa = estate
-                    .accounts
-                    .get(&bucket.account)
-                    .and_then(|x| x.account_public_access_block.as_ref());
-                if bucket.public_access_block.is_err() || matches!(account_bpa, Some(Err(_))) {
+                if self.bpa_unsettled(*b) {
                     self.facts
                         .resource_open
                         .push(ResourceOpen(id, Open::Unreadable));
@@ -1255,6 +1251,27 @@ impl<'e> Built<'e> {
             b.public_access_block.as_ref().is_ok_and(flag),
             matches!(account, Some(Ok(c)) if flag(c)),
         )
+    }
+
+    /// Whether an unreadable Block Public Access configuration (the
+    /// bucket's or its account's) leaves a flag the rules read in doubt: a
+    /// flag that the other, readable, configuration sets is in force either
+    /// way, since the two combine by OR. (BlockPublicPolicy only refuses new
+    /// public policies, which no answer reads.)
+    fn bpa_unsettled(&self, bucket: usize) -> bool {
+        let b = &self.estate.buckets[bucket];
+        let account = self
+            .estate
+            .accounts
+            .get(&b.account)
+            .and_then(|x| x.account_public_access_block.as_ref());
+        let unreadable = b.public_access_block.is_err() || matches!(account, Some(Err(_)));
+        let flags: [fn(&PublicAccessBlock) -> bool; 3] = [
+            |c| c.block_public_acls,
+            |c| c.ignore_public_acls,
+            |c| c.restrict_public_buckets,
+        ];
+        unreadable && flags.iter().any(|&f| !self.bpa_in_force(bucket, f))
     }
 
     /// Whether a Block Public Access flag is surely in force for the bucket

@@ -144,6 +144,9 @@ enum Command {
         /// Keep the files already written; fetch only the others.
         #[arg(long)]
         resume: bool,
+        /// Buckets fetched at a time (each `aws` call mostly waits).
+        #[arg(long, default_value_t = 8)]
+        jobs: usize,
     },
     /// Write a synthetic snapshot (benchmarks, demos).
     Synth {
@@ -266,12 +269,12 @@ fn run_collect(output: &std::path::Path, opts: &collect::Options) -> ExitCode {
         indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} buckets")
             .expect("a valid template"),
     );
-    let mut progress = |account: &str, done: usize, total: usize| {
+    let progress = |account: &str, done: usize, total: usize| {
         bar.set_message(format!("account {account}"));
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     };
-    let result = collect::collect(output, opts, &mut progress);
+    let result = collect::collect(output, opts, &progress);
     bar.finish_and_clear();
     match result {
         Ok(s) => {
@@ -360,6 +363,7 @@ fn main() -> ExitCode {
         endpoint_url,
         objects,
         resume,
+        jobs,
     } = command
     {
         let opts = collect::Options {
@@ -368,6 +372,7 @@ fn main() -> ExitCode {
             endpoint_url: endpoint_url.clone(),
             objects: objects.clone(),
             resume: *resume,
+            jobs: *jobs,
         };
         return run_collect(output, &opts);
     }

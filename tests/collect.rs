@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use std::cell::RefCell;
+
+use bucketlog::collect;
 use bucketlog::diag::Severity;
 use bucketlog::load;
 use bucketlog::query::{Engine, Options};
@@ -30,12 +33,17 @@ fn venv() -> PathBuf {
     v
 }
 
-/// The moto server, stopped when dropped.
+/// The moto server, stopped when dropped. It enforces IAM after the first
+/// three requests (which make the admin user and its key).
 struct Moto {
     child: Child,
     url: String,
-    /// Credentials, config and the resolver shim of this test only.
+    /// Config and the resolver shim of this test only.
     home: TempDir,
+    /// The access key the next `aws` call uses.
+    keys: RefCell<(String, String)>,
+    /// The admin's key, which makes the other users.
+    admin: RefCell<Option<(String, String)>>,
 }
 
 impl Drop for Moto {
@@ -54,6 +62,7 @@ impl Moto {
             .port();
         let child = Command::new(venv().join("moto_server"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("INITIAL_NO_AUTH_ACTION_COUNT", "3")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -73,6 +82,8 @@ impl Moto {
             child,
             url: format!("http://127.0.0.1:{port}"),
             home,
+            keys: RefCell::new(("testing".into(), "testing".into())),
+            admin: RefCell::new(None),
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -83,7 +94,7 @@ impl Moto {
     }
 
     /// A command with the environment every `aws` call of the test gets:
-    /// fake credentials, no user configuration, the shim, the venv's `aws`.
+    /// the current key, no user configuration, the shim, the venv's `aws`.
     fn env(&self, cmd: &mut Command) {
         let path = format!(
             "{}:{}",
@@ -91,9 +102,10 @@ impl Moto {
             std::env::var("PATH").unwrap_or_default()
         );
         let none = self.home.path().join("none");
+        let (id, secret) = self.keys.borrow().clone();
         cmd.env("PATH", path)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_ACCESS_KEY_ID", id)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
             .env("AWS_DEFAULT_REGION", "us-east-1")
             .env("AWS_CONFIG_FILE", &none)
             .env("AWS_SHARED_CREDENTIALS_FILE", &none)
@@ -118,6 +130,57 @@ impl Moto {
     }
 }
 
+/// A user with an inline policy and a key (made by the admin, once there
+/// is one); the next calls use that key.
+fn become_user(m: &Moto, name: &str, policy: &str) {
+    if let Some(admin) = m.admin.borrow().clone() {
+        *m.keys.borrow_mut() = admin;
+    }
+    m.aws(&["iam", "create-user", "--user-name", name]);
+    m.aws(&[
+        "iam",
+        "put-user-policy",
+        "--user-name",
+        name,
+        "--policy-name",
+        name,
+        "--policy-document",
+        policy,
+    ]);
+    let key: serde_json::Value =
+        serde_json::from_str(&m.aws(&["iam", "create-access-key", "--user-name", name])).unwrap();
+    let field = |f: &str| key["AccessKey"][f].as_str().unwrap().to_string();
+    let keys = (field("AccessKeyId"), field("SecretAccessKey"));
+    if m.admin.borrow().is_none() {
+        *m.admin.borrow_mut() = Some(keys.clone());
+    }
+    *m.keys.borrow_mut() = keys;
+}
+
+/// The read-only policy docs/cli.md gives for `collect`: the IAM actions
+/// of `collect::CALLS`, nothing else — and, for moto, the name it checks
+/// for s3control's GetPublicAccessBlock (the signing service and the
+/// operation, `s3:GetPublicAccessBlock`, where AWS checks
+/// `s3:GetAccountPublicAccessBlock`); it reads no more than that.
+fn read_only() -> String {
+    read_only_but("")
+}
+
+/// `read_only()` without one action.
+fn read_only_but(left_out: &str) -> String {
+    let actions: Vec<String> = collect::CALLS
+        .iter()
+        .map(|(_, action)| *action)
+        .filter(|a| *a != left_out)
+        .chain(["s3:GetPublicAccessBlock"])
+        .map(|action| format!("\"{action}\""))
+        .collect();
+    doc(&format!(
+        r#"{{"Effect":"Allow","Action":[{}],"Resource":"*"}}"#,
+        actions.join(",")
+    ))
+}
+
 fn doc(statements: &str) -> String {
     format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#)
 }
@@ -127,6 +190,12 @@ fn doc(statements: &str) -> String {
 /// role held to writing by its permissions boundary, a bucket locked down
 /// and a public one, an organization with an SCP.
 fn build(m: &Moto) {
+    // The three requests moto takes unauthenticated.
+    become_user(
+        m,
+        "admin",
+        &doc(r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#),
+    );
     let arn = |p: &str| format!("arn:aws:iam::{ACCOUNT}:{p}");
     for b in ["demo-uploads", "demo-public"] {
         m.aws(&["s3api", "create-bucket", "--bucket", b]);
@@ -306,6 +375,9 @@ fn map_owner_id(snapshot: &Path) {
 fn a_collected_snapshot_loads_clean_and_answers_as_the_estate_was_built() {
     let m = Moto::start();
     build(&m);
+    // Collected with a key that may make the read-only calls and nothing
+    // else: a mutating call would be refused and recorded as unreadable.
+    become_user(&m, "collector", &read_only());
     let dir = TempDir::new().unwrap();
     let snap = dir.path().join("snapshot");
     let out = collect(&m, &snap, &[]);
@@ -315,6 +387,7 @@ fn a_collected_snapshot_loads_clean_and_answers_as_the_estate_was_built() {
         stderr.contains("collected 1 account(s) (123456789012), 2 bucket(s)"),
         "{stderr}"
     );
+    assert!(!stderr.contains("unreadable"), "{stderr}");
     for file in [
         "org/organization.json",
         "org/accounts.json",
@@ -337,7 +410,8 @@ fn a_collected_snapshot_loads_clean_and_answers_as_the_estate_was_built() {
     ] {
         assert!(
             !snap.join(file).exists(),
-            "{file} written for a setting never made"
+            "{file} written for a setting never made: {}",
+            std::fs::read_to_string(snap.join(file)).unwrap_or_default()
         );
     }
     map_owner_id(&snap);
@@ -458,4 +532,48 @@ fn a_collected_snapshot_loads_clean_and_answers_as_the_estate_was_built() {
     );
     assert_eq!(std::fs::read_to_string(&iam).unwrap(), "{\"kept\": true}");
     assert!(acl.is_file());
+
+    // A refusal is recorded, not fatal: without s3:GetBucketPolicy the
+    // policies are unreadable, and the public bucket's answer is unknown.
+    become_user(&m, "partial", &read_only_but("s3:GetBucketPolicy"));
+    let partial = dir.path().join("partial");
+    let out = collect(&m, &partial, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("demo-public/policy.json: AccessDenied: recorded as unreadable"),
+        "{stderr}"
+    );
+    map_owner_id(&partial);
+    let estate = load::load_paths(&[partial]).expect("loads");
+    let o = Engine::new(&estate)
+        .answer(
+            "can anonymous s3:GetObject demo-public/x",
+            Options::default(),
+        )
+        .unwrap();
+    assert_eq!(
+        o.answers[0].decision.names().0,
+        "unknown",
+        "{:#?}",
+        o.answers[0]
+    );
+}
+
+/// docs/cli.md lists every call `collect` makes with its IAM action, and
+/// nothing else: the list a security team reviews is the program's.
+#[test]
+fn the_documented_calls_are_the_programs() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/cli.md")).unwrap();
+    let rows: Vec<&str> = doc.lines().filter(|l| l.starts_with("| `aws ")).collect();
+    assert_eq!(rows.len(), collect::CALLS.len());
+    for (call, action) in collect::CALLS {
+        let row = format!("| `aws {call}` | `{action}` |");
+        assert!(rows.contains(&row.as_str()), "docs/cli.md lacks {row}");
+        assert!(
+            doc.contains(&format!("      \"{action}\"")),
+            "the policy in docs/cli.md lacks {action}"
+        );
+    }
 }

@@ -800,8 +800,8 @@ fn bucket_pab_without_a_wrapper() {
 fn bucket_pab_that_is_an_error_document() {
     check_bucket_pab(
         json!({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}),
-        "/Error",
-        &["unknown key `Error`"],
+        "",
+        &["the error AWS returned", "AccessDenied: Access Denied"],
     );
 }
 
@@ -870,6 +870,37 @@ fn account_pab_of_the_wrong_shape_is_unreadable() {
     );
     assert_unknown(
         &estate,
+        "can anonymous s3:GetObject web/index.html",
+        BPA_UNREADABLE,
+    );
+}
+
+/// Block Public Access combines the bucket's and the account's flags by
+/// OR: when one side is readable and sets every flag the answers read, the
+/// other side being unreadable leaves nothing in doubt.
+#[test]
+fn an_unreadable_side_of_block_public_access_does_not_matter_when_the_other_blocks() {
+    let error = json!({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}});
+    let account_file = format!("accounts/{ACCT}/public-access-block.json");
+    for (bucket, account) in [(all_on(), error.clone()), (error.clone(), all_on())] {
+        let snap = Snap::new();
+        snap.json(&format!("accounts/{ACCT}/{WEB_PAB}"), &bucket);
+        snap.json(&account_file, &account);
+        let estate = snap.load();
+        assert_decision(
+            &estate,
+            "can anonymous s3:GetObject web/index.html",
+            "deny (implicit)",
+        );
+    }
+    // One flag off on the readable side: the unreadable side decides it.
+    let mut partial = all_on();
+    partial["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] = json!(false);
+    let snap = Snap::new();
+    snap.json(&format!("accounts/{ACCT}/{WEB_PAB}"), &partial);
+    snap.json(&account_file, &error);
+    assert_unknown(
+        &snap.load(),
         "can anonymous s3:GetObject web/index.html",
         BPA_UNREADABLE,
     );
@@ -983,7 +1014,10 @@ fn bucket_acl_without_grants() {
         &format!(r#"{{"Owner": {{"ID": "{CANONICAL}"}}}}"#),
         &["`Grants`"],
     );
-    check_bucket_acl(r#"{"Error": {"Code": "AccessDenied"}}"#, &["`Grants`"]);
+    check_bucket_acl(
+        r#"{"Error": {"Code": "AccessDenied"}}"#,
+        &["the error AWS returned", "AccessDenied"],
+    );
 }
 
 #[test]

@@ -151,15 +151,15 @@ pub(crate) fn parse_file(file: &str, bytes: &[u8]) -> Result<Node, Diagnostic> {
     if let (Value::Object(props), Some(error)) = (&doc.value, doc.get("Error")) {
         if props.len() == 1 {
             let text = |k: &str| match error.get(k).map(|n| &n.value) {
-                Some(Value::String(s)) => s.clone(),
-                _ => "?".to_string(),
+                Some(Value::String(s)) => Some(s.clone()),
+                _ => None,
             };
+            let code = text("Code").unwrap_or_else(|| "no code".into());
+            let message = text("Message").map_or(String::new(), |m| format!(": {m}"));
             return Err(Diagnostic::error(
                 doc.span.clone(),
                 format!(
-                    "AWS refused this input when the snapshot was collected: {}: {}",
-                    text("Code"),
-                    text("Message")
+                    "expected what the AWS CLI prints, found the error AWS returned when the snapshot was collected: {code}{message}"
                 ),
             ));
         }
