@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what bucketlog needs on a fresh Debian machine: the system Z3
-# library the `z3` crate links against, a C toolchain and pkg-config, and a
-# Rust toolchain when none is on the PATH. With --test, also the programs
+# library the `z3` crate links against, a C toolchain and pkg-config; it
+# checks that Rust is new enough for Cargo.toml's rust-version and, if not,
+# says how to get it (Debian's own cargo is too old to build the crate, so
+# it is never installed). With --test, also the programs
 # the tests hand bucketlog's output to: Graphviz, Debian's Python with
 # NetworkX, Chromium, Mermaid (npm, into tests/consumers), and the AWS CLI
 # with the moto API server (PyPI, a virtual environment in
@@ -16,12 +18,21 @@ need=()
 dpkg -s libz3-dev >/dev/null 2>&1 || need+=(libz3-dev)
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
-command -v cargo >/dev/null 2>&1 || need+=(cargo rustc)
 if $test; then
   command -v dot >/dev/null 2>&1 || need+=(graphviz)
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   /usr/bin/python3 -c "import networkx" >/dev/null 2>&1 || need+=(python3-networkx)
   command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+fi
+# Rust first: nothing else is worth installing without it.
+want=$(sed -n 's/^rust-version *= *"\([0-9.]*\)".*/\1/p' Cargo.toml)
+have=$( (rustc --version 2>/dev/null || true) | sed -n 's/^rustc \([0-9.]*\).*/\1/p')
+if [ -z "$have" ] || [ "$(printf '%s\n%s\n' "$want" "$have" | sort -V | head -n1)" != "$want" ]; then
+  echo "setup: bucketlog needs Rust $want or newer (Cargo.toml rust-version); found ${have:-none}." >&2
+  echo "setup: install it with rustup (https://rustup.rs):" >&2
+  echo "  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y && . \"\$HOME/.cargo/env\"" >&2
+  echo "setup: Debian's own cargo and rustc are too old to build it." >&2
+  exit 1
 fi
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
