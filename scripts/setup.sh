@@ -6,8 +6,9 @@
 # it is never installed). With --test, also the programs
 # the tests hand bucketlog's output to: Graphviz, Debian's Python with
 # NetworkX, Chromium, Mermaid (npm, into tests/consumers), and the AWS CLI
-# with the moto API server (PyPI, a virtual environment in
-# tests/consumers/venv) that `collect` is tested against. Safe to run again.
+# with the moto API server, jsonschema and junitparser (PyPI, a virtual
+# environment in tests/consumers/venv) that read `collect`'s and `check`'s
+# outputs. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sudo=""
@@ -42,7 +43,8 @@ fi
 if $test && [ ! -f tests/consumers/node_modules/mermaid/dist/mermaid.min.js ]; then
   npm ci --prefix tests/consumers --no-audit --no-fund --loglevel=error
 fi
-if $test && [ ! -x tests/consumers/venv/bin/moto_server ]; then
-  python3 -m venv tests/consumers/venv
+if $test && ! cmp -s tests/consumers/requirements.txt tests/consumers/venv/requirements.installed; then
+  [ -x tests/consumers/venv/bin/pip ] || python3 -m venv tests/consumers/venv
   tests/consumers/venv/bin/pip install --quiet --disable-pip-version-check -r tests/consumers/requirements.txt
+  cp tests/consumers/requirements.txt tests/consumers/venv/requirements.installed
 fi

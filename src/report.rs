@@ -591,6 +591,22 @@ pub const HELP: &str = "  who can <action> <resource> [with <context>]
 
 /// `check`, as text: a line per assertion, a line per input error that
 /// fails the check (`--strict`), then the tally.
+/// The context keys of a refuted proof's counterexample, in words.
+fn counterexample_context(r: &CheckResult) -> Option<String> {
+    let (_, w) = r.outcome.proof.as_ref()?.counterexample.as_ref()?;
+    (!w.is_empty()).then(|| witness_text(w))
+}
+
+/// Why an assertion failed, on one line, its counterexample's context
+/// included: SARIF's message and JUnit's failure message.
+fn failure_line(r: &CheckResult) -> String {
+    let why = r.why.clone().unwrap_or_default();
+    match counterexample_context(r) {
+        Some(w) => format!("{why} with {w}"),
+        None => why,
+    }
+}
+
 pub fn check_text(report: &Report) -> String {
     let results = &report.results;
     let mut out = String::new();
@@ -603,15 +619,8 @@ pub fn check_text(report: &Report) -> String {
                     "FAILED  line {}: {}\n        {why}\n",
                     a.line, a.text
                 ));
-                if let Some((_, w)) = r
-                    .outcome
-                    .proof
-                    .as_ref()
-                    .and_then(|p| p.counterexample.as_ref())
-                {
-                    if !w.is_empty() {
-                        out.push_str(&format!("        with {}\n", witness_text(w)));
-                    }
+                if let Some(w) = counterexample_context(r) {
+                    out.push_str(&format!("        with {w}\n"));
                 }
                 for reason in failure_reasons(r) {
                     out.push_str(&format!("        because {}\n", reason_text(reason)));
@@ -674,7 +683,11 @@ pub fn check_json(report: &Report, file: &str) -> Value {
 /// assertion file, with the deciding policy statements as related locations
 /// and the counterexample in its properties.
 pub fn check_sarif(report: &Report, file: &str) -> Value {
-    let results = &report.results;
+    use serde_sarif::sarif::{
+        ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation,
+        PropertyBag, Region, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif,
+        Tool, ToolComponent, SCHEMA_URL,
+    };
     let rules = [
         (
             "write-only",
@@ -695,112 +708,108 @@ pub fn check_sarif(report: &Report, file: &str) -> Value {
             "An input of the estate did not load, so answers that depend on it are unknown.",
         ),
     ];
-    let sarif_results: Vec<Value> = results
-        .iter()
-        .filter(|r| !r.holds)
-        .map(|r| {
-            let related: Vec<Value> = failure_reasons(r)
+    let at = |uri: &str, line: usize| {
+        PhysicalLocation::builder()
+            .artifact_location(ArtifactLocation::builder().uri(uri).build())
+            .region(Region::builder().start_line(line.max(1) as i64).build())
+            .build()
+    };
+    let text = |t: String| Message::builder().text(t).build();
+    let failed = report.results.iter().filter(|r| !r.holds).map(|r| {
+        let related: Vec<Location> = failure_reasons(r)
+            .iter()
+            .enumerate()
+            .filter(|(_, reason)| !reason.file.is_empty())
+            .map(|(i, reason)| {
+                Location::builder()
+                    .id(i as i64)
+                    .message(text(reason_text(reason)))
+                    .physical_location(at(&reason.file, reason.line))
+                    .build()
+            })
+            .collect();
+        let mut answer = std::collections::BTreeMap::new();
+        answer.insert("answer".to_string(), outcome_json(&r.outcome));
+        SarifResult::builder()
+            .rule_id(r.assertion.rule())
+            .level(ResultLevel::Error)
+            .message(text(format!(
+                "assert {} — {}",
+                r.assertion.text,
+                failure_line(r)
+            )))
+            .locations(vec![Location::builder()
+                .physical_location(at(file, r.assertion.line))
+                .build()])
+            .related_locations(related)
+            .properties(PropertyBag::builder().additional_properties(answer).build())
+            .build()
+    });
+    let inputs = report.input_errors.iter().map(|d| {
+        SarifResult::builder()
+            .rule_id("input-error")
+            .level(ResultLevel::Error)
+            .message(text(d.to_string()))
+            .locations(vec![Location::builder()
+                .physical_location(at(&d.span.file, d.span.line))
+                .build()])
+            .build()
+    });
+    let driver = ToolComponent::builder()
+        .name("bucketlog")
+        .version(env!("CARGO_PKG_VERSION"))
+        .rules(
+            rules
                 .iter()
-                .enumerate()
-                .filter(|(_, reason)| !reason.file.is_empty())
-                .map(|(i, reason)| {
-                    json!({
-                        "id": i,
-                        "message": {"text": reason_text(reason)},
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": reason.file},
-                            "region": {"startLine": reason.line.max(1)},
-                        },
-                    })
+                .map(|(id, t)| {
+                    ReportingDescriptor::builder()
+                        .id(*id)
+                        .short_description(MultiformatMessageString::builder().text(*t).build())
+                        .build()
                 })
-                .collect();
-            json!({
-                "ruleId": r.assertion.rule(),
-                "level": "error",
-                "message": {"text": format!("assert {} — {}", r.assertion.text, r.why.clone().unwrap_or_default())},
-                "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": file},
-                    "region": {"startLine": r.assertion.line},
-                }}],
-                "relatedLocations": related,
-                "properties": {"answer": outcome_json(&r.outcome)},
-            })
-        })
-        .chain(report.input_errors.iter().map(|d| {
-            json!({
-                "ruleId": "input-error",
-                "level": "error",
-                "message": {"text": d.to_string()},
-                "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": d.span.file},
-                    "region": {"startLine": d.span.line.max(1)},
-                }}],
-            })
-        }))
-        .collect();
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "bucketlog",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules.iter().map(|(id, text)| json!({"id": id, "shortDescription": {"text": text}})).collect::<Vec<_>>(),
-            }},
-            "results": sarif_results,
-        }],
-    })
+                .collect::<Vec<_>>(),
+        )
+        .build();
+    let sarif = Sarif::builder()
+        .schema(SCHEMA_URL)
+        .version(json!("2.1.0"))
+        .runs(vec![Run::builder()
+            .tool(Tool::builder().driver(driver).build())
+            .results(failed.chain(inputs).collect::<Vec<_>>())
+            .build()])
+        .build();
+    serde_json::to_value(&sarif).expect("SARIF serialises")
 }
 
 /// JUnit XML: one test case per assertion.
 pub fn check_junit(report: &Report, file: &str) -> String {
-    let results = &report.results;
+    use quick_junit::{NonSuccessKind, Report as Junit, TestCase, TestCaseStatus, TestSuite};
+    let mut suite = TestSuite::new(format!("bucketlog check {file}"));
+    for r in &report.results {
+        let name = format!("line {}: assert {}", r.assertion.line, r.assertion.text);
+        let status = if r.holds {
+            TestCaseStatus::success()
+        } else {
+            let details: Vec<String> = failure_reasons(r).iter().map(|x| reason_text(x)).collect();
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_message(failure_line(r))
+                .set_description(details.join("\n"));
+            s
+        };
+        let mut case = TestCase::new(name, status);
+        case.set_classname("bucketlog");
+        suite.add_test_case(case);
+    }
     // Each input error is a failed test case of its own.
-    let failed = report.failed() + report.input_errors.len();
-    let tests = results.len() + report.input_errors.len();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    out.push_str(&format!(
-        "<testsuites tests=\"{tests}\" failures=\"{failed}\">\n  <testsuite name=\"bucketlog check {}\" tests=\"{tests}\" failures=\"{failed}\">\n",
-        xml_escape(file),
-    ));
-    for r in results {
-        let name = xml_escape(&format!(
-            "line {}: assert {}",
-            r.assertion.line, r.assertion.text
-        ));
-        match &r.why {
-            None => out.push_str(&format!(
-                "    <testcase classname=\"bucketlog\" name=\"{name}\"/>\n"
-            )),
-            Some(why) => {
-                let details: Vec<String> = failure_reasons(r)
-                    .iter()
-                    .map(|reason| reason_text(reason))
-                    .collect();
-                out.push_str(&format!(
-                    "    <testcase classname=\"bucketlog\" name=\"{name}\">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
-                    xml_escape(why),
-                    xml_escape(&details.join("\n"))
-                ));
-            }
-        }
-    }
     for d in &report.input_errors {
-        out.push_str(&format!(
-            "    <testcase classname=\"bucketlog\" name=\"input {}\">\n      <failure message=\"the input did not load\">{}</failure>\n    </testcase>\n",
-            xml_escape(&d.span.to_string()),
-            xml_escape(&d.to_string())
-        ));
+        let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        s.set_message("the input did not load")
+            .set_description(d.to_string());
+        let mut case = TestCase::new(format!("input {}", d.span), s);
+        case.set_classname("bucketlog");
+        suite.add_test_case(case);
     }
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
-}
-
-/// The five characters XML reserves, for attribute values and text.
-fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
+    let mut junit = Junit::new("bucketlog");
+    junit.add_test_suite(suite);
+    junit.to_string().expect("JUnit XML serialises")
 }

@@ -121,22 +121,122 @@ fn sarif_has_one_result_per_failure_at_its_line() {
     );
 }
 
+/// The Python of tests/consumers/venv (`scripts/setup.sh --test`), with
+/// jsonschema and junitparser.
+fn consumer_python() -> std::path::PathBuf {
+    let p =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/consumers/venv/bin/python");
+    assert!(
+        p.exists(),
+        "jsonschema and junitparser are not installed: run `bash scripts/setup.sh --test`"
+    );
+    p
+}
+
+/// Runs a Python snippet of the consumers' venv on `args`; its stdout.
+fn python(script: &str, args: &[&str]) -> String {
+    let out = Command::new(consumer_python())
+        .args(["-c", script])
+        .args(args)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout(&out)
+}
+
+/// OASIS's SARIF 2.1.0 schema (tests/consumers/sarif-schema-2.1.0.json)
+/// accepts every SARIF `check` writes: failures, an input error, all held.
 #[test]
-fn junit_has_a_test_case_per_assertion() {
-    let (_dir, file) = write(FAILING);
+fn sarif_validates_against_the_sarif_2_1_0_schema() {
+    let schema = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/consumers/sarif-schema-2.1.0.json"
+    );
+    let (dir, failing) = write(FAILING);
+    let (broken, _) = broken_bucket_policy();
+    let broken_env = broken.path().join("snapshot").display().to_string();
+    let broken_file = broken.path().join("a.check").display().to_string();
+    let runs: [&[&str]; 3] = [
+        &["--format", "sarif", "check", &failing],
+        &[
+            "--env",
+            &broken_env,
+            "--format",
+            "sarif",
+            "check",
+            &broken_file,
+        ],
+        &[
+            "--env",
+            "examples/demo",
+            "--format",
+            "sarif",
+            "check",
+            "examples/demo.check",
+        ],
+    ];
+    for (i, args) in runs.iter().enumerate() {
+        let out = bucketlog(args);
+        let path = dir.path().join(format!("{i}.sarif"));
+        std::fs::write(&path, stdout(&out)).unwrap();
+        let checked = python(
+            "import json, sys, jsonschema\n\
+             schema = json.load(open(sys.argv[1]))\n\
+             doc = json.load(open(sys.argv[2]))\n\
+             jsonschema.Draft7Validator(schema).validate(doc)\n\
+             print(len(doc['runs'][0]['results']))",
+            &[schema, &path.display().to_string()],
+        );
+        // The broken policy: the failed assertion and the input error.
+        let want = ["2", "2", "0"][i];
+        assert_eq!(checked.trim(), want, "{args:?}");
+    }
+}
+
+/// junitparser reads one test case per assertion; a failure's message is
+/// the counterexample, its text the statements that allow it.
+#[test]
+fn junit_parses_with_junitparser_one_case_per_assertion() {
+    let (dir, file) = write(FAILING);
     let out = bucketlog(&["--format", "junit", "check", &file]);
-    let xml = stdout(&out);
+    assert_eq!(out.status.code(), Some(1));
+    let path = dir.path().join("report.xml");
+    std::fs::write(&path, stdout(&out)).unwrap();
+    let parsed = python(
+        "import json, sys\n\
+         from junitparser import JUnitXml, Failure\n\
+         xml = JUnitXml.fromfile(sys.argv[1])\n\
+         cases = [c for suite in xml for c in suite]\n\
+         print(json.dumps([[c.name, [[r.message, r.text] for r in c.result if isinstance(r, Failure)]] for c in cases]))",
+        &[&path.display().to_string()],
+    );
+    // Each case: its name, and each failure's (message, text).
+    type Failures = Vec<(String, Option<String>)>;
+    let cases: Vec<(String, Failures)> =
+        serde_json::from_str(&parsed).expect("junitparser's reading");
+    assert_eq!(cases.len(), 4, "{cases:?}");
+    let failed: Vec<_> = cases.iter().filter(|(_, f)| !f.is_empty()).collect();
+    assert_eq!(failed.len(), 2, "{cases:?}");
+    assert!(failed[0]
+        .0
+        .starts_with("line 3: assert can role/partner-uploader read"));
+    let (name, failures) = failed[1];
+    assert!(name.starts_with("line 5: assert prove"), "{name}");
     assert!(
-        xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
-        "{xml}"
+        failures[0].0.contains("aws:SecureTransport = false"),
+        "{failures:?}"
     );
     assert!(
-        xml.contains("<testsuites tests=\"4\" failures=\"2\">"),
-        "{xml}"
+        failures[0]
+            .1
+            .as_deref()
+            .is_some_and(|t| t.contains("iam.json")),
+        "{failures:?}"
     );
-    assert_eq!(xml.matches("<testcase ").count(), 4, "{xml}");
-    assert_eq!(xml.matches("<failure ").count(), 2, "{xml}");
-    assert_eq!(xml.matches("</testsuites>").count(), 1, "{xml}");
 }
 
 #[test]
@@ -297,4 +397,40 @@ fn check_verbs_mean_some_action_for_can_and_none_for_not_can() {
         let (code, out) = run(&line);
         assert_eq!(code, Some(if holds { 0 } else { 1 }), "{line}\n{out}");
     }
+}
+
+/// examples/ci/check.sh, as a CI job runs it: green on the demo with its
+/// assertions, red on a snapshot with a broken policy (never green because
+/// an input did not load), and the SARIF it leaves validates.
+#[test]
+fn the_ci_example_gates_on_assertions_and_broken_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let sarif = dir.path().join("out.sarif");
+    let run = |snapshot: &str, assertions: &str| {
+        Command::new("bash")
+            .arg("examples/ci/check.sh")
+            .env("BUCKETLOG", env!("CARGO_BIN_EXE_bucketlog"))
+            .env("SNAPSHOT", snapshot)
+            .env("ASSERTIONS", assertions)
+            .env("SARIF", &sarif)
+            .output()
+            .unwrap()
+    };
+    let out = run("examples/demo", "examples/demo.check");
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let (broken, _) = broken_bucket_policy();
+    let out = run(
+        &broken.path().join("snapshot").display().to_string(),
+        &broken.path().join("a.check").display().to_string(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let schema = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/consumers/sarif-schema-2.1.0.json"
+    );
+    python(
+        "import json, sys, jsonschema\n\
+         jsonschema.Draft7Validator(json.load(open(sys.argv[1]))).validate(json.load(open(sys.argv[2])))",
+        &[schema, &sarif.display().to_string()],
+    );
 }
