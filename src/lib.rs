@@ -8,6 +8,7 @@ pub mod collect;
 pub mod config;
 pub mod datalog;
 pub mod diag;
+pub mod diff;
 pub mod facts;
 pub mod glob;
 pub mod graph;

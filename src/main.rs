@@ -86,6 +86,17 @@ enum Command {
         #[arg(required = true)]
         queries: Vec<String>,
     },
+    /// What a change does to access: each query answered on the estate of
+    /// --env and on that of --env-new, and the requests whose answer
+    /// changed; exit 1 when the new estate adds access.
+    Diff {
+        /// The changed estate (a snapshot directory or environment file;
+        /// repeat to merge accounts).
+        #[arg(long, required = true, value_name = "PATH")]
+        env_new: Vec<PathBuf>,
+        #[arg(required = true)]
+        queries: Vec<String>,
+    },
     /// Parse and lint every policy; exit 1 on any error.
     Validate,
     /// Check an assertion file (cli.md "Assertion files"); exit 1 when one fails.
@@ -304,6 +315,38 @@ fn run_collect(output: &std::path::Path, opts: &collect::Options) -> ExitCode {
     }
 }
 
+/// `bucketlog diff`: each query on both estates; exit 1 when one widens
+/// access, 2 when a query cannot be answered.
+fn diff(
+    old: &query::Engine,
+    new: &query::Engine,
+    queries: &[String],
+    opts: Options,
+    format: Format,
+) -> ExitCode {
+    let mut widened = false;
+    for q in queries {
+        let (before, after) = match (old.answer(q, opts), new.answer(q, opts)) {
+            (Ok(b), Ok(a)) => (b, a),
+            (Err(e), _) | (_, Err(e)) => {
+                eprintln!("bucketlog: query column {}: {}\n  {q}", e.column, e.message);
+                return ExitCode::from(2);
+            }
+        };
+        let changes = bucketlog::diff::changes(&before, &after);
+        widened |= changes.iter().any(|c| c.widens());
+        match format {
+            Format::Json => println!("{}", report::diff_json(&before.query, &changes)),
+            _ => print!("{}", report::diff_text(&before.query, &changes)),
+        }
+    }
+    if widened {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 fn main() -> ExitCode {
     // Output piped into `head` ends quietly, as Unix tools do, instead of
     // panicking on the closed pipe.
@@ -487,6 +530,22 @@ fn main() -> ExitCode {
             *graph_format,
             output.as_deref(),
         ),
+        Command::Diff { env_new, queries } => {
+            let new = match load::load_paths(env_new) {
+                Ok(e) => e,
+                Err(d) => return fail(&d),
+            };
+            for d in &new.diagnostics {
+                eprintln!("bucketlog: {d}");
+            }
+            diff(
+                &engine,
+                &query::Engine::new(&new),
+                queries,
+                opts,
+                cli.format,
+            )
+        }
         Command::Validate => {
             let mut all = estate.diagnostics.clone();
             all.extend(validate::lint(&estate));

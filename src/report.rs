@@ -4,6 +4,7 @@
 use crate::check::{CheckResult, Report};
 use crate::datalog::{Decision, Guard};
 use crate::diag::Diagnostic;
+use crate::diff::Change;
 use crate::query::prove::{Proof, ProofResult};
 use crate::query::{Answer, Outcome, QueryError, Reason};
 use serde_json::{json, Value};
@@ -812,4 +813,63 @@ pub fn check_junit(report: &Report, file: &str) -> String {
     let mut junit = Junit::new("bucketlog");
     junit.add_test_suite(suite);
     junit.to_string().expect("JUnit XML serialises")
+}
+
+fn decision_word(d: Option<Decision>) -> &'static str {
+    d.map_or("no access", |d| d.names().0)
+}
+
+/// `diff` as text: one line per changed request, `+` for access the new
+/// estate adds (or makes surer), `-` for access it removes (or makes less
+/// sure), then a count.
+pub fn diff_text(query: &str, changes: &[Change]) -> String {
+    let mut out = format!("diff {query}\n");
+    for c in changes {
+        let sign = if c.widens() { '+' } else { '-' };
+        let mut line = format!(
+            "  {sign} {:<12} {}  {}  {}",
+            decision_word(c.after),
+            c.principal,
+            c.action,
+            c.resource
+        );
+        if c.via.len() > 1 {
+            line.push_str(&format!("  via {}", c.via[1..].join(" → ")));
+        }
+        line.push_str(&format!("  (was: {})", decision_word(c.before)));
+        out.push_str(&line);
+        out.push('\n');
+    }
+    let widened = changes.iter().filter(|c| c.widens()).count();
+    out.push_str(&format!(
+        "  {widened} widened, {} narrowed\n",
+        changes.len() - widened
+    ));
+    out
+}
+
+/// `diff` in JSON: every change with both decisions.
+pub fn diff_json(query: &str, changes: &[Change]) -> Value {
+    let items: Vec<Value> = changes
+        .iter()
+        .map(|c| {
+            json!({
+                "principal": c.principal,
+                "action": c.action,
+                "resource": c.resource,
+                "before": decision_word(c.before),
+                "after": decision_word(c.after),
+                "via": c.via,
+                "widens": c.widens(),
+            })
+        })
+        .collect();
+    let widened = changes.iter().filter(|c| c.widens()).count();
+    json!({
+        "kind": "diff",
+        "query": query,
+        "changes": items,
+        "widened": widened,
+        "narrowed": changes.len() - widened,
+    })
 }

@@ -1,0 +1,80 @@
+//! `bucketlog diff`: what a change to the estate does to the answers of a
+//! query — access the new snapshot adds, removes or makes more or less
+//! certain — so a pull request that edits a policy shows "role/x can now
+//! read acme-prod-datalake/*" (Access Analyzer's check-no-new-access is the
+//! peer). Both sides are answered by the same engine; this module only
+//! compares.
+
+use std::collections::BTreeMap;
+
+use crate::datalog::Decision;
+use crate::query::Outcome;
+
+/// One request whose best answer differs between the two estates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub principal: String,
+    pub action: String,
+    pub resource: String,
+    /// The best decision before and after (`None`: no answer that may give
+    /// access on that side).
+    pub before: Option<Decision>,
+    pub after: Option<Decision>,
+    /// The chain of the answer after (or before, for a removal).
+    pub via: Vec<String>,
+}
+
+impl Change {
+    /// Access the new estate adds: a request that may now succeed and could
+    /// not, or that is now surer to (conditional or unknown to allow).
+    pub fn widens(&self) -> bool {
+        match (self.before, self.after) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some(b), Some(a)) => a < b,
+        }
+    }
+}
+
+/// Each (principal, action, resource)'s best answer that may give access,
+/// with its chain.
+fn best(o: &Outcome) -> BTreeMap<(String, String, String), (Decision, Vec<String>)> {
+    let mut out: BTreeMap<_, (Decision, Vec<String>)> = BTreeMap::new();
+    for a in o.answers.iter().filter(|a| a.decision.reaches()) {
+        let key = (a.principal.clone(), a.action.clone(), a.resource.clone());
+        let better =
+            |old: &(Decision, Vec<String>)| (a.decision, a.via.len()) < (old.0, old.1.len());
+        match out.get(&key) {
+            Some(old) if !better(old) => {}
+            _ => {
+                out.insert(key, (a.decision, a.via.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// The requests whose best answer changed, in (principal, action,
+/// resource) order.
+pub fn changes(before: &Outcome, after: &Outcome) -> Vec<Change> {
+    let (b, a) = (best(before), best(after));
+    let mut keys: Vec<&(String, String, String)> = b.keys().chain(a.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter_map(|k| {
+            let (old, new) = (b.get(k), a.get(k));
+            if old.map(|x| x.0) == new.map(|x| x.0) {
+                return None;
+            }
+            Some(Change {
+                principal: k.0.clone(),
+                action: k.1.clone(),
+                resource: k.2.clone(),
+                before: old.map(|x| x.0),
+                after: new.map(|x| x.0),
+                via: new.or(old).map(|x| x.1.clone()).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
