@@ -1238,15 +1238,20 @@ impl<'e> Built<'e> {
         }
     }
 
+    /// The Block Public Access configuration of the bucket's account, when
+    /// the snapshot has one.
+    fn account_bpa(&self, bucket: usize) -> Option<&Result<PublicAccessBlock, String>> {
+        self.estate
+            .accounts
+            .get(&self.estate.buckets[bucket].account)
+            .and_then(|x| x.account_public_access_block.as_ref())
+    }
+
     /// A Block Public Access flag as set on the bucket and on its account
     /// (unreadable settings count as unset here; they are `Open::Unreadable`).
     fn bpa(&self, bucket: usize, flag: fn(&PublicAccessBlock) -> bool) -> (bool, bool) {
         let b = &self.estate.buckets[bucket];
-        let account = self
-            .estate
-            .accounts
-            .get(&b.account)
-            .and_then(|x| x.account_public_access_block.as_ref());
+        let account = self.account_bpa(bucket);
         (
             b.public_access_block.as_ref().is_ok_and(flag),
             matches!(account, Some(Ok(c)) if flag(c)),
@@ -1260,11 +1265,7 @@ impl<'e> Built<'e> {
     /// public policies, which no answer reads.)
     fn bpa_unsettled(&self, bucket: usize) -> bool {
         let b = &self.estate.buckets[bucket];
-        let account = self
-            .estate
-            .accounts
-            .get(&b.account)
-            .and_then(|x| x.account_public_access_block.as_ref());
+        let account = self.account_bpa(bucket);
         let unreadable = b.public_access_block.is_err() || matches!(account, Some(Err(_)));
         let flags: [fn(&PublicAccessBlock) -> bool; 3] = [
             |c| c.block_public_acls,

@@ -1,6 +1,9 @@
 //! `bucketlog check` (cli.md "Assertion files"): exit statuses, and the
 //! text, JSON, SARIF 2.1.0 and JUnit outputs of a failing file.
 
+mod common;
+
+use common::copy_dir;
 use serde_json::Value;
 use std::process::{Command, Output};
 
@@ -288,18 +291,6 @@ fn broken_bucket_policy() -> (tempfile::TempDir, String) {
     .expect("write");
     let root = dir.path().display().to_string();
     (dir, root)
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir") {
-        let e = e.expect("entry");
-        if e.file_type().expect("type").is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
-        }
-    }
 }
 
 #[test]

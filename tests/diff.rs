@@ -6,18 +6,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
+mod common;
+use common::copy_dir;
 
 /// The demo estate, with partner-uploader's policy also allowing reads.
 fn widened(dir: &Path) -> String {
