@@ -186,13 +186,16 @@ impl Writer<'_> {
             Ok(out) => self.write(path, &out),
             Err(f) if f.absent() => Ok(()),
             Err(f) if f.code == "NoAwsCli" => Err(f.message),
-            Err(f) => {
-                let doc = json!({"Error": {"Code": f.code, "Message": f.message}});
-                let text = serde_json::to_string_pretty(&doc).expect("JSON") + "\n";
-                self.summary().unreadable.push((path.to_path_buf(), f.code));
-                self.write(path, text.as_bytes())
-            }
+            Err(f) => self.refused(path, f),
         }
+    }
+
+    /// Writes the error document of a refused call in the file's place.
+    fn refused(&self, path: &Path, f: Failure) -> Result<(), String> {
+        let doc = json!({"Error": {"Code": f.code, "Message": f.message}});
+        let text = serde_json::to_string_pretty(&doc).expect("JSON") + "\n";
+        self.summary().unreadable.push((path.to_path_buf(), f.code));
+        self.write(path, text.as_bytes())
     }
 
     fn write(&self, path: &Path, bytes: &[u8]) -> Result<(), String> {
@@ -387,55 +390,25 @@ fn organization(w: &Writer, aws: &Aws, out: &Path) -> Result<(), String> {
         &org.join("accounts.json"),
         &["organizations", "list-accounts"],
     )?;
-    // The tree as parent links, from the roots down.
-    let roots = aws
-        .call(&["organizations", "list-roots"])
-        .map_err(|f| format!("organizations list-roots: {}", f.message))?;
-    let mut tree = serde_json::Map::new();
-    let mut queue: Vec<String> = Vec::new();
-    for r in parse(&roots, "organizations list-roots")?["Roots"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        if let Some(id) = r["Id"].as_str() {
-            tree.insert(id.to_string(), Value::Null);
-            queue.push(id.to_string());
+    // The tree as parent links, from the roots down; when a listing is
+    // refused, the error in tree.json's place: every member's place, and
+    // so the SCPs and RCPs above it, are then unknown.
+    match tree(aws) {
+        Ok(tree) => {
+            let text = serde_json::to_string_pretty(&tree).expect("JSON") + "\n";
+            w.write(&org.join("tree.json"), text.as_bytes())?;
         }
+        Err(f) => w.refused(&org.join("tree.json"), f)?,
     }
-    while let Some(parent) = queue.pop() {
-        for (call, field) in [
-            (
-                "list-organizational-units-for-parent",
-                "OrganizationalUnits",
-            ),
-            ("list-accounts-for-parent", "Accounts"),
-        ] {
-            let listed = aws
-                .call(&["organizations", call, "--parent-id", &parent])
-                .map_err(|f| format!("organizations {call}: {}", f.message))?;
-            for child in parse(&listed, call)?[field]
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
-                if let Some(id) = child["Id"].as_str() {
-                    tree.insert(id.to_string(), json!(parent));
-                    if field == "OrganizationalUnits" {
-                        queue.push(id.to_string());
-                    }
-                }
-            }
-        }
-    }
-    let text = serde_json::to_string_pretty(&Value::Object(tree)).expect("JSON") + "\n";
-    w.write(&org.join("tree.json"), text.as_bytes())?;
     for filter in ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"] {
         let listed = match aws.call(&["organizations", "list-policies", "--filter", filter]) {
             Ok(l) => l,
             Err(f) if f.absent() => continue,
             Err(f) => {
-                w.note(format!("{filter}s not listed: {}", f.code));
+                // A policy file without targets: the loader takes the SCPs
+                // (or RCPs) of every member account as unknown.
+                let name = format!("unlisted-{}.json", filter.to_ascii_lowercase());
+                w.refused(&org.join("policies").join(name), f)?;
                 continue;
             }
         };
@@ -463,6 +436,53 @@ fn organization(w: &Writer, aws: &Aws, out: &Path) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The organization's tree as parent links (`tree.json`).
+fn tree(aws: &Aws) -> Result<Value, Failure> {
+    let parsed = |bytes: &[u8], what: &str| {
+        parse(bytes, what).map_err(|message| Failure {
+            code: "CliError".into(),
+            message,
+        })
+    };
+    let roots = aws.call(&["organizations", "list-roots"])?;
+    let mut tree = serde_json::Map::new();
+    let mut queue: Vec<String> = Vec::new();
+    for r in parsed(&roots, "organizations list-roots")?["Roots"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        if let Some(id) = r["Id"].as_str() {
+            tree.insert(id.to_string(), Value::Null);
+            queue.push(id.to_string());
+        }
+    }
+    while let Some(parent) = queue.pop() {
+        for (call, field) in [
+            (
+                "list-organizational-units-for-parent",
+                "OrganizationalUnits",
+            ),
+            ("list-accounts-for-parent", "Accounts"),
+        ] {
+            let listed = aws.call(&["organizations", call, "--parent-id", &parent])?;
+            for child in parsed(&listed, call)?[field]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                if let Some(id) = child["Id"].as_str() {
+                    tree.insert(id.to_string(), json!(parent));
+                    if field == "OrganizationalUnits" {
+                        queue.push(id.to_string());
+                    }
+                }
+            }
+        }
+    }
+    Ok(Value::Object(tree))
 }
 
 fn first_line(s: &str) -> &str {
