@@ -21,8 +21,10 @@ use serde_json::{json, Value};
 
 /// Every `aws` command `collect` runs, with the IAM action it needs: all
 /// read-only. A policy allowing these actions is all `collect` needs.
-pub const CALLS: [(&str, &str); 19] = [
+pub const CALLS: [(&str, &str); 20] = [
     ("sts get-caller-identity", "sts:GetCallerIdentity"),
+    // Only with --assume-role: a session in each member account, to read it.
+    ("sts assume-role", "sts:AssumeRole"),
     (
         "iam get-account-authorization-details",
         "iam:GetAccountAuthorizationDetails",
@@ -85,6 +87,9 @@ pub struct Aws {
     pub profile: Option<String>,
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
+    /// A role session's credentials (key, secret, token), in place of the
+    /// profile's (`--assume-role`).
+    pub session: Option<(String, String, String)>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -99,6 +104,9 @@ pub struct Options {
     pub resume: bool,
     /// Buckets fetched at a time.
     pub jobs: usize,
+    /// A role of this name in every account of the organization is assumed
+    /// (from the first account's credentials) and the account collected.
+    pub assume_role: Option<String>,
 }
 
 /// A failed `aws` call: its error code when the CLI printed one.
@@ -126,6 +134,12 @@ impl Aws {
         cmd.args(args).args(["--output", "json"]);
         if let Some(p) = &self.profile {
             cmd.args(["--profile", p]);
+        }
+        if let Some((key, secret, token)) = &self.session {
+            cmd.env("AWS_ACCESS_KEY_ID", key)
+                .env("AWS_SECRET_ACCESS_KEY", secret)
+                .env("AWS_SESSION_TOKEN", token)
+                .env_remove("AWS_PROFILE");
         }
         if let Some(r) = &self.region {
             cmd.args(["--region", r]);
@@ -234,13 +248,36 @@ pub fn collect(out: &Path, opts: &Options, progress: Progress) -> Result<Summary
     } else {
         opts.profiles.iter().cloned().map(Some).collect()
     };
-    for profile in profiles {
-        let aws = Aws {
-            profile,
-            region: opts.region.clone(),
-            endpoint_url: opts.endpoint_url.clone(),
-        };
-        account(out, &aws, opts, &summary, progress)?;
+    let base = |profile: Option<String>| Aws {
+        profile,
+        region: opts.region.clone(),
+        endpoint_url: opts.endpoint_url.clone(),
+        session: None,
+    };
+    for profile in &profiles {
+        account(out, &base(profile.clone()), opts, &summary, progress)?;
+    }
+    if let Some(role) = &opts.assume_role {
+        let from = base(profiles[0].clone());
+        for (id, session) in member_sessions(&from, role, &summary)? {
+            match session {
+                Ok(session) => {
+                    let aws = Aws {
+                        session: Some(session),
+                        ..base(None)
+                    };
+                    account(out, &aws, opts, &summary, progress)?;
+                }
+                Err(f) => summary
+                    .lock()
+                    .expect("no thread panicked")
+                    .notes
+                    .push(format!(
+                        "account {id} not collected: assuming role/{role} was refused: {}",
+                        f.code
+                    )),
+            }
+        }
     }
     let mut summary = summary.into_inner().expect("no thread panicked");
     // Threads finish in any order; the report does not.
@@ -436,6 +473,63 @@ fn organization(w: &Writer, aws: &Aws, out: &Path) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A session in each active account of the organization not collected yet,
+/// by assuming `role` there from `from`'s credentials.
+#[allow(clippy::type_complexity)]
+fn member_sessions(
+    from: &Aws,
+    role: &str,
+    summary: &Mutex<Summary>,
+) -> Result<Vec<(String, Result<(String, String, String), Failure>)>, String> {
+    let listed = from
+        .call(&["organizations", "list-accounts"])
+        .map_err(|f| {
+            format!(
+                "--assume-role needs the organization's accounts: {}",
+                f.message
+            )
+        })?;
+    let done = summary.lock().expect("no thread panicked").accounts.clone();
+    let mut out = Vec::new();
+    for a in parse(&listed, "organizations list-accounts")?["Accounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let (Some(id), status) = (a["Id"].as_str(), a["Status"].as_str()) else {
+            continue;
+        };
+        if done.iter().any(|d| d == id) || status.is_some_and(|s| s != "ACTIVE") {
+            continue;
+        }
+        let arn = format!("arn:aws:iam::{id}:role/{role}");
+        let session = from
+            .call(&[
+                "sts",
+                "assume-role",
+                "--role-arn",
+                &arn,
+                "--role-session-name",
+                "bucketlog-collect",
+            ])
+            .and_then(|bytes| {
+                let doc = parse(&bytes, "sts assume-role").map_err(|message| Failure {
+                    code: "CliError".into(),
+                    message,
+                })?;
+                let c = &doc["Credentials"];
+                let field = |k: &str| c[k].as_str().unwrap_or_default().to_string();
+                Ok((
+                    field("AccessKeyId"),
+                    field("SecretAccessKey"),
+                    field("SessionToken"),
+                ))
+            });
+        out.push((id.to_string(), session));
+    }
+    Ok(out)
 }
 
 /// The organization's tree as parent links (`tree.json`).

@@ -158,6 +158,10 @@ enum Command {
         /// Buckets fetched at a time (each `aws` call mostly waits).
         #[arg(long, default_value_t = 8)]
         jobs: usize,
+        /// Also collect every account of the organization, by assuming the
+        /// role of this name in each (from the first account's credentials).
+        #[arg(long, value_name = "NAME")]
+        assume_role: Option<String>,
     },
     /// Write a synthetic snapshot (benchmarks, demos).
     Synth {
@@ -407,6 +411,7 @@ fn main() -> ExitCode {
         objects,
         resume,
         jobs,
+        assume_role,
     } = command
     {
         let opts = collect::Options {
@@ -416,6 +421,7 @@ fn main() -> ExitCode {
             objects: objects.clone(),
             resume: *resume,
             jobs: *jobs,
+            assume_role: assume_role.clone(),
         };
         return run_collect(output, &opts);
     }

@@ -54,15 +54,23 @@ impl Drop for Moto {
 }
 
 impl Moto {
+    /// moto enforcing IAM after the first three requests.
     fn start() -> Moto {
+        Moto::serve(true)
+    }
+
+    fn serve(auth: bool) -> Moto {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(venv().join("moto_server"))
+        let mut server = Command::new(venv().join("moto_server"));
+        if auth {
+            server.env("INITIAL_NO_AUTH_ACTION_COUNT", "3");
+        }
+        let child = server
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .env("INITIAL_NO_AUTH_ACTION_COUNT", "3")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -597,4 +605,85 @@ fn the_documented_calls_are_the_programs() {
             "the policy in docs/cli.md lacks {action}"
         );
     }
+}
+
+/// `--assume-role NAME`: every account of the organization, each through
+/// a session of NAME there. (moto without IAM enforcement: it hands out a
+/// session for any role ARN, as an account's OrganizationAccountAccessRole
+/// would.)
+#[test]
+fn assume_role_collects_every_account_of_the_organization() {
+    let m = Moto::serve(false);
+    m.aws(&[
+        "organizations",
+        "create-organization",
+        "--feature-set",
+        "ALL",
+    ]);
+    let created: serde_json::Value = serde_json::from_str(&m.aws(&[
+        "organizations",
+        "create-account",
+        "--email",
+        "member@example.com",
+        "--account-name",
+        "member",
+    ]))
+    .unwrap();
+    let member = created["CreateAccountStatus"]["AccountId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    m.aws(&["s3api", "create-bucket", "--bucket", "management-data"]);
+    // A bucket in the member account, made through a session there.
+    let session: serde_json::Value = serde_json::from_str(&m.aws(&[
+        "sts",
+        "assume-role",
+        "--role-arn",
+        &format!("arn:aws:iam::{member}:role/OrganizationAccountAccessRole"),
+        "--role-session-name",
+        "setup",
+    ]))
+    .unwrap();
+    let c = &session["Credentials"];
+    let mut cmd = Command::new(venv().join("aws"));
+    m.env(&mut cmd);
+    let made = cmd
+        .env("AWS_ACCESS_KEY_ID", c["AccessKeyId"].as_str().unwrap())
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            c["SecretAccessKey"].as_str().unwrap(),
+        )
+        .env("AWS_SESSION_TOKEN", c["SessionToken"].as_str().unwrap())
+        .args(["s3api", "create-bucket", "--bucket", "member-data"])
+        .args(["--endpoint-url", &m.url])
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+
+    let dir = TempDir::new().unwrap();
+    let snap = dir.path().join("snapshot");
+    let out = collect(
+        &m,
+        &snap,
+        &["--assume-role", "OrganizationAccountAccessRole"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("collected 2 account(s) (123456789012, {member})")),
+        "{stderr}"
+    );
+    assert!(snap
+        .join(format!("accounts/{member}/buckets/member-data"))
+        .is_dir());
+    assert!(snap
+        .join("accounts/123456789012/buckets/management-data")
+        .is_dir());
+    assert!(!snap
+        .join(format!("accounts/{member}/buckets/management-data"))
+        .exists());
 }
