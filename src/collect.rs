@@ -87,10 +87,13 @@ pub struct Aws {
     pub profile: Option<String>,
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
-    /// A role session's credentials (key, secret, token), in place of the
-    /// profile's (`--assume-role`).
-    pub session: Option<(String, String, String)>,
+    /// A role session's credentials, in place of the profile's
+    /// (`--assume-role`).
+    pub session: Option<Session>,
 }
+
+/// Temporary credentials from `sts assume-role`: key, secret, token.
+pub type Session = (String, String, String);
 
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -117,6 +120,14 @@ struct Failure {
 }
 
 impl Failure {
+    /// A failure of the CLI itself, not an AWS error code.
+    fn cli(message: String) -> Failure {
+        Failure {
+            code: "CliError".into(),
+            message,
+        }
+    }
+
     fn absent(&self) -> bool {
         ABSENT.contains(&self.code.as_str())
     }
@@ -232,6 +243,16 @@ impl Writer<'_> {
     }
 }
 
+/// The `field` of each entry of a CLI output's array `list` (a bucket's
+/// `Name` in `Buckets`…), skipping entries without it.
+fn each<'v>(doc: &'v Value, list: &str, field: &'v str) -> impl Iterator<Item = &'v str> {
+    doc[list]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(move |e| e[field].as_str())
+}
+
 fn parse(bytes: &[u8], what: &str) -> Result<Value, String> {
     serde_json::from_slice(bytes).map_err(|e| format!("`aws {what}` printed no JSON: {e}"))
 }
@@ -259,8 +280,8 @@ pub fn collect(out: &Path, opts: &Options, progress: Progress) -> Result<Summary
     }
     if let Some(role) = &opts.assume_role {
         let from = base(profiles[0].clone());
-        for (id, session) in member_sessions(&from, role, &summary)? {
-            match session {
+        for id in members(&from, &summary)? {
+            match assume(&from, &id, role) {
                 Ok(session) => {
                     let aws = Aws {
                         session: Some(session),
@@ -327,11 +348,8 @@ fn account(
         .call(&["s3api", "list-buckets"])
         .map_err(|f| format!("account {id}: cannot list buckets: {}", f.message))?;
     w.write(&dir.join("list-buckets.json"), &listed)?;
-    let buckets: Vec<String> = parse(&listed, "s3api list-buckets")?["Buckets"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|b| b["Name"].as_str().map(str::to_string))
+    let buckets: Vec<String> = each(&parse(&listed, "s3api list-buckets")?, "Buckets", "Name")
+        .map(str::to_string)
         .collect();
     let done = AtomicUsize::new(0);
     let bucket = |b: &String| -> Result<(), String> {
@@ -385,11 +403,8 @@ fn objects(w: &Writer, aws: &Aws, bdir: &Path, bucket: &str, prefix: &str) -> Re
             return Ok(());
         }
     };
-    let keys: Vec<String> = parse(&listed, "s3api list-objects-v2")?["Contents"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|o| o["Key"].as_str().map(str::to_string))
+    let keys: Vec<String> = each(&parse(&listed, "s3api list-objects-v2")?, "Contents", "Key")
+        .map(str::to_string)
         .collect();
     for key in keys {
         let name = percent_encoding::utf8_percent_encode(&key, percent_encoding::NON_ALPHANUMERIC);
@@ -449,12 +464,11 @@ fn organization(w: &Writer, aws: &Aws, out: &Path) -> Result<(), String> {
                 continue;
             }
         };
-        for p in parse(&listed, "organizations list-policies")?["Policies"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            let Some(id) = p["Id"].as_str() else { continue };
+        for id in each(
+            &parse(&listed, "organizations list-policies")?,
+            "Policies",
+            "Id",
+        ) {
             w.fetch(
                 aws,
                 &org.join("policies").join(format!("{id}.json")),
@@ -475,14 +489,8 @@ fn organization(w: &Writer, aws: &Aws, out: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// A session in each active account of the organization not collected yet,
-/// by assuming `role` there from `from`'s credentials.
-#[allow(clippy::type_complexity)]
-fn member_sessions(
-    from: &Aws,
-    role: &str,
-    summary: &Mutex<Summary>,
-) -> Result<Vec<(String, Result<(String, String, String), Failure>)>, String> {
+/// The active accounts of the organization that are not collected yet.
+fn members(from: &Aws, summary: &Mutex<Summary>) -> Result<Vec<String>, String> {
     let listed = from
         .call(&["organizations", "list-accounts"])
         .map_err(|f| {
@@ -492,66 +500,51 @@ fn member_sessions(
             )
         })?;
     let done = summary.lock().expect("no thread panicked").accounts.clone();
-    let mut out = Vec::new();
-    for a in parse(&listed, "organizations list-accounts")?["Accounts"]
+    Ok(parse(&listed, "organizations list-accounts")?["Accounts"]
         .as_array()
         .into_iter()
         .flatten()
-    {
-        let (Some(id), status) = (a["Id"].as_str(), a["Status"].as_str()) else {
-            continue;
-        };
-        if done.iter().any(|d| d == id) || status.is_some_and(|s| s != "ACTIVE") {
-            continue;
-        }
-        let arn = format!("arn:aws:iam::{id}:role/{role}");
-        let session = from
-            .call(&[
-                "sts",
-                "assume-role",
-                "--role-arn",
-                &arn,
-                "--role-session-name",
-                "bucketlog-collect",
-            ])
-            .and_then(|bytes| {
-                let doc = parse(&bytes, "sts assume-role").map_err(|message| Failure {
-                    code: "CliError".into(),
-                    message,
-                })?;
-                let c = &doc["Credentials"];
-                let field = |k: &str| c[k].as_str().unwrap_or_default().to_string();
-                Ok((
-                    field("AccessKeyId"),
-                    field("SecretAccessKey"),
-                    field("SessionToken"),
-                ))
-            });
-        out.push((id.to_string(), session));
-    }
-    Ok(out)
+        .filter(|a| a["Status"].as_str().is_none_or(|s| s == "ACTIVE"))
+        .filter_map(|a| a["Id"].as_str())
+        .filter(|id| !done.iter().any(|d| d == id))
+        .map(str::to_string)
+        .collect())
+}
+
+/// A session of `role` in account `id`, assumed with `from`'s credentials.
+fn assume(from: &Aws, id: &str, role: &str) -> Result<Session, Failure> {
+    let arn = format!("arn:aws:iam::{id}:role/{role}");
+    let bytes = from.call(&[
+        "sts",
+        "assume-role",
+        "--role-arn",
+        &arn,
+        "--role-session-name",
+        "bucketlog-collect",
+    ])?;
+    let doc = parse(&bytes, "sts assume-role").map_err(Failure::cli)?;
+    let field = |k: &str| {
+        doc["Credentials"][k]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    Ok((
+        field("AccessKeyId"),
+        field("SecretAccessKey"),
+        field("SessionToken"),
+    ))
 }
 
 /// The organization's tree as parent links (`tree.json`).
 fn tree(aws: &Aws) -> Result<Value, Failure> {
-    let parsed = |bytes: &[u8], what: &str| {
-        parse(bytes, what).map_err(|message| Failure {
-            code: "CliError".into(),
-            message,
-        })
-    };
+    let parsed = |bytes: &[u8], what: &str| parse(bytes, what).map_err(Failure::cli);
     let roots = aws.call(&["organizations", "list-roots"])?;
     let mut tree = serde_json::Map::new();
     let mut queue: Vec<String> = Vec::new();
-    for r in parsed(&roots, "organizations list-roots")?["Roots"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        if let Some(id) = r["Id"].as_str() {
-            tree.insert(id.to_string(), Value::Null);
-            queue.push(id.to_string());
-        }
+    for id in each(&parsed(&roots, "organizations list-roots")?, "Roots", "Id") {
+        tree.insert(id.to_string(), Value::Null);
+        queue.push(id.to_string());
     }
     while let Some(parent) = queue.pop() {
         for (call, field) in [
@@ -562,16 +555,10 @@ fn tree(aws: &Aws) -> Result<Value, Failure> {
             ("list-accounts-for-parent", "Accounts"),
         ] {
             let listed = aws.call(&["organizations", call, "--parent-id", &parent])?;
-            for child in parsed(&listed, call)?[field]
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
-                if let Some(id) = child["Id"].as_str() {
-                    tree.insert(id.to_string(), json!(parent));
-                    if field == "OrganizationalUnits" {
-                        queue.push(id.to_string());
-                    }
+            for id in each(&parsed(&listed, call)?, field, "Id") {
+                tree.insert(id.to_string(), json!(parent));
+                if field == "OrganizationalUnits" {
+                    queue.push(id.to_string());
                 }
             }
         }

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::datalog::Decision;
-use crate::query::Outcome;
+use crate::query::{Answer, Outcome};
 
 /// One request whose best answer differs between the two estates.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,19 +36,14 @@ impl Change {
     }
 }
 
-/// Each (principal, action, resource)'s best answer that may give access,
-/// with its chain.
-fn best(o: &Outcome) -> BTreeMap<(String, String, String), (Decision, Vec<String>)> {
-    let mut out: BTreeMap<_, (Decision, Vec<String>)> = BTreeMap::new();
+/// Each (principal, action, resource)'s best answer that may give access.
+fn best(o: &Outcome) -> BTreeMap<(String, String, String), &Answer> {
+    let mut out: BTreeMap<_, &Answer> = BTreeMap::new();
     for a in o.answers.iter().filter(|a| a.decision.reaches()) {
         let key = (a.principal.clone(), a.action.clone(), a.resource.clone());
-        let better =
-            |old: &(Decision, Vec<String>)| (a.decision, a.via.len()) < (old.0, old.1.len());
-        match out.get(&key) {
-            Some(old) if !better(old) => {}
-            _ => {
-                out.insert(key, (a.decision, a.via.clone()));
-            }
+        let kept = out.entry(key).or_insert(a);
+        if a.rank() < kept.rank() {
+            *kept = a;
         }
     }
     out
@@ -64,16 +59,14 @@ pub fn changes(before: &Outcome, after: &Outcome) -> Vec<Change> {
     keys.into_iter()
         .filter_map(|k| {
             let (old, new) = (b.get(k), a.get(k));
-            if old.map(|x| x.0) == new.map(|x| x.0) {
-                return None;
-            }
-            Some(Change {
+            let (before, after) = (old.map(|x| x.decision), new.map(|x| x.decision));
+            (before != after).then(|| Change {
                 principal: k.0.clone(),
                 action: k.1.clone(),
                 resource: k.2.clone(),
-                before: old.map(|x| x.0),
-                after: new.map(|x| x.0),
-                via: new.or(old).map(|x| x.1.clone()).unwrap_or_default(),
+                before,
+                after,
+                via: new.or(old).map(|x| x.via.clone()).unwrap_or_default(),
             })
         })
         .collect()

@@ -7,7 +7,7 @@ use bucketlog::diag::Severity;
 use bucketlog::graph::{export, Shape};
 use bucketlog::query::{self, Options};
 use bucketlog::{check, collect, load, report, synth, validate};
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -76,6 +76,33 @@ enum GraphFormat {
     Html,
 }
 
+/// `bucketlog graph`'s options.
+#[derive(Args)]
+struct GraphArgs {
+    /// Only this principal and the chains from it.
+    #[arg(long, value_name = "PRINCIPAL")]
+    from: Option<String>,
+    /// Only this resource (bucket, bucket/prefix/*, …); without it,
+    /// every bucket and every prefix the policies name.
+    #[arg(long, value_name = "RESOURCE")]
+    to: Option<String>,
+    /// A verb or action to draw; repeat it for more [default: read,
+    /// write, list, delete, admin].
+    #[arg(long, value_name = "VERB")]
+    verb: Vec<String>,
+    /// Leave out chains of more than N role assumptions.
+    #[arg(long, value_name = "N")]
+    max_hops: Option<usize>,
+    /// Draw at most N nodes (those with the most edges) and say so.
+    #[arg(long, value_name = "N", default_value_t = 300)]
+    max_nodes: usize,
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    graph_format: GraphFormat,
+    /// Write to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// An interactive session: load once, then answer queries from memory
@@ -109,30 +136,7 @@ enum Command {
     },
     /// Draw who reaches what: principals, groups, roles and resource
     /// scopes, with member-of, can-assume and access edges by verb.
-    Graph {
-        /// Only this principal and the chains from it.
-        #[arg(long, value_name = "PRINCIPAL")]
-        from: Option<String>,
-        /// Only this resource (bucket, bucket/prefix/*, …); without it,
-        /// every bucket and every prefix the policies name.
-        #[arg(long, value_name = "RESOURCE")]
-        to: Option<String>,
-        /// A verb or action to draw; repeat it for more [default: read,
-        /// write, list, delete, admin].
-        #[arg(long, value_name = "VERB")]
-        verb: Vec<String>,
-        /// Leave out chains of more than N role assumptions.
-        #[arg(long, value_name = "N")]
-        max_hops: Option<usize>,
-        /// Draw at most N nodes (those with the most edges) and say so.
-        #[arg(long, value_name = "N", default_value_t = 300)]
-        max_nodes: usize,
-        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
-        graph_format: GraphFormat,
-        /// Write to FILE instead of stdout.
-        #[arg(short, long, value_name = "FILE")]
-        output: Option<PathBuf>,
-    },
+    Graph(GraphArgs),
     /// Write a snapshot of live accounts (docs/inputs.md's layout) by
     /// running read-only `aws` CLI calls (the list is in docs/cli.md).
     Collect {
@@ -231,41 +235,43 @@ fn repl(cli: &Cli) -> ExitCode {
 
 /// `bucketlog graph`: the engine's answers drawn, to stdout or a file;
 /// the graph's notes (collapsed principals, a cap) also go to stderr.
-#[allow(clippy::too_many_arguments)]
-fn graph(
-    engine: &query::Engine,
-    opts: Options,
-    from: Option<&str>,
-    to: Option<&str>,
-    verbs: &[String],
-    max_hops: Option<usize>,
-    shape: Shape,
-    format: GraphFormat,
-    output: Option<&std::path::Path>,
-) -> ExitCode {
+fn graph(engine: &query::Engine, opts: Options, args: &GraphArgs) -> ExitCode {
     let default: Vec<String> = ["read", "write", "list", "delete", "admin"]
         .map(String::from)
         .to_vec();
-    let verbs = if verbs.is_empty() { &default } else { verbs };
-    let reach = match engine.reach(from, to, verbs, max_hops, opts) {
+    let verbs = if args.verb.is_empty() {
+        &default
+    } else {
+        &args.verb
+    };
+    let reach = match engine.reach(
+        args.from.as_deref(),
+        args.to.as_deref(),
+        verbs,
+        args.max_hops,
+        opts,
+    ) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("bucketlog: graph: {}", e.message);
             return ExitCode::from(2);
         }
     };
+    let shape = Shape {
+        max_nodes: args.max_nodes,
+    };
     let g = bucketlog::graph::build(engine.estate, &reach, shape);
     for note in &g.notes {
         eprintln!("bucketlog: note: {note}");
     }
-    let text = match format {
+    let text = match args.graph_format {
         GraphFormat::Dot => export::dot(&g),
         GraphFormat::Json => export::json(&g),
         GraphFormat::Graphml => export::graphml(&g),
         GraphFormat::Mermaid => export::mermaid(&g),
         GraphFormat::Html => export::html(&g),
     };
-    match output {
+    match &args.output {
         None => print!("{text}"),
         Some(path) => {
             if let Err(e) = std::fs::write(path, text) {
@@ -515,27 +521,7 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         }
-        Command::Graph {
-            from,
-            to,
-            verb,
-            max_hops,
-            max_nodes,
-            graph_format,
-            output,
-        } => graph(
-            &engine,
-            opts,
-            from.as_deref(),
-            to.as_deref(),
-            verb,
-            *max_hops,
-            Shape {
-                max_nodes: *max_nodes,
-            },
-            *graph_format,
-            output.as_deref(),
-        ),
+        Command::Graph(args) => graph(&engine, opts, args),
         Command::Diff { env_new, queries } => {
             let new = match load::load_paths(env_new) {
                 Ok(e) => e,

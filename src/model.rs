@@ -119,6 +119,17 @@ pub struct Principal {
     pub trust: Option<usize>,
 }
 
+impl Principal {
+    /// `user/NAME` or `role/NAME`, as queries name it (none for a root user).
+    pub fn short_name(&self) -> Option<String> {
+        match self.kind {
+            PrincipalKind::User => Some(format!("user/{}", self.name)),
+            PrincipalKind::Role => Some(format!("role/{}", self.name)),
+            PrincipalKind::Root => None,
+        }
+    }
+}
+
 impl Statement {
     /// Whether the statement's Action (or NotAction) covers an action
     /// (semantics.md 2.2: globs compared case-insensitively).

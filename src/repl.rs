@@ -8,7 +8,7 @@
 use crate::catalog::{Catalog, VERBS};
 use crate::config::DefaultContext;
 use crate::load;
-use crate::model::{Estate, PrincipalKind};
+use crate::model::Estate;
 use crate::query::{self, Engine, Options};
 use crate::report::{self, View};
 use rustyline::completion::{Completer, Pair};
@@ -98,11 +98,7 @@ impl Words {
         }
         for p in &estate.principals {
             names.push(p.arn.clone());
-            match p.kind {
-                PrincipalKind::User => names.push(format!("user/{}", p.name)),
-                PrincipalKind::Role => names.push(format!("role/{}", p.name)),
-                PrincipalKind::Root => {}
-            }
+            names.extend(p.short_name());
         }
         for b in &estate.buckets {
             names.push(b.name.clone());

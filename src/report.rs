@@ -398,7 +398,7 @@ fn folded_text(answers: &[Answer], limit: Option<usize>) -> String {
         let list = &by[p];
         let best = list
             .iter()
-            .min_by_key(|a| (a.decision, a.via.len()))
+            .min_by_key(|a| a.rank())
             .expect("a principal has an answer");
         counts[match best.decision {
             Decision::Allow => 0,

@@ -18,7 +18,7 @@ use std::cell::RefCell;
 use bucketlog::collect;
 use bucketlog::diag::Severity;
 use bucketlog::load;
-use bucketlog::query::{Engine, Options};
+use bucketlog::query::{Answer, Engine, Options};
 use tempfile::TempDir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_bucketlog");
@@ -352,6 +352,12 @@ fn build(m: &Moto) {
     ]);
 }
 
+/// A query's first answer (the principal's own request for `can`).
+fn first_answer(engine: &Engine, q: &str) -> Option<Answer> {
+    let o = engine.answer(q, Options::default()).expect(q);
+    o.answers.into_iter().next()
+}
+
 fn collect(m: &Moto, out: &Path, extra: &[&str]) -> std::process::Output {
     let mut cmd = Command::new(BIN);
     m.env(&mut cmd);
@@ -451,9 +457,7 @@ fn a_collected_snapshot_loads_clean_and_answers_as_the_estate_was_built() {
 
     let engine = Engine::new(&estate);
     let decision = |q: &str| {
-        let o = engine.answer(q, Options::default()).expect(q);
-        o.answers
-            .first()
+        first_answer(&engine, q)
             .map(|a| (a.decision.names().0, a.via.len()))
             .unwrap_or(("none", 0))
     };
@@ -560,33 +564,16 @@ fn a_collected_snapshot_loads_clean_and_answers_as_the_estate_was_built() {
     );
     map_owner_id(&partial);
     let estate = load::load_paths(std::slice::from_ref(&partial)).expect("loads");
-    let o = Engine::new(&estate)
-        .answer(
-            "can anonymous s3:GetObject demo-public/x",
-            Options::default(),
-        )
-        .unwrap();
-    assert_eq!(
-        o.answers[0].decision.names().0,
-        "unknown",
-        "{:#?}",
-        o.answers[0]
-    );
+    let engine = Engine::new(&estate);
+    let unknown = |q: &str| {
+        let a = first_answer(&engine, q).expect(q);
+        assert_eq!(a.decision.names().0, "unknown", "{a:#?}");
+    };
+    unknown("can anonymous s3:GetObject demo-public/x");
     assert!(partial
         .join("org/policies/unlisted-service_control_policy.json")
         .is_file());
-    let o = Engine::new(&estate)
-        .answer(
-            "can user/alice s3:PutObject demo-uploads/a with aws:SecureTransport = true",
-            Options::default(),
-        )
-        .unwrap();
-    assert_eq!(
-        o.answers[0].decision.names().0,
-        "unknown",
-        "{:#?}",
-        o.answers[0]
-    );
+    unknown("can user/alice s3:PutObject demo-uploads/a with aws:SecureTransport = true");
 }
 
 /// docs/cli.md lists every call `collect` makes with its IAM action, and

@@ -168,11 +168,12 @@ pub fn build(estate: &Estate, reach: &Reach, shape: Shape) -> Graph {
     let principal = |id: &str| -> Node {
         let (kind, label, account) = match by_arn.get(id).map(|&i| &estate.principals[i]) {
             Some(p) => {
-                let (kind, label) = match p.kind {
-                    PrincipalKind::User => (NodeKind::User, format!("user/{}", p.name)),
-                    PrincipalKind::Role => (NodeKind::Role, format!("role/{}", p.name)),
-                    PrincipalKind::Root => (NodeKind::Root, "root".to_string()),
+                let kind = match p.kind {
+                    PrincipalKind::User => NodeKind::User,
+                    PrincipalKind::Role => NodeKind::Role,
+                    PrincipalKind::Root => NodeKind::Root,
                 };
+                let label = p.short_name().unwrap_or_else(|| "root".into());
                 (kind, label, Some(p.account.clone()))
             }
             None if id == "anonymous" => (NodeKind::Anonymous, id.to_string(), None),

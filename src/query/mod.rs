@@ -161,6 +161,14 @@ pub struct Answer {
     pub partial: Vec<(&'static str, String)>,
 }
 
+impl Answer {
+    /// Orders a principal's answers best first: the most permissive
+    /// decision, then the shorter chain (a direct answer before any).
+    pub fn rank(&self) -> (Decision, usize) {
+        (self.decision, self.via.len())
+    }
+}
+
 /// Values that fix a request: context keys, and the `bucketlog:` pseudo-keys
 /// for the object's state (docs/decisions.md "Witnesses").
 /// A key maps to `None` when the request does not carry it.

@@ -2,7 +2,7 @@
 //! every answer that may give access, each chain with its hops' own
 //! sts:AssumeRole answers (the can-assume edges and their conditions).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::evaluation::{evaluate, principal_name};
 use super::resolve::{self, Scope};
@@ -37,6 +37,8 @@ struct Ask<'a> {
     actions: &'a [&'a Action],
     max_hops: Option<usize>,
     opts: Options,
+    /// How answers name the subjects of the whole-bucket scopes.
+    subject_names: BTreeSet<String>,
 }
 
 impl Ask<'_> {
@@ -48,8 +50,8 @@ impl Ask<'_> {
     /// included (with hops) unless longer than `max_hops`, and the own
     /// answers of the roles the chains act through, so each access edge
     /// rests on its own principal's answer. A prefix of the whole-estate
-    /// graph is asked
-    /// its object actions only (`refining`), without chains: a bucket
+    /// graph is asked its object actions only (`refining`), without
+    /// chains: a bucket
     /// action's resource is the bucket whatever the prefix, and the chains
     /// are the whole bucket's.
     fn scope(
@@ -59,7 +61,6 @@ impl Ask<'_> {
         scope: &Scope,
         refining: bool,
     ) -> (Vec<Answer>, Stats) {
-        let estate = engine.estate;
         let mut targets = s3_targets(self.actions, scope);
         if refining {
             targets.retain(|(a, _)| a.target == Target::Object);
@@ -74,11 +75,10 @@ impl Ask<'_> {
         }
         // The roles the chains act through, for their own requests, when
         // they are not among the subjects (`graph --from`).
-        let asked: BTreeSet<String> = subjects.iter().map(|s| principal_name(estate, s)).collect();
         let own: Vec<Answer> = ev
             .acting_answers(&out)
             .into_iter()
-            .filter(|a| !asked.contains(&a.principal) && self.reaches(a))
+            .filter(|a| !self.subject_names.contains(&a.principal) && self.reaches(a))
             .collect();
         out.extend(own);
         (out, stats)
@@ -103,6 +103,7 @@ pub(super) fn reach(
         actions,
         max_hops,
         opts,
+        subject_names: subjects.iter().map(|s| principal_name(estate, s)).collect(),
     };
     let mut out = Vec::new();
     let mut stats = Stats::default();
@@ -111,34 +112,44 @@ pub(super) fn reach(
         stats += s;
         out.push(answers);
     }
+    // Who may be asked on a prefix: the subjects and the roles their chains
+    // act through, each with its name; then, per bucket, those its whole
+    // scope leaves open.
+    let mut candidates: Vec<Subject> = subjects.to_vec();
+    candidates.extend((0..estate.principals.len()).map(Subject::Known));
+    candidates.sort();
+    candidates.dedup();
+    let named: Vec<(String, Subject)> = candidates
+        .into_iter()
+        .map(|s| (principal_name(estate, &s), s))
+        .collect();
+    let mut open_by_bucket: BTreeMap<usize, Vec<Subject>> = BTreeMap::new();
     for prefix in prefixes {
-        let open: BTreeSet<&str> = wholes
-            .iter()
-            .zip(&out)
-            .filter(|(w, _)| w.bucket == prefix.bucket)
-            .flat_map(|(_, answers)| answers)
-            .filter(|a| a.via.len() == 1 && a.decision != Decision::Allow)
-            .filter(|a| {
-                actions
-                    .iter()
-                    .any(|x| x.name == a.action && x.target == Target::Object)
-            })
-            .map(|a| a.principal.as_str())
-            .collect();
-        // The subjects asked, and the roles their chains act through.
-        let mut candidates: Vec<Subject> = subjects.to_vec();
-        candidates.extend((0..estate.principals.len()).map(Subject::Known));
-        candidates.sort();
-        candidates.dedup();
-        let asked: Vec<Subject> = candidates
-            .into_iter()
-            .filter(|s| open.contains(principal_name(estate, s).as_str()))
-            .collect();
+        let asked = open_by_bucket.entry(prefix.bucket).or_insert_with(|| {
+            let open: BTreeSet<&str> = wholes
+                .iter()
+                .zip(&out)
+                .filter(|(w, _)| w.bucket == prefix.bucket)
+                .flat_map(|(_, answers)| answers)
+                .filter(|a| a.via.len() == 1 && a.decision != Decision::Allow)
+                .filter(|a| {
+                    actions
+                        .iter()
+                        .any(|x| x.name == a.action && x.target == Target::Object)
+                })
+                .map(|a| a.principal.as_str())
+                .collect();
+            named
+                .iter()
+                .filter(|(name, _)| open.contains(name.as_str()))
+                .map(|(_, s)| s.clone())
+                .collect()
+        });
         if asked.is_empty() {
             out.push(Vec::new());
             continue;
         }
-        let (answers, s) = ask.scope(engine, &asked, prefix, true);
+        let (answers, s) = ask.scope(engine, asked, prefix, true);
         stats += s;
         out.push(answers);
     }
