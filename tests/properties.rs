@@ -1161,11 +1161,12 @@ fn witnesses_replay(estate: &Estate, query: &str, doc: &Value) -> Result<(), Str
             if with.is_empty() {
                 continue;
             }
-            // A chain answer's witness is that of the role that acts at its
-            // end: it replays as that role's own request.
+            // A chain answer's allow witness fixes its hops' keys too: it
+            // replays as the chain. Its deny witness is that of the role
+            // that acts at its end: it replays as that role's own request.
             let via = a["via"].as_array().cloned().unwrap_or_default();
             let (q, via) = match via.last().and_then(Value::as_str) {
-                Some(role) if via.len() > 1 => {
+                Some(role) if via.len() > 1 && side == "deny_witness" => {
                     let (_, tail) = rest.split_once(' ').unwrap_or((rest, ""));
                     (format!("can {role} {tail}{with}"), json!([role]))
                 }

@@ -177,6 +177,15 @@ fn misses(e: &Value, doc: &Value) -> Vec<String> {
                 got["resource"], want["resource"]
             ));
         }
+        // The context it replays under, and the chain it acts through.
+        for field in ["context", "via"] {
+            if want.get(field).is_some_and(|w| *w != got[field]) {
+                out.push(format!(
+                    "counterexample {field} {} (want {})",
+                    got[field], want[field]
+                ));
+            }
+        }
         let because = statements(&got["because"]);
         if want.get("because").is_some_and(|w| strings(w) != because) {
             out.push(format!(

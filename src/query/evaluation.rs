@@ -681,7 +681,8 @@ impl Evaluation<'_> {
             // A chain of hops that are all allowed makes the role's own
             // answer the chain's, witnesses included; through a conditional
             // hop, the role's allow witness does not fix the hop's keys, so
-            // it is no witness of the chain (its deny witness still is).
+            // the chain's is the hops' and the role's together (its deny
+            // witness still is the role's).
             let definite = path(q, Decision::Allow);
             let chain = definite.clone().or_else(|| path(q, d)).unwrap_or_default();
             let via = chain
@@ -704,7 +705,7 @@ impl Evaluation<'_> {
             }
             a.principal = self.principal_name(subject);
             if definite.is_none() {
-                a.allow_witness = None;
+                a.allow_witness = self.chain_allow_witness(&chain, req);
             }
             if self.explain {
                 a.hops = chain
@@ -724,6 +725,33 @@ impl Evaluation<'_> {
 }
 
 impl Evaluation<'_> {
+    /// The context under which a chain through conditional hops is allowed:
+    /// each conditional hop's allow witness and the role's own, merged. Each
+    /// holds for every value of the keys it does not name, and `with` binds
+    /// every request of a chain alike, so where they agree on every key they
+    /// share, the union allows each request at once (semantics.md 5.5).
+    fn chain_allow_witness(&self, chain: &[EntId], req: ReqId) -> Option<Witness> {
+        let hops = chain
+            .windows(2)
+            .map(|w| self.hops.get(&(w[0], w[1])).copied());
+        let mut merged = Witness::new();
+        for r in hops.chain(std::iter::once(Some(req))) {
+            let r = r?;
+            let witness = match self.decision(r) {
+                Decision::Allow => continue,
+                Decision::Conditional => self.witness(r, true)?,
+                _ => return None,
+            };
+            for (k, v) in witness {
+                if merged.get(&k).is_some_and(|old| *old != v) {
+                    return None;
+                }
+                merged.insert(k, v);
+            }
+        }
+        Some(merged)
+    }
+
     /// The roles a subject can assume in one step, with how certainly, in
     /// estate order (`show principal`).
     pub(super) fn assumable(&self, s: &Subject) -> Vec<(usize, Decision)> {
