@@ -186,6 +186,23 @@ pub enum AclHeader {
     Other,
 }
 
+/// The ACL headers an upload check sends (rules/75 R75.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum UploadAcl {
+    /// No policy that may speak to the upload reads the ACL headers: they
+    /// are free, and whether the upload is allowed turns on other keys.
+    Unread,
+    /// A policy reads the grant headers (`s3:x-amz-grant-*`): how they
+    /// bear on the upload is not evaluated.
+    Unsettled,
+    /// `s3:x-amz-acl` absent (the grant headers free).
+    NoCanned,
+    /// `s3:x-amz-acl = bucket-owner-full-control`.
+    OwnerFullControl,
+    /// `s3:x-amz-acl` = another canned ACL.
+    OtherCanned,
+}
+
 /// Why an allow needs no policy statement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Implicit {

@@ -13,7 +13,7 @@ use crate::model::{
     Ownership, PolicyKind, PrincipalKind, PrincipalPattern, PublicAccessBlock, Statement,
 };
 use crate::smt::{self, Verdict};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Who makes a request.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -44,6 +44,50 @@ pub enum Resource {
 /// access": the anonymous canonical ID 65a011a29cdf8ec533ec3d1ccaae921c).
 pub const ANONYMOUS_OWNER: &str = "anonymous";
 
+/// The account that owns what a subject uploads (semantics.md 5.2: the
+/// writer; an unsigned upload the anonymous user); services upload nothing.
+fn uploader_account(estate: &Estate, s: &Subject) -> Option<String> {
+    match s {
+        Subject::Known(i) => Some(estate.principals[*i].account.clone()),
+        Subject::Outside(a) => Some(a.clone()),
+        Subject::Anonymous => Some(ANONYMOUS_OWNER.to_string()),
+        Subject::Service(_) => None,
+    }
+}
+
+/// The canned ACLs a PUT may send in `s3:x-amz-acl` (S3 User Guide,
+/// "Access control list (ACL) overview", Canned ACL).
+const CANNED_ACLS: [&str; 8] = [
+    "private",
+    "public-read",
+    "public-read-write",
+    "authenticated-read",
+    "aws-exec-read",
+    "bucket-owner-read",
+    BUCKET_OWNER_FULL_CONTROL,
+    "log-delivery-write",
+];
+const BUCKET_OWNER_FULL_CONTROL: &str = "bucket-owner-full-control";
+
+/// One upload check of a bucket whose policies read the canned-ACL header.
+struct UploadCase {
+    check: ReqId,
+    /// The `s3:x-amz-acl` it sends; none: absent.
+    canned: Option<&'static str>,
+    /// The account that writes (and, but for bucket-owner-full-control, owns) the upload.
+    writer: String,
+}
+
+/// Which ACL headers the policies that may speak to uploads into a bucket
+/// read: none, only the canned one (`s3:x-amz-acl`, settled per value), or
+/// the grant headers (not evaluated).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum HeadersRead {
+    None,
+    Canned,
+    Grants,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum EntKey {
     Subject(Subject),
@@ -68,8 +112,13 @@ pub enum StmtOrigin {
         grant: usize,
     },
     /// Any grant the uploader of an unlisted object may have set: to a
-    /// named account, or (`public`) to AllUsers.
-    UploaderAcl { bucket: usize, public: bool },
+    /// named account, or (`public`) to AllUsers; `settled` from the upload
+    /// checks where the policies read the canned-ACL header.
+    UploaderAcl {
+        bucket: usize,
+        public: bool,
+        settled: bool,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -104,8 +153,18 @@ pub struct Built<'e> {
     policy_stmts: HashMap<usize, Vec<StmtId>>,
     /// ACL grants held by a resource entity, as statements.
     acl_stmts: HashMap<EntId, Vec<(StmtId, AclGrant)>>,
-    /// The uploader-chosen ACL of an unlisted object variant: (statement, public, guard).
-    uploader_acl: HashMap<EntId, Vec<(StmtId, bool, Guard)>>,
+    /// The uploader-chosen ACL of an unlisted object variant: (statement,
+    /// public, guard); no guard yet where the upload checks settle it
+    /// (`settle_uploader_acls`).
+    uploader_acl: HashMap<EntId, Vec<(StmtId, bool, Option<Guard>)>>,
+    /// Where a policy reads the canned-ACL header, each upload check of a
+    /// shared scope.
+    upload_cases: HashMap<EntId, Vec<UploadCase>>,
+    /// Matches of uploader-chosen grants that wait for the upload checks:
+    /// (index in `facts.matches`, request).
+    unsettled_acl: Vec<(usize, ReqId)>,
+    /// Per bucket, which ACL headers the policies that may speak to uploads read.
+    headers_read: HashMap<usize, HeadersRead>,
     /// Scopes whose upload requests (R75.1) exist already.
     uploads_requested: std::collections::HashSet<EntId>,
     /// The scope each unlisted scope takes its uploads from.
@@ -150,6 +209,9 @@ impl<'e> Built<'e> {
             policy_stmts: HashMap::new(),
             acl_stmts: HashMap::new(),
             uploader_acl: HashMap::new(),
+            upload_cases: HashMap::new(),
+            unsettled_acl: Vec::new(),
+            headers_read: HashMap::new(),
             uploads_requested: Default::default(),
             upload_via: HashMap::new(),
             upload_scopes: HashMap::new(),
@@ -343,13 +405,7 @@ impl<'e> Built<'e> {
             let a = self.account(a);
             self.facts.principal_accounts.push(PrincipalAccount(id, a));
         }
-        // semantics.md 5.2: the writer owns its upload; an unsigned one is the anonymous user's.
-        let uploader = match s {
-            Subject::Anonymous => Some(ANONYMOUS_OWNER.to_string()),
-            Subject::Service(_) => None,
-            _ => account,
-        };
-        if let Some(u) = uploader {
+        if let Some(u) = uploader_account(estate, s) {
             let u = self.account(&u);
             self.facts.uploader_account.push(UploaderAccount(id, u));
         }
@@ -514,23 +570,32 @@ impl<'e> Built<'e> {
         let action = crate::catalog::Catalog::get()
             .find(&info.action)
             .expect("requests name catalogue actions");
-        let mut fixed = if info.past {
-            self.no_context.clone()
-        } else {
-            self.context.clone()
-        };
+        self.past = info.past;
+        let v = self.pinned_request(&info.subject, action, info.resource, keys);
+        self.past = false;
+        self.facts.variant_of.push(VariantOf(v, r));
+        self.facts.way_variants.push(WayVariant(v));
+        v
+    }
+
+    /// A request with `keys` fixed on top of what requests of its kind
+    /// (past or present) fix.
+    fn pinned_request(
+        &mut self,
+        subject: &Subject,
+        action: &Action,
+        resource: Resource,
+        keys: WayKeys,
+    ) -> ReqId {
+        let mut fixed = self.fixed().clone();
         for (k, v) in &keys {
             fixed.insert(k.to_ascii_lowercase(), v.iter().cloned().collect());
         }
         self.ways.push((keys, fixed));
         self.way = Some(self.ways.len() - 1);
-        self.past = info.past;
-        let v = self.request(&info.subject, action, info.resource);
+        let r = self.request(subject, action, resource);
         self.way = None;
-        self.past = false;
-        self.facts.variant_of.push(VariantOf(v, r));
-        self.facts.way_variants.push(WayVariant(v));
-        v
+        r
     }
 
     /// The keys a way request fixes, for its witness.
@@ -806,12 +871,7 @@ impl<'e> Built<'e> {
         }
         let mut owners: Vec<String> = subjects
             .iter()
-            .filter_map(|w| match w {
-                Subject::Known(i) => Some(estate.principals[*i].account.clone()),
-                Subject::Outside(a) => Some(a.clone()),
-                Subject::Anonymous => Some(ANONYMOUS_OWNER.to_string()),
-                Subject::Service(_) => None,
-            })
+            .filter_map(|w| uploader_account(estate, w))
             .collect();
         owners.push(bucket.account.clone());
         owners.sort();
@@ -836,10 +896,40 @@ impl<'e> Built<'e> {
         let put = crate::catalog::Catalog::get()
             .find("s3:PutObject")
             .expect("the catalogue has s3:PutObject");
+        let read = self.headers_read(b);
         self.past = true;
         for w in &uploaders {
-            let u = self.request(w, put, Resource::Objects(b, pattern.to_string()));
-            self.facts.upload_checks.push(UploadCheck(u));
+            let objects = Resource::Objects(b, pattern.to_string());
+            if read != HeadersRead::Canned {
+                let u = self.request(w, put, objects);
+                let case = match read {
+                    HeadersRead::Grants => UploadAcl::Unsettled,
+                    _ => UploadAcl::Unread,
+                };
+                self.facts.upload_checks.push(UploadCheck(u, case));
+                continue;
+            }
+            let Some(writer) = uploader_account(self.estate, w) else {
+                continue;
+            };
+            for value in std::iter::once(None).chain(CANNED_ACLS.iter().copied().map(Some)) {
+                let keys = WayKeys::from([("s3:x-amz-acl".to_string(), value.map(str::to_string))]);
+                let u = self.pinned_request(w, put, objects.clone(), keys);
+                let case = match value {
+                    None => UploadAcl::NoCanned,
+                    Some(BUCKET_OWNER_FULL_CONTROL) => UploadAcl::OwnerFullControl,
+                    Some(_) => UploadAcl::OtherCanned,
+                };
+                self.facts.upload_checks.push(UploadCheck(u, case));
+                self.upload_cases
+                    .entry(scope)
+                    .or_default()
+                    .push(UploadCase {
+                        check: u,
+                        canned: value,
+                        writer: writer.clone(),
+                    });
+            }
         }
         self.past = false;
     }
@@ -1069,7 +1159,12 @@ impl<'e> Built<'e> {
                 (false, Some(a)) if Some(a) != owner => Class::Account,
                 (false, _) => continue,
             };
-            self.facts.matches.push(Matches(r, s, guard));
+            if guard.is_none() {
+                self.unsettled_acl.push((self.facts.matches.len(), r));
+            }
+            self.facts
+                .matches
+                .push(Matches(r, s, guard.unwrap_or(Guard::Unknown)));
             self.facts
                 .principal_matches
                 .push(PrincipalMatch(r, s, class, Guard::Definite));
@@ -1077,33 +1172,132 @@ impl<'e> Built<'e> {
         r
     }
 
-    /// The ACL an uploader sets is free, unless a policy that may speak to
-    /// uploads into the bucket (its bucket policy, or any identity,
-    /// boundary, SCP or RCP policy) conditions them on the ACL headers:
-    /// that coupling is not evaluated yet.
-    fn uploader_acl_guard(&self, bucket: usize) -> Guard {
+    /// Which ACL headers the policies that may speak to uploads into the
+    /// bucket (its bucket policy, or any identity, boundary, SCP or RCP
+    /// policy) read in their conditions.
+    fn headers_read(&mut self, bucket: usize) -> HeadersRead {
+        if let Some(&read) = self.headers_read.get(&bucket) {
+            return read;
+        }
         let own_policy = self.estate.buckets[bucket].policy;
-        let conditioned = self.estate.policies.iter().enumerate().any(|(i, p)| {
+        let mut read = HeadersRead::None;
+        for (i, p) in self.estate.policies.iter().enumerate() {
             let speaks = match p.kind {
                 PolicyKind::Bucket => own_policy == Some(i),
                 PolicyKind::Trust => false,
                 _ => true,
             };
-            speaks
-                && p.body.as_ref().is_ok_and(|b| {
-                    b.statements.iter().any(|st| {
-                        st.condition.iter().any(|c| {
-                            let k = c.key.to_ascii_lowercase();
-                            k.starts_with("s3:x-amz-acl") || k.starts_with("s3:x-amz-grant-")
-                        })
+            let Ok(body) = p.body.as_ref() else {
+                continue;
+            };
+            if !speaks {
+                continue;
+            }
+            for c in body.statements.iter().flat_map(|st| &st.condition) {
+                let k = c.key.to_ascii_lowercase();
+                if k.starts_with("s3:x-amz-grant-") {
+                    read = HeadersRead::Grants;
+                } else if k == "s3:x-amz-acl" && read == HeadersRead::None {
+                    read = HeadersRead::Canned;
+                }
+            }
+        }
+        self.headers_read.insert(bucket, read);
+        read
+    }
+
+    /// Settles the ACL uploaders may have set on unlisted objects of
+    /// buckets whose policies read the canned-ACL header, from the
+    /// decisions of the upload checks (one per value, R75.1): a grant may
+    /// be on an object of owner O only if an upload that leaves O the owner
+    /// may set it. Without `s3:x-amz-acl` the grant headers may name anyone;
+    /// a canned ACL grants what the S3 User Guide's "Canned ACL" table says
+    /// (public-read, public-read-write: AllUsers; authenticated-read:
+    /// AuthenticatedUsers; bucket-owner-read, bucket-owner-full-control: the
+    /// bucket owner). Whether the writer keeps a grant to an object that
+    /// bucket-owner-full-control gave the bucket owner is not documented:
+    /// unknown. A grant no upload can set goes.
+    pub fn settle_uploader_acls(&mut self, decided: impl Fn(ReqId) -> Decision) {
+        let mut gone = HashSet::new();
+        for (i, r) in std::mem::take(&mut self.unsettled_acl) {
+            let Matches(_, s, _) = self.facts.matches[i];
+            let info = &self.requests[r.0 as usize];
+            let (Resource::Uploaded(b, pattern, owner), StmtOrigin::UploaderAcl { public, .. }) =
+                (&info.resource, &self.stmts[s.0 as usize])
+            else {
+                continue;
+            };
+            let bucket = &self.estate.buckets[*b];
+            let ra = bucket.account.as_str();
+            let preferred = matches!(bucket.ownership, Ok(Ownership::BucketOwnerPreferred));
+            let caller = uploader_account(self.estate, &info.subject);
+            let scope = self.ents[&EntKey::Resource(Resource::Objects(*b, pattern.clone()))];
+            let checks = self
+                .upload_via
+                .get(&scope)
+                .and_then(|v| self.upload_cases.get(v));
+            let guard = checks
+                .into_iter()
+                .flatten()
+                .filter_map(|c| {
+                    let (value, writer) = (&c.canned, &c.writer);
+                    let d = decided(c.check);
+                    if !d.reaches() {
+                        return None;
+                    }
+                    let bfc = *value == Some(BUCKET_OWNER_FULL_CONTROL);
+                    let made = if writer == ra || (bfc && preferred) {
+                        ra
+                    } else {
+                        writer.as_str()
+                    };
+                    if made != owner {
+                        return None;
+                    }
+                    let to_caller = caller.as_deref();
+                    let g = match *value {
+                        None => Guard::Conditional,
+                        Some("public-read" | "public-read-write") if *public => Guard::Conditional,
+                        Some("authenticated-read")
+                            if *public && !matches!(info.subject, Subject::Anonymous) =>
+                        {
+                            Guard::Conditional
+                        }
+                        Some("bucket-owner-read" | BUCKET_OWNER_FULL_CONTROL)
+                            if !*public && made != ra && to_caller == Some(ra) =>
+                        {
+                            Guard::Conditional
+                        }
+                        Some(BUCKET_OWNER_FULL_CONTROL)
+                            if !*public && writer != ra && to_caller == Some(writer.as_str()) =>
+                        {
+                            Guard::Unknown
+                        }
+                        _ => return None,
+                    };
+                    Some(if d == Decision::Unknown {
+                        Guard::Unknown
+                    } else {
+                        g
                     })
                 })
-        });
-        if conditioned {
-            Guard::Unknown
-        } else {
-            Guard::Conditional
+                .min();
+            match guard {
+                Some(g) => self.facts.matches[i].2 = g,
+                None => {
+                    gone.insert((r, s));
+                }
+            }
         }
+        self.facts.matches.retain(|m| !gone.contains(&(m.0, m.1)));
+        self.facts
+            .principal_matches
+            .retain(|m| !gone.contains(&(m.0, m.1)));
+    }
+
+    /// Whether uploader-chosen grants wait for `settle_uploader_acls`.
+    pub fn has_unsettled_acls(&self) -> bool {
+        !self.unsettled_acl.is_empty()
     }
 
     /// The ACL facts of a bucket scope: which ACLs hold, who owns the
@@ -1216,13 +1410,21 @@ impl<'e> Built<'e> {
     /// (semantics.md 5.2, "Request validity").
     fn uploader_acl_stmts(&mut self, id: EntId, bucket: usize) {
         let block_public = self.bpa_in_force(bucket, |c| c.block_public_acls);
-        let guard = self.uploader_acl_guard(bucket);
+        let guard = match self.headers_read(bucket) {
+            HeadersRead::None => Some(Guard::Conditional),
+            HeadersRead::Canned => None,
+            HeadersRead::Grants => Some(Guard::Unknown),
+        };
         for public in [false, true] {
             if (public && block_public) || (!public && self.public_only) {
                 continue;
             }
             let s = StmtId(self.stmts.len() as u32);
-            self.stmts.push(StmtOrigin::UploaderAcl { bucket, public });
+            self.stmts.push(StmtOrigin::UploaderAcl {
+                bucket,
+                public,
+                settled: guard.is_none(),
+            });
             self.facts
                 .stmts
                 .push(StmtFacts(s, Layer::Acl, Effect::Allow));

@@ -78,7 +78,8 @@ fn condition(i: usize) -> Value {
         json!({"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}),
         json!({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}),
         json!({"StringLike": {"s3:prefix": "x/*"}}),
-    ][i % 4]
+        json!({"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}),
+    ][i % 5]
         .clone()
 }
 
@@ -453,7 +454,7 @@ fn stmt(kind: Kind) -> BoxedStrategy<Stmt> {
         any::<bool>(),
         body,
         principals,
-        option::weighted(0.2, 0..4usize),
+        option::weighted(0.2, 0..5usize),
     )
         .prop_map(
             |(

@@ -172,7 +172,19 @@ impl<'e> Evaluation<'e> {
     /// fixed, and the rules quantify over them (rules/75) — chains, which
     /// read the answers, become exact with them.
     fn exact(built: Built<'e>, direct: Vec<Asked>) -> Evaluation<'e> {
-        let ev = Evaluation::derive(built, direct);
+        let mut ev = Evaluation::derive(built, direct);
+        // The ACL uploaders may set turns on the upload checks' decisions:
+        // settled from this run, then derived again (facts::settle_uploader_acls).
+        if ev.built.has_unsettled_acls() {
+            let Evaluation {
+                mut built,
+                direct,
+                answer,
+                ..
+            } = ev;
+            built.settle_uploader_acls(|u| answer.get(&u).copied().unwrap_or(Decision::Unknown));
+            ev = Evaluation::derive(built, direct);
+        }
         let ways = ev.ways_to_add();
         if ways.is_empty() {
             return ev;
@@ -571,9 +583,19 @@ impl Evaluation<'_> {
                     r.statement.unwrap_or_default()
                 )
             }
+            StmtOrigin::UploaderAcl {
+                bucket,
+                settled: false,
+                ..
+            } => format!(
+                "the ACL an uploader may set on objects of `{}`: a policy conditions uploads on the grant headers \
+                 (s3:x-amz-grant-*), which is not evaluated yet",
+                estate.buckets[bucket].name
+            ),
             StmtOrigin::UploaderAcl { bucket, .. } => format!(
-                "the ACL an uploader may set on objects of `{}`: a policy conditions uploads on the ACL headers \
-                 (s3:x-amz-acl, s3:x-amz-grant-*), which is not evaluated yet",
+                "the ACL an uploader may set on objects of `{}`: the upload that may set it is itself unknown, or it \
+                 sent bucket-owner-full-control, and whether its writer keeps a grant once the bucket owner owns the \
+                 object is not documented",
                 estate.buckets[bucket].name
             ),
         }
@@ -635,7 +657,7 @@ impl Evaluation<'_> {
                     line: span.line,
                 }
             }
-            StmtOrigin::UploaderAcl { bucket, public } => Reason {
+            StmtOrigin::UploaderAcl { bucket, public, .. } => Reason {
                 effect: "Allow",
                 layer: "acl",
                 policy: format!(
