@@ -9,7 +9,7 @@ use crate::datalog::*;
 use crate::glob::{self, Relation};
 use crate::index::Index;
 use crate::model::{
-    arn_fields, AclGrant, AclPermission, ConditionEntry, Effect, Estate, Grantee, IamState,
+    arn_fields, AclGrant, AclPermission, Bucket, ConditionEntry, Effect, Estate, Grantee, IamState,
     Ownership, PolicyKind, PrincipalKind, PrincipalPattern, PublicAccessBlock, Statement,
 };
 use crate::smt::{self, Verdict};
@@ -86,6 +86,56 @@ enum HeadersRead {
     None,
     Canned,
     Grants,
+}
+
+/// Whether an object of `owner` may carry an uploader's grant (`public`:
+/// to AllUsers; else to the caller's account), given the uploads that may
+/// have happened (`settle_uploader_acls`): possibly (conditional), only
+/// through something unknown, or not at all (none).
+fn possible_grant(
+    bucket: &Bucket,
+    happened: &[(&UploadCase, Decision)],
+    &(_, owner, public, ref caller, anonymous): &(EntId, &str, bool, Option<String>, bool),
+) -> Option<Guard> {
+    let ra = bucket.account.as_str();
+    let preferred = matches!(bucket.ownership, Ok(Ownership::BucketOwnerPreferred));
+    let caller = caller.as_deref();
+    happened
+        .iter()
+        .filter_map(|(c, d)| {
+            let writer = c.writer.as_str();
+            let bfc = c.canned == Some(BUCKET_OWNER_FULL_CONTROL);
+            let made = if writer == ra || (bfc && preferred) {
+                ra
+            } else {
+                writer
+            };
+            if made != owner {
+                return None;
+            }
+            let g = match c.canned {
+                None => Guard::Conditional,
+                Some("public-read" | "public-read-write") if public => Guard::Conditional,
+                Some("authenticated-read") if public && !anonymous => Guard::Conditional,
+                Some("bucket-owner-read" | BUCKET_OWNER_FULL_CONTROL)
+                    if !public && made != ra && caller == Some(ra) =>
+                {
+                    Guard::Conditional
+                }
+                Some(BUCKET_OWNER_FULL_CONTROL)
+                    if !public && writer != ra && caller == Some(writer) =>
+                {
+                    Guard::Unknown
+                }
+                _ => return None,
+            };
+            Some(if *d == Decision::Unknown {
+                Guard::Unknown
+            } else {
+                g
+            })
+        })
+        .min()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -1016,6 +1066,12 @@ impl<'e> Built<'e> {
                     .any(|i| principal_match(estate, i, s).is_some())
                     || grants.iter().any(|g| grantee_match(estate, g, s).is_some())
             })
+            // The members of a class upload alike, into one account: the
+            // first stands for them all.
+            .filter(|s| match s {
+                Subject::Known(i) => self.index.classes.class_of(*i) == *i,
+                _ => true,
+            })
             .cloned()
             .collect()
     }
@@ -1218,8 +1274,24 @@ impl<'e> Built<'e> {
     /// bucket-owner-full-control gave the bucket owner is not documented:
     /// unknown. A grant no upload can set goes.
     pub fn settle_uploader_acls(&mut self, decided: impl Fn(ReqId) -> Decision) {
-        let mut gone = HashSet::new();
-        for (i, r) in std::mem::take(&mut self.unsettled_acl) {
+        // The uploads that may have happened, per shared scope, decided once.
+        let happened: HashMap<EntId, Vec<(&UploadCase, Decision)>> = self
+            .upload_cases
+            .iter()
+            .map(|(via, cases)| {
+                let may: Vec<(&UploadCase, Decision)> = cases
+                    .iter()
+                    .map(|c| (c, decided(c.check)))
+                    .filter(|(_, d)| d.reaches())
+                    .collect();
+                (*via, may)
+            })
+            .collect();
+        // Many requests share a scope, an owner and a caller's account.
+        type Key<'k> = (EntId, &'k str, bool, Option<String>, bool);
+        let mut memo: HashMap<Key, Option<Guard>> = HashMap::new();
+        let mut settled = Vec::new();
+        for &(i, r) in &self.unsettled_acl {
             let Matches(_, s, _) = self.facts.matches[i];
             let info = &self.requests[r.0 as usize];
             let (Resource::Uploaded(b, pattern, owner), StmtOrigin::UploaderAcl { public, .. }) =
@@ -1227,61 +1299,28 @@ impl<'e> Built<'e> {
             else {
                 continue;
             };
-            let bucket = &self.estate.buckets[*b];
-            let ra = bucket.account.as_str();
-            let preferred = matches!(bucket.ownership, Ok(Ownership::BucketOwnerPreferred));
-            let caller = uploader_account(self.estate, &info.subject);
             let scope = self.ents[&EntKey::Resource(Resource::Objects(*b, pattern.clone()))];
-            let checks = self
-                .upload_via
-                .get(&scope)
-                .and_then(|v| self.upload_cases.get(v));
-            let guard = checks
-                .into_iter()
-                .flatten()
-                .filter_map(|c| {
-                    let (value, writer) = (&c.canned, &c.writer);
-                    let d = decided(c.check);
-                    if !d.reaches() {
-                        return None;
-                    }
-                    let bfc = *value == Some(BUCKET_OWNER_FULL_CONTROL);
-                    let made = if writer == ra || (bfc && preferred) {
-                        ra
-                    } else {
-                        writer.as_str()
-                    };
-                    if made != owner {
-                        return None;
-                    }
-                    let to_caller = caller.as_deref();
-                    let g = match *value {
-                        None => Guard::Conditional,
-                        Some("public-read" | "public-read-write") if *public => Guard::Conditional,
-                        Some("authenticated-read")
-                            if *public && !matches!(info.subject, Subject::Anonymous) =>
-                        {
-                            Guard::Conditional
-                        }
-                        Some("bucket-owner-read" | BUCKET_OWNER_FULL_CONTROL)
-                            if !*public && made != ra && to_caller == Some(ra) =>
-                        {
-                            Guard::Conditional
-                        }
-                        Some(BUCKET_OWNER_FULL_CONTROL)
-                            if !*public && writer != ra && to_caller == Some(writer.as_str()) =>
-                        {
-                            Guard::Unknown
-                        }
-                        _ => return None,
-                    };
-                    Some(if d == Decision::Unknown {
-                        Guard::Unknown
-                    } else {
-                        g
-                    })
-                })
-                .min();
+            let Some(via) = self.upload_via.get(&scope) else {
+                continue;
+            };
+            let anonymous = matches!(info.subject, Subject::Anonymous);
+            let caller = uploader_account(self.estate, &info.subject);
+            let key = (*via, owner.as_str(), *public, caller, anonymous);
+            let guard = match memo.get(&key) {
+                Some(g) => *g,
+                None => {
+                    let bucket = &self.estate.buckets[*b];
+                    let cases = happened.get(via).map_or(&[][..], Vec::as_slice);
+                    let g = possible_grant(bucket, cases, &key);
+                    memo.insert(key, g);
+                    g
+                }
+            };
+            settled.push((i, r, s, guard));
+        }
+        self.unsettled_acl.clear();
+        let mut gone = HashSet::new();
+        for (i, r, s, guard) in settled {
             match guard {
                 Some(g) => self.facts.matches[i].2 = g,
                 None => {

@@ -249,16 +249,18 @@ impl<'e> Evaluation<'e> {
     }
 
     /// For each conditional request that stands on its own (not a variant,
-    /// not a past upload), every feasible way its conditions go together.
+    /// not a past upload) or is an unlisted object's state, every feasible
+    /// way its conditions go together: a state whose uploader-chosen ACL
+    /// and conditions are both open gets its witness from a way.
     fn ways_to_add(&self) -> Vec<(ReqId, Vec<Witness>)> {
         let variants: HashSet<ReqId> = self.built.facts.variant_of.iter().map(|v| v.0).collect();
         let mut conditional: Vec<ReqId> = self
             .answer
             .iter()
             .filter(|(r, d)| {
-                **d == Decision::Conditional
-                    && !variants.contains(r)
-                    && !self.built.requests[r.0 as usize].past
+                let info = &self.built.requests[r.0 as usize];
+                let state = matches!(info.resource, Resource::Uploaded(..)) && info.way.is_none();
+                **d == Decision::Conditional && (!variants.contains(r) || state) && !info.past
             })
             .map(|(r, _)| *r)
             .collect();
@@ -369,12 +371,14 @@ impl Evaluation<'_> {
             if g != datalog::Guard::Conditional {
                 continue;
             }
-            let StmtOrigin::Policy {
-                policy,
-                statement: Some(i),
-            } = self.built.stmts[s.0 as usize]
-            else {
-                return None;
+            let (policy, i) = match self.built.stmts[s.0 as usize] {
+                StmtOrigin::Policy {
+                    policy,
+                    statement: Some(i),
+                } => (policy, i),
+                // The object's state, which the ways leave as it is.
+                StmtOrigin::UploaderAcl { .. } => continue,
+                _ => return None,
             };
             let body = estate.policies[policy].body.as_ref().ok()?;
             let st = &body.statements[i];
@@ -492,14 +496,40 @@ impl Evaluation<'_> {
                     )
                 })
         };
+        let witnesses = |v: &ReqId, d: Decision| {
+            outright(d) || (d == Decision::Conditional && only_acl_open(v))
+        };
+        // A state whose conditions are open too: one of its ways, its keys
+        // fixed, with the state.
+        let ways_of = |v: &ReqId| {
+            self.variants
+                .get(v)
+                .into_iter()
+                .flatten()
+                .filter(|(w, d)| self.built.way_keys(*w).is_some() && witnesses(w, *d))
+                .min_by_key(|(w, d)| (!outright(*d), *w))
+        };
         let (v, d) = variants
             .iter()
-            .filter(|(v, d)| outright(*d) || (*d == Decision::Conditional && only_acl_open(v)))
-            .min_by_key(|(v, d)| (!outright(*d), *v))?;
-        if let Some(keys) = self.built.way_keys(*v) {
-            return Some(keys.clone());
-        }
-        let mut w = Witness::new();
+            .filter(|(v, d)| witnesses(v, *d))
+            .min_by_key(|(v, d)| (!outright(*d), *v))
+            .or_else(|| {
+                variants
+                    .iter()
+                    .filter(|(_, d)| *d == Decision::Conditional)
+                    .filter_map(|(v, _)| ways_of(v))
+                    .min_by_key(|(w, d)| (!outright(*d), *w))
+            })?;
+        let way = self.built.way_keys(*v).cloned();
+        let state = matches!(
+            self.built.requests[v.0 as usize].resource,
+            Resource::Uploaded(..)
+        );
+        let mut w = match way {
+            Some(keys) if !state => return Some(keys),
+            Some(keys) => keys,
+            None => Witness::new(),
+        };
         let estate = self.built.estate;
         match &self.built.requests[v.0 as usize].resource {
             Resource::Objects(b, key) => {
