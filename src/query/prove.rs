@@ -76,8 +76,9 @@ fn finding(answers: &[Answer]) -> Finding {
 /// glob is asked again on concrete keys when it breaks the property (one
 /// key inside the glob, so the counterexample names a key), or when it is
 /// conditional with no allow witness because only part of the glob is
-/// granted (a key under each pattern it is `allowed under`), so that a
-/// request some way allows becomes a counterexample.
+/// granted or denied (a key inside it, and one under each pattern it is
+/// `allowed under`), so that a request some way allows becomes a
+/// counterexample.
 fn asked(engine: &Engine, who: &Subject, targets: &Targets, given: &Given) -> Finding {
     let answers = can(engine, who, targets, given).0;
     let found = finding(&answers);
@@ -96,7 +97,6 @@ fn asked(engine: &Engine, who: &Subject, targets: &Targets, given: &Given) -> Fi
                     .collect();
                 (a, allowed)
             })
-            .filter(|(_, allowed): &(&Answer, Vec<&str>)| !allowed.is_empty())
             .collect(),
     };
     for (a, patterns) in open {
