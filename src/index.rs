@@ -296,7 +296,11 @@ fn all_subjects(estate: &Estate) -> Vec<Subject> {
             for item in st.principal.iter().flat_map(|p| p.items.iter()) {
                 let account = match item {
                     PrincipalPattern::Account(a) => Some(a.as_str()),
-                    PrincipalPattern::Arn(arn) => arn_fields(arn).map(|f| f[4]),
+                    // A CloudFront origin access identity's ARN has
+                    // `cloudfront` for an account: it is in none.
+                    PrincipalPattern::Arn(arn) => arn_fields(arn)
+                        .map(|f| f[4])
+                        .filter(|a| crate::model::is_account_id(a)),
                     _ => None,
                 };
                 if let Some(a) = account.filter(|a| !estate.is_described(a)) {

@@ -381,6 +381,15 @@ fn aws_principal(v: &str) -> Result<PrincipalPattern, String> {
         )
     };
     let f = arn_fields(v).ok_or_else(bad)?;
+    // A legacy CloudFront origin access identity (CloudFront Developer
+    // Guide, "Restricting access to an Amazon S3 origin"): an identity of
+    // CloudFront's own, in no account; it names no principal of a snapshot.
+    if f[2] == "iam"
+        && f[4] == "cloudfront"
+        && f[5].starts_with("user/CloudFront Origin Access Identity ")
+    {
+        return Ok(PrincipalPattern::Arn(v.to_string()));
+    }
     if !is_account_id(f[4]) || !f[3].is_empty() || v.contains('*') || v.contains('?') {
         return Err(bad());
     }

@@ -119,14 +119,19 @@ fn proof_json(o: &Outcome, p: &Proof) -> Value {
             "because": a.because.iter().map(reason_json).collect::<Vec<_>>(),
         })
     });
-    json!({
+    let mut v = json!({
         "query": o.query,
         "kind": "prove",
         "property": p.property,
         "result": proof_result(p.result),
         "counterexample": counterexample,
         "reason": p.reason,
-    })
+    });
+    // What the proof leaves outside (a CDN in front of the bucket).
+    if !o.notes.is_empty() {
+        v["notes"] = json!(o.notes);
+    }
+    v
 }
 
 pub fn proof_result(r: ProofResult) -> &'static str {
@@ -272,6 +277,9 @@ pub fn outcome_text(o: &Outcome, view: View) -> String {
     }
     if let Some(p) = &o.proof {
         out.push_str(&proof_text(p));
+        for n in &o.notes {
+            out.push_str(&format!("  note: {n}\n"));
+        }
         return out;
     }
     if o.kind == "show" {

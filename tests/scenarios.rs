@@ -194,6 +194,13 @@ fn misses(e: &Value, doc: &Value) -> Vec<String> {
             ));
         }
     }
+    // Each expected part is in some note of the outcome (a proof's notes).
+    for part in strings(&e["notes_contain"]) {
+        let notes = strings(&doc["notes"]);
+        if !notes.iter().any(|n| n.contains(&part)) {
+            out.push(format!("no note contains {part:?} (notes: {notes:?})"));
+        }
+    }
     if let Some(r) = e.get("result") {
         if doc.get("result") != Some(r) {
             out.push(format!("result {:?} (want {r})", doc.get("result")));

@@ -468,6 +468,7 @@ fn answer_bytes(
                 bucket: scope.bucket,
                 key: "*".into(),
             };
+            who_can::note_cdn_origins(engine, &whole, &mut notes);
             proof = Some(prove::no_public_access(engine, &whole));
             (Vec::new(), Stats::default())
         }

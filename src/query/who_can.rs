@@ -7,7 +7,7 @@ use super::{s3_targets, Answer, Engine, Given, Options, Stats, Targets};
 use crate::catalog::Catalog;
 use crate::datalog::Decision;
 use crate::facts::Subject;
-use crate::model::PrincipalKind;
+use crate::model::{PrincipalKind, PrincipalPattern};
 
 /// Answers for many subjects, with their chains, keeping those `keep`
 /// wants; root users' answers only with `--include-root` (the text output
@@ -86,6 +86,7 @@ pub(super) fn public(
     let neutralised =
         |a: &Answer| a.decision == Decision::DenyImplicit && a.blocked_by.contains(&"bpa");
     for scope in scopes {
+        note_cdn_origins(engine, scope, notes);
         let targets = s3_targets(&actions, scope);
         let ev = evaluate(engine, &subjects, &targets, &Given::default());
         sanity += ev.stats();
@@ -97,4 +98,76 @@ pub(super) fn public(
         ));
     }
     (out, sanity)
+}
+
+/// The CloudFront distributions a bucket's policy lets read it through
+/// origin access (S3 is private with a CDN in front; CloudFront Developer
+/// Guide, "Restricting access to an Amazon S3 origin"): each Allow naming
+/// the `cloudfront.amazonaws.com` service principal, with the
+/// distributions its `aws:SourceArn` condition names, and each legacy
+/// origin access identity. A grant to the service with neither
+/// `aws:SourceArn` nor `aws:SourceAccount` lets any distribution of any
+/// account read: said so (the confused-deputy risk AWS warns of).
+pub(super) fn note_cdn_origins(engine: &Engine, scope: &Scope, notes: &mut Vec<String>) {
+    let estate = engine.estate;
+    let bucket = &estate.buckets[scope.bucket];
+    let Some(Ok(body)) = bucket.policy.map(|p| &estate.policies[p].body) else {
+        return;
+    };
+    for st in &body.statements {
+        let Some(set) = st.principal.as_ref().filter(|s| !s.negated) else {
+            continue;
+        };
+        if st.effect != crate::model::Effect::Allow {
+            continue;
+        }
+        let service = set.items.iter().any(|p| {
+            matches!(p, PrincipalPattern::Service(s) if s.eq_ignore_ascii_case("cloudfront.amazonaws.com"))
+        });
+        let identities: Vec<&str> = set
+            .items
+            .iter()
+            .filter_map(|p| match p {
+                PrincipalPattern::Arn(a)
+                    if a.contains(":user/CloudFront Origin Access Identity") =>
+                {
+                    Some(a.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        let actions = match st.action.negated {
+            false => st.action.items.join(", "),
+            true => format!("every action but {}", st.action.items.join(", ")),
+        };
+        let who = if service {
+            let pinned = |key: &str| {
+                st.condition
+                    .iter()
+                    .filter(|c| c.key.eq_ignore_ascii_case(key) && !c.operator.contains("Not"))
+                    .flat_map(|c| c.values.iter().map(String::as_str))
+                    .collect::<Vec<&str>>()
+            };
+            let distributions = pinned("aws:SourceArn");
+            match (distributions.is_empty(), pinned("aws:SourceAccount").is_empty()) {
+                (false, _) => format!("CloudFront distribution {}", distributions.join(", ")),
+                (true, false) => format!(
+                    "the CloudFront distributions of account {}",
+                    pinned("aws:SourceAccount").join(", ")
+                ),
+                (true, true) => "any CloudFront distribution of any account (no aws:SourceArn or aws:SourceAccount condition)".to_string(),
+            }
+        } else if !identities.is_empty() {
+            format!(
+                "CloudFront origin access identity {}",
+                identities.join(", ")
+            )
+        } else {
+            continue;
+        };
+        notes.push(format!(
+            "`{}` is private with a CDN in front: bucket-policy statement {} lets {who} perform {actions} for its viewers; who may reach the distribution is outside the snapshot",
+            bucket.name, st.label
+        ));
+    }
 }
