@@ -83,6 +83,7 @@ impl Classes {
                 tags: p
                     .tags
                     .iter()
+                    .flatten()
                     .map(|(k, v)| (k.to_ascii_lowercase(), v.as_str()))
                     .filter(|(k, _)| strings.tags.as_ref().is_none_or(|read| read.contains(k)))
                     .collect(),

@@ -110,8 +110,9 @@ pub struct Principal {
     pub name: String,
     /// The `UserId`/`RoleId`, matched by unique-ID principal entries.
     pub unique_id: Option<String>,
-    /// IAM tags (`Tags`): the values of `aws:PrincipalTag/<key>`.
-    pub tags: Vec<(String, String)>,
+    /// IAM tags (`Tags`): the values of `aws:PrincipalTag/<key>`; `None`
+    /// when they could not be read (every tag key is then free).
+    pub tags: Option<Vec<(String, String)>>,
     /// Indices into `Estate::policies`: inline and attached.
     pub policies: Vec<usize>,
     pub groups: Vec<String>,
@@ -152,7 +153,7 @@ impl Principal {
             kind: PrincipalKind::Root,
             name: "root".to_string(),
             unique_id: None,
-            tags: Vec::new(),
+            tags: Some(Vec::new()),
             policies: Vec::new(),
             groups: Vec::new(),
             boundary: None,

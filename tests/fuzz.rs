@@ -1344,7 +1344,7 @@ mod conditions {
                 account: "111122223333".into(),
                 name: "alice".into(),
                 unique_id: Some("AIDAALICE".into()),
-                tags: vec![("team".into(), "red".into())],
+                tags: Some(vec![("team".into(), "red".into())]),
             },
             Caller::Role {
                 arn: "arn:aws:iam::111122223333:role/r".into(),

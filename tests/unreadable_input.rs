@@ -493,6 +493,35 @@ fn iam_json_without_roles_is_unreadable() {
 // unreadable part; an entry without ARN or name makes the IAM unreadable
 
 #[test]
+fn unreadable_user_tags_decide_nothing() {
+    // A bucket-policy Deny that exempts one team: with alice's tags unread,
+    // it must not decide her answer as if she had none (it used to: an
+    // explicit deny resting on something unread).
+    let snap = Snap::new();
+    snap.edit_iam(|iam| iam["UserDetailList"][0]["Tags"] = json!({"team": "data"}));
+    snap.json(
+        &format!("accounts/{ACCT}/buckets/data/policy.json"),
+        &doc(json!([{
+            "Sid": "OnlyDataTeam", "Effect": "Deny", "Principal": "*",
+            "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*",
+            "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": "data"}}
+        }])),
+    );
+    let estate = snap.load();
+    let a = can(&estate, "can alice s3:GetObject data/x");
+    assert!(
+        !a.decision.names().0.starts_with("deny"),
+        "alice's unread tags decided her read: {}",
+        shown(&a)
+    );
+    assert_unknown(
+        &estate,
+        "can alice s3:GetObject data/x",
+        "policy `alice Tags` is invalid",
+    );
+}
+
+#[test]
 fn role_with_unreadable_tags_is_kept_and_unknown() {
     let snap = Snap::new();
     snap.edit_iam(|iam| iam["RoleDetailList"][0]["Tags"] = json!({"team": "data"}));

@@ -149,7 +149,7 @@ fn load_doc(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
             kind,
             name,
             unique_id: p.str_field("id").ok().map(str::to_string),
-            tags: super::snapshot::tags(p)?,
+            tags: Some(super::snapshot::tags(p)?),
             policies,
             groups,
             boundary,

@@ -569,14 +569,14 @@ fn principal(
     let mut policies = entity_policies(e, &name, inline, managed, estate);
     // Tags are the values of aws:PrincipalTag: unreadable, the principal's
     // identity layer is unknown.
-    let tags = tags(e).unwrap_or_else(|d| {
+    let tags = tags(e).map(Some).unwrap_or_else(|d| {
         policies.push(missing_policy(
             &format!("{name} Tags"),
             PolicyKind::Identity,
             d,
             estate,
         ));
-        Vec::new()
+        None
     });
     // Unreadable group memberships: the groups' policies are unknown.
     let groups = e

@@ -95,8 +95,13 @@ fn principal(engine: &Engine, subject: Subject, name: &Word) -> Result<Shown, Qu
     if let Some(id) = &p.unique_id {
         items.push(item("unique id", id.clone(), None));
     }
-    for (k, v) in &p.tags {
-        items.push(item("tag", format!("{k} = {v}"), None));
+    match &p.tags {
+        Some(tags) => {
+            for (k, v) in tags {
+                items.push(item("tag", format!("{k} = {v}"), None));
+            }
+        }
+        None => items.push(item("tags", "could not be read".to_string(), None)),
     }
     for &pol in &p.policies {
         items.push(policy_item("policy", &estate.policies[pol]));

@@ -13,7 +13,8 @@ pub enum Caller {
         account: String,
         name: String,
         unique_id: Option<String>,
-        tags: Vec<(String, String)>,
+        /// `None`: the tags could not be read.
+        tags: Option<Vec<(String, String)>>,
     },
     Role {
         arn: String,
@@ -200,13 +201,17 @@ impl RequestKeys<'_> {
             // A user's tags are in the snapshot (tag keys compare case-insensitively);
             // a role session may carry session tags over its role's.
             "aws:principaltag/" => match c {
-                Caller::User { tags, .. } => {
+                Caller::User {
+                    tags: Some(tags), ..
+                } => {
                     let tag = &full["aws:principaltag/".len()..];
                     match tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(tag)) {
                         Some((_, v)) => one(v),
                         None => Absent,
                     }
                 }
+                // Tags the snapshot could not give: any value, or none.
+                Caller::User { tags: None, .. } => Maybe,
                 Caller::Role { .. } | Caller::Outside { .. } => Maybe,
                 _ => Absent,
             },
