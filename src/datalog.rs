@@ -109,7 +109,7 @@ pub enum Open {
     /// who owns it.
     ForeignWriteGrant,
     /// Whether some account may own an unlisted object turns on an upload
-    /// whose conditions are not evaluated yet.
+    /// that is unknown, or on grant headers a policy reads.
     UploaderUncertain,
     /// An unsigned upload may have written the object: the anonymous owner's
     /// own access to it is not modelled.
@@ -143,8 +143,9 @@ impl Open {
                  whether a grantee may overwrite or delete it depends on who owns it"
             }
             Open::UploaderUncertain => {
-                "who may own an object the snapshot does not list depends on whether an upload is allowed \
-                 (or may omit bucket-owner-full-control), which turns on condition values not evaluated yet"
+                "who may own an object the snapshot does not list depends on an upload that is itself unknown, \
+                 or that may or may not send bucket-owner-full-control where a policy reads the grant headers \
+                 (s3:x-amz-grant-*), which are not evaluated"
             }
             Open::AnonymousOwner => {
                 "an unsigned upload may have written the object, and what its anonymous owner may do with it is not modelled"
