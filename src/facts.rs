@@ -7,7 +7,7 @@
 use crate::catalog::{Action, Target, ASSUME_ROLE};
 use crate::datalog::*;
 use crate::glob::{self, Relation};
-use crate::index::Index;
+use crate::index::{HeadersRead, Index};
 use crate::model::{
     arn_fields, AclGrant, AclPermission, Bucket, ConditionEntry, Effect, Estate, Grantee, IamState,
     Ownership, PolicyKind, PrincipalKind, PrincipalPattern, PublicAccessBlock, Statement,
@@ -76,16 +76,6 @@ struct UploadCase {
     canned: Option<&'static str>,
     /// The account that writes (and, but for bucket-owner-full-control, owns) the upload.
     writer: String,
-}
-
-/// Which ACL headers the policies that may speak to uploads into a bucket
-/// read: none, only the canned one (`s3:x-amz-acl`, settled per value), or
-/// the grant headers (not evaluated).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum HeadersRead {
-    None,
-    Canned,
-    Grants,
 }
 
 /// Whether an object of `owner` may carry an uploader's grant (`public`:
@@ -162,13 +152,8 @@ pub enum StmtOrigin {
         grant: usize,
     },
     /// Any grant the uploader of an unlisted object may have set: to a
-    /// named account, or (`public`) to AllUsers; `settled` from the upload
-    /// checks where the policies read the canned-ACL header.
-    UploaderAcl {
-        bucket: usize,
-        public: bool,
-        settled: bool,
-    },
+    /// named account, or (`public`) to AllUsers.
+    UploaderAcl { bucket: usize, public: bool },
 }
 
 #[derive(Clone, Debug)]
@@ -213,8 +198,6 @@ pub struct Built<'e> {
     /// Matches of uploader-chosen grants that wait for the upload checks:
     /// (index in `facts.matches`, request).
     unsettled_acl: Vec<(usize, ReqId)>,
-    /// Per bucket, which ACL headers the policies that may speak to uploads read.
-    headers_read: HashMap<usize, HeadersRead>,
     /// Scopes whose upload requests (R75.1) exist already.
     uploads_requested: std::collections::HashSet<EntId>,
     /// The scope each unlisted scope takes its uploads from.
@@ -261,7 +244,6 @@ impl<'e> Built<'e> {
             uploader_acl: HashMap::new(),
             upload_cases: HashMap::new(),
             unsettled_acl: Vec::new(),
-            headers_read: HashMap::new(),
             uploads_requested: Default::default(),
             upload_via: HashMap::new(),
             upload_scopes: HashMap::new(),
@@ -946,7 +928,7 @@ impl<'e> Built<'e> {
         let put = crate::catalog::Catalog::get()
             .find("s3:PutObject")
             .expect("the catalogue has s3:PutObject");
-        let read = self.headers_read(b);
+        let read = self.index.headers_read[b];
         self.past = true;
         for w in &uploaders {
             let objects = Resource::Objects(b, pattern.to_string());
@@ -1228,40 +1210,6 @@ impl<'e> Built<'e> {
         r
     }
 
-    /// Which ACL headers the policies that may speak to uploads into the
-    /// bucket (its bucket policy, or any identity, boundary, SCP or RCP
-    /// policy) read in their conditions.
-    fn headers_read(&mut self, bucket: usize) -> HeadersRead {
-        if let Some(&read) = self.headers_read.get(&bucket) {
-            return read;
-        }
-        let own_policy = self.estate.buckets[bucket].policy;
-        let mut read = HeadersRead::None;
-        for (i, p) in self.estate.policies.iter().enumerate() {
-            let speaks = match p.kind {
-                PolicyKind::Bucket => own_policy == Some(i),
-                PolicyKind::Trust => false,
-                _ => true,
-            };
-            let Ok(body) = p.body.as_ref() else {
-                continue;
-            };
-            if !speaks {
-                continue;
-            }
-            for c in body.statements.iter().flat_map(|st| &st.condition) {
-                let k = c.key.to_ascii_lowercase();
-                if k.starts_with("s3:x-amz-grant-") {
-                    read = HeadersRead::Grants;
-                } else if k == "s3:x-amz-acl" && read == HeadersRead::None {
-                    read = HeadersRead::Canned;
-                }
-            }
-        }
-        self.headers_read.insert(bucket, read);
-        read
-    }
-
     /// Settles the ACL uploaders may have set on unlisted objects of
     /// buckets whose policies read the canned-ACL header, from the
     /// decisions of the upload checks (one per value, R75.1): a grant may
@@ -1337,6 +1285,12 @@ impl<'e> Built<'e> {
     /// Whether uploader-chosen grants wait for `settle_uploader_acls`.
     pub fn has_unsettled_acls(&self) -> bool {
         !self.unsettled_acl.is_empty()
+    }
+
+    /// Which ACL headers the policies that may speak to uploads into the
+    /// bucket read.
+    pub fn headers_read(&self, bucket: usize) -> HeadersRead {
+        self.index.headers_read[bucket]
     }
 
     /// The ACL facts of a bucket scope: which ACLs hold, who owns the
@@ -1449,7 +1403,7 @@ impl<'e> Built<'e> {
     /// (semantics.md 5.2, "Request validity").
     fn uploader_acl_stmts(&mut self, id: EntId, bucket: usize) {
         let block_public = self.bpa_in_force(bucket, |c| c.block_public_acls);
-        let guard = match self.headers_read(bucket) {
+        let guard = match self.index.headers_read[bucket] {
             HeadersRead::None => Some(Guard::Conditional),
             HeadersRead::Canned => None,
             HeadersRead::Grants => Some(Guard::Unknown),
@@ -1459,11 +1413,7 @@ impl<'e> Built<'e> {
                 continue;
             }
             let s = StmtId(self.stmts.len() as u32);
-            self.stmts.push(StmtOrigin::UploaderAcl {
-                bucket,
-                public,
-                settled: guard.is_none(),
-            });
+            self.stmts.push(StmtOrigin::UploaderAcl { bucket, public });
             self.facts
                 .stmts
                 .push(StmtFacts(s, Layer::Acl, Effect::Allow));

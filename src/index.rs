@@ -5,7 +5,7 @@
 
 use crate::classes::Classes;
 use crate::facts::Subject;
-use crate::model::{arn_fields, Effect, Estate, PrincipalKind, PrincipalPattern};
+use crate::model::{arn_fields, Effect, Estate, PolicyKind, PrincipalKind, PrincipalPattern};
 use std::collections::{BTreeSet, HashMap};
 
 /// What every query of one estate shares.
@@ -22,6 +22,9 @@ pub struct Index {
     /// at all (an Allow naming it, or a policy that could not be read) — the
     /// only principals that may upload without a grant naming them.
     pub may_put: Vec<bool>,
+    /// Per bucket: which ACL headers the policies that may speak to
+    /// uploads into it read.
+    pub headers_read: Vec<HeadersRead>,
     /// Per bucket, once asked: the Resource patterns of the estate that may
     /// match an object of it (`None`: one has a policy variable).
     patterns: Vec<std::sync::OnceLock<Option<Vec<String>>>>,
@@ -36,6 +39,7 @@ impl Index {
             trust: TrustIndex::new(estate),
             classes: Classes::new(estate),
             may_put: may_allow(estate, "s3:PutObject"),
+            headers_read: headers_read(estate),
             patterns: estate.buckets.iter().map(|_| Default::default()).collect(),
         }
     }
@@ -284,6 +288,58 @@ impl TrustIndex {
         }
         out
     }
+}
+
+/// Which ACL headers the policies that may speak to uploads into a bucket
+/// read: none, only the canned one (`s3:x-amz-acl`, settled per value), or
+/// the grant headers (not evaluated). Ordered: the grant headers outweigh
+/// the canned one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum HeadersRead {
+    None,
+    Canned,
+    Grants,
+}
+
+/// Per bucket, what its own policy and every identity, boundary, SCP and
+/// RCP policy (any of which may speak to an upload into it) read of the
+/// ACL headers in their conditions.
+fn headers_read(estate: &Estate) -> Vec<HeadersRead> {
+    let read = |i: usize| {
+        let Ok(body) = &estate.policies[i].body else {
+            return HeadersRead::None;
+        };
+        body.statements
+            .iter()
+            .flat_map(|st| &st.condition)
+            .map(|c| {
+                let k = c.key.to_ascii_lowercase();
+                if k.starts_with("s3:x-amz-grant-") {
+                    HeadersRead::Grants
+                } else if k == "s3:x-amz-acl" {
+                    HeadersRead::Canned
+                } else {
+                    HeadersRead::None
+                }
+            })
+            .max()
+            .unwrap_or(HeadersRead::None)
+    };
+    let everywhere = (0..estate.policies.len())
+        .filter(|&i| {
+            !matches!(
+                estate.policies[i].kind,
+                PolicyKind::Bucket | PolicyKind::Trust
+            )
+        })
+        .map(read)
+        .max()
+        .unwrap_or(HeadersRead::None);
+    estate
+        .buckets
+        .iter()
+        .map(|b| b.policy.map_or(everywhere, |p| everywhere.max(read(p))))
+        .collect()
 }
 
 /// Everyone `who can` considers: the estate's principals, anonymous, and each

@@ -6,6 +6,7 @@ use super::{ast, Answer, Engine, Given, Reason, Stats, Targets, Witness};
 use crate::catalog::{Catalog, ASSUME_ROLE};
 use crate::datalog::{self, Decision, EntId, ReqId};
 use crate::facts::{Built, Resource, StmtOrigin, Subject};
+use crate::index::HeadersRead;
 use crate::model::Estate;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
@@ -613,15 +614,15 @@ impl Evaluation<'_> {
                     r.statement.unwrap_or_default()
                 )
             }
-            StmtOrigin::UploaderAcl {
-                bucket,
-                settled: false,
-                ..
-            } => format!(
+            StmtOrigin::UploaderAcl { bucket, .. }
+                if self.built.headers_read(bucket) == HeadersRead::Grants =>
+            {
+                format!(
                 "the ACL an uploader may set on objects of `{}`: a policy conditions uploads on the grant headers \
                  (s3:x-amz-grant-*), which is not evaluated yet",
-                estate.buckets[bucket].name
-            ),
+                    estate.buckets[bucket].name
+                )
+            }
             StmtOrigin::UploaderAcl { bucket, .. } => format!(
                 "the ACL an uploader may set on objects of `{}`: the upload that may set it is itself unknown, or it \
                  sent bucket-owner-full-control, and whether its writer keeps a grant once the bucket owner owns the \
@@ -687,7 +688,7 @@ impl Evaluation<'_> {
                     line: span.line,
                 }
             }
-            StmtOrigin::UploaderAcl { bucket, public, .. } => Reason {
+            StmtOrigin::UploaderAcl { bucket, public } => Reason {
                 effect: "Allow",
                 layer: "acl",
                 policy: format!(
