@@ -74,7 +74,7 @@ pub struct Catalog {
 pub const ASSUME_ROLE: &str = "sts:AssumeRole";
 
 /// The query language's verbs (cli.md "Names").
-pub const VERBS: [&str; 6] = ["read", "write", "delete", "list", "admin", "any"];
+pub const VERBS: [&str; 7] = ["read", "write", "delete", "list", "admin", "any", "destroy"];
 
 impl Catalog {
     pub fn get() -> &'static Catalog {
@@ -193,6 +193,12 @@ impl Catalog {
             "read" => named(&["s3:GetObject", "s3:GetObjectVersion"]),
             "write" => named(&["s3:PutObject"]),
             "delete" => named(&["s3:DeleteObject", "s3:DeleteObjectVersion"]),
+            "destroy" => named(&[
+                "s3:DeleteObjectVersion",
+                "s3:PutBucketVersioning",
+                "s3:PutLifecycleConfiguration",
+                "s3:BypassGovernanceRetention",
+            ]),
             "list" => named(&[
                 "s3:ListBucket",
                 "s3:ListBucketVersions",

@@ -44,6 +44,8 @@ pub enum Layer {
     Rcp,
     Bpa,
     Ownership,
+    /// The bucket's MFA Delete (rules/45).
+    MfaDelete,
 }
 
 impl Layer {
@@ -58,6 +60,7 @@ impl Layer {
             Layer::Rcp => "rcp",
             Layer::Bpa => "bpa",
             Layer::Ownership => "ownership",
+            Layer::MfaDelete => "mfa-delete",
         }
     }
 }
@@ -129,6 +132,11 @@ pub enum Open {
     PublicPolicyAmbiguous,
     /// Another account deletes an object another account owns or may own.
     ForeignObjectDelete,
+    /// The bucket's versioning.json could not be read: MFA Delete may be on.
+    VersioningUnreadable,
+    /// The bucket has Object Lock on (or its object-lock.json could not be
+    /// read): the version a request deletes may be under retention.
+    ObjectLock,
 }
 
 impl Open {
@@ -170,6 +178,16 @@ impl Open {
             }
             Open::IamUnreadable => {
                 "the principal's account has an iam.json that could not be read: its policies are unknown"
+            }
+            Open::ObjectLock => {
+                "the bucket has Object Lock on (or its object-lock.json could not be read): a version \
+                 under retention cannot be deleted in compliance mode and needs \
+                 s3:BypassGovernanceRetention in governance mode, and the snapshot does not say \
+                 which versions are under retention"
+            }
+            Open::VersioningUnreadable => {
+                "the bucket's versioning.json could not be read: MFA Delete, which lets only the \
+                 bucket owner's root user delete versions, change versioning or set a lifecycle, may be on"
             }
         }
     }
@@ -280,6 +298,11 @@ pub struct Facts {
     pub account_restrict_public: Vec<AccountRestrictPublic>,
     pub bucket_policy_actions: Vec<IsBucketPolicyAction>,
     pub delete_actions: Vec<IsDeleteObject>,
+    pub mfa_delete_actions: Vec<IsMfaDeleteAction>,
+    pub lifecycle_actions: Vec<IsLifecycleAction>,
+    pub versioning_unreadable: Vec<VersioningUnreadable>,
+    pub object_lock_may: Vec<ObjectLockMay>,
+    pub delete_version_actions: Vec<IsDeleteVersion>,
     pub grantor_is_owner: Vec<GrantorIsBucketOwner>,
     pub org_members: Vec<OrgMember>,
     pub account_levels: Vec<AccountLevel>,
@@ -380,6 +403,16 @@ pub fn run(f: &Facts) -> Derived {
     rt.extend(&f.bucket_policy_actions);
     facts += f.delete_actions.len();
     rt.extend(&f.delete_actions);
+    facts += f.mfa_delete_actions.len();
+    rt.extend(&f.mfa_delete_actions);
+    facts += f.lifecycle_actions.len();
+    rt.extend(&f.lifecycle_actions);
+    facts += f.versioning_unreadable.len();
+    rt.extend(&f.versioning_unreadable);
+    facts += f.object_lock_may.len();
+    rt.extend(&f.object_lock_may);
+    facts += f.delete_version_actions.len();
+    rt.extend(&f.delete_version_actions);
     facts += f.grantor_is_owner.len();
     rt.extend(&f.grantor_is_owner);
     facts += f.org_members.len();

@@ -11,6 +11,7 @@ use crate::index::{HeadersRead, Index};
 use crate::model::{
     arn_fields, AclGrant, AclPermission, Bucket, ConditionEntry, Effect, Estate, Grantee, IamState,
     Ownership, PolicyKind, PrincipalKind, PrincipalPattern, PublicAccessBlock, Statement,
+    MFA_DELETE_ACTIONS,
 };
 use crate::smt::{self, Verdict};
 use std::collections::{HashMap, HashSet};
@@ -341,6 +342,15 @@ impl<'e> Built<'e> {
                 }
                 _ => {}
             }
+            if MFA_DELETE_ACTIONS.contains(&name) {
+                self.facts.mfa_delete_actions.push(IsMfaDeleteAction(id));
+            }
+            if name == "s3:DeleteObjectVersion" {
+                self.facts.delete_version_actions.push(IsDeleteVersion(id));
+            }
+            if name == "s3:PutLifecycleConfiguration" {
+                self.facts.lifecycle_actions.push(IsLifecycleAction(id));
+            }
         }
         id
     }
@@ -455,6 +465,17 @@ impl<'e> Built<'e> {
                     .push(ResourcePolicyLayer(id, Layer::BucketPolicy));
                 if let Some(p) = bucket.policy {
                     self.hold(id, &[p]);
+                }
+                if let Some(p) = bucket.mfa_delete {
+                    self.hold(id, &[p]);
+                }
+                if bucket.versioning.is_err() {
+                    self.facts
+                        .versioning_unreadable
+                        .push(VersioningUnreadable(id));
+                }
+                if bucket.object_lock.as_ref().map_or(true, |l| l.enabled) {
+                    self.facts.object_lock_may.push(ObjectLockMay(id));
                 }
                 self.acl_facts(id, *b, r);
                 if self.bpa_unsettled(*b) {
@@ -1097,6 +1118,13 @@ impl<'e> Built<'e> {
             Resource::Role(i) => estate.principals[*i].trust,
         };
         candidates.extend(resource_policy);
+        if let Resource::Bucket(b) | Resource::Objects(b, _) | Resource::Uploaded(b, _, _) =
+            &resource
+        {
+            if MFA_DELETE_ACTIONS.contains(&action.name.as_str()) {
+                candidates.extend(estate.buckets[*b].mfa_delete);
+            }
+        }
         if let Subject::Known(i) = subject {
             candidates.extend(self.org_policies(&estate.principals[*i].account, PolicyKind::Scp));
         }
@@ -1632,6 +1660,7 @@ pub fn layer_of(kind: PolicyKind) -> Layer {
         PolicyKind::Trust => Layer::Trust,
         PolicyKind::Scp => Layer::Scp,
         PolicyKind::Rcp => Layer::Rcp,
+        PolicyKind::MfaDelete => Layer::MfaDelete,
     }
 }
 

@@ -5,6 +5,7 @@
 use bucketlog::config::DefaultContext;
 use bucketlog::diag::Severity;
 use bucketlog::graph::{export, Shape};
+use bucketlog::model::PolicyKind;
 use bucketlog::query::{self, Options};
 use bucketlog::{check, collect, load, report, synth, validate};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
@@ -548,7 +549,11 @@ fn main() -> ExitCode {
             let warnings = all.len() - errors;
             println!(
                 "{errors} error(s), {warnings} warning(s) in {} policies",
-                estate.policies.len()
+                estate
+                    .policies
+                    .iter()
+                    .filter(|p| p.kind != PolicyKind::MfaDelete)
+                    .count()
             );
             if errors > 0 {
                 ExitCode::from(1)

@@ -23,6 +23,9 @@ pub enum PolicyKind {
     Scp,
     /// An Organizations resource control policy.
     Rcp,
+    /// The ceiling MFA Delete puts on a bucket (`Bucket::mfa_delete`):
+    /// written by the loader from `versioning.json`, not by a person.
+    MfaDelete,
 }
 
 #[derive(Clone, Debug)]
@@ -272,7 +275,43 @@ pub struct Bucket {
     /// `None` when the snapshot has no acl.json.
     pub acl: Option<Result<Acl, String>>,
     pub objects: Vec<ListedObject>,
+    /// `Err` with the reason when `versioning.json` could not be read.
+    pub versioning: Result<Versioning, String>,
+    /// Under MFA Delete, the policy that stands for it (`PolicyKind::MfaDelete`).
+    pub mfa_delete: Option<usize>,
+    /// `Err` with the reason when `object-lock.json` could not be read.
+    pub object_lock: Result<ObjectLock, String>,
     pub span: Span,
+}
+
+/// A bucket's versioning state (`aws s3api get-bucket-versioning`); a
+/// bucket that was never versioned prints neither `Status` nor `MFADelete`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Versioning {
+    pub status: VersioningStatus,
+    pub mfa_delete: bool,
+}
+
+/// The actions MFA Delete guards: S3 User Guide, "Deleting an object from
+/// an MFA delete-enabled bucket" — "only the root user can permanently
+/// delete object versions or change the versioning configuration".
+pub const MFA_DELETE_ACTIONS: [&str; 2] = ["s3:DeleteObjectVersion", "s3:PutBucketVersioning"];
+
+/// A bucket's Object Lock configuration (`aws s3api
+/// get-object-lock-configuration`): whether it is on, and the retention
+/// new versions get by default (`GOVERNANCE 30 days`), as written.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ObjectLock {
+    pub enabled: bool,
+    pub default_retention: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum VersioningStatus {
+    #[default]
+    Never,
+    Enabled,
+    Suspended,
 }
 
 /// Whether an account's principals are known.

@@ -38,6 +38,7 @@ const QUERY_WORDS: &[&str] = &[
     "prove",
     "write-only",
     "no-public-access",
+    "no-destroy",
     "requires",
     "show",
     "principal",
@@ -72,7 +73,7 @@ const FORMS: &[(&str, &str, &str)] = &[
     ("what can", "PRINCIPAL do [on RESOURCE]", "what can user/partner-bot do on example-upload-bucket/*"),
     ("path", "PRINCIPAL to [ACTION] RESOURCE", "path user/partner-bot to write example-upload-bucket/incoming/x"),
     ("public", "[BUCKET]", "public example-upload-bucket"),
-    ("prove", "write-only PRINCIPAL on RESOURCE | no-public-access BUCKET | PRINCIPAL ACTION RESOURCE requires KEY OP VALUE", "prove write-only role/partner-uploader on example-upload-bucket/incoming/*"),
+    ("prove", "write-only PRINCIPAL on RESOURCE | no-public-access BUCKET | no-destroy BUCKET | PRINCIPAL ACTION RESOURCE requires KEY OP VALUE", "prove write-only role/partner-uploader on example-upload-bucket/incoming/*"),
     ("show", "principal|bucket|policy NAME", "show principal user/partner-bot"),
 ];
 

@@ -22,7 +22,7 @@ fn reason_json(r: &Reason) -> Value {
 }
 
 /// The order `why` shows layers in: the ceilings, the principal's side, the resource's side.
-const LAYER_ORDER: [&str; 9] = [
+const LAYER_ORDER: [&str; 10] = [
     "scp",
     "rcp",
     "boundary",
@@ -32,6 +32,7 @@ const LAYER_ORDER: [&str; 9] = [
     "acl",
     "bpa",
     "ownership",
+    "mfa-delete",
 ];
 
 fn guard_name(g: Guard) -> &'static str {
@@ -534,6 +535,7 @@ fn blocked_text(layer: &str) -> &'static str {
     match layer {
         "bpa" => "Block Public Access rejects the request (a public ACL header) or neutralises the public grant it needed, so it is denied",
         "ownership" => "Object Ownership (BucketOwnerEnforced) rejects a request that sets an ACL, so it is denied",
+        "mfa-delete" => "MFA Delete lets only the bucket owner's root user, with its MFA device over HTTPS, delete a version or change versioning, and rejects a lifecycle configuration, so it is denied",
         _ => "no Allow — required, so the request is denied",
     }
 }

@@ -85,6 +85,7 @@ fn render(q: &Query) -> String {
             format!("ProveWriteOnly {} on {}", w(principal), w(resource))
         }
         Query::ProveNoPublicAccess { bucket } => format!("ProveNoPublicAccess {}", w(bucket)),
+        Query::ProveNoDestroy { bucket } => format!("ProveNoDestroy {}", w(bucket)),
         Query::ProveRequires {
             principal,
             action,
@@ -172,7 +173,7 @@ fn words(q: &Query) -> Vec<&Word> {
             .chain(action)
             .chain(std::iter::once(resource))
             .collect(),
-        Query::ProveNoPublicAccess { bucket } => vec![bucket],
+        Query::ProveNoPublicAccess { bucket } | Query::ProveNoDestroy { bucket } => vec![bucket],
         Query::ProveRequires {
             principal,
             action,
@@ -296,6 +297,7 @@ fn every_query_form_parses_to_its_ast() {
             "ProveWriteOnly <role/partner-uploader> on <example-upload-bucket/incoming/*>",
         ),
         ("prove no-public-access example-upload-bucket", "ProveNoPublicAccess <example-upload-bucket>"),
+        ("prove no-destroy example-upload-bucket", "ProveNoDestroy <example-upload-bucket>"),
         (
             "prove role/app write uploads/* requires s3:x-amz-server-side-encryption = aws:kms",
             "ProveRequires <role/app> <write> <uploads/*> requires <s3:x-amz-server-side-encryption> <=> <aws:kms>",

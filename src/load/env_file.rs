@@ -7,8 +7,8 @@ use super::snapshot::{ownership_value, public_access_block_env};
 use super::{policy_from, record};
 use crate::diag::Diagnostic;
 use crate::model::{
-    arn_fields, is_account_id, Account, Bucket, Estate, Group, IamState, ListedObject, OrgPolicy,
-    Organization, Ownership, PolicyKind, Principal, PrincipalKind, PublicAccessBlock,
+    arn_fields, is_account_id, Account, Bucket, Estate, Group, IamState, ListedObject, ObjectLock,
+    OrgPolicy, Organization, Ownership, PolicyKind, Principal, PrincipalKind, PublicAccessBlock,
 };
 
 /// Loads the file into `estate`. A file that is not JSON, or whose shape is
@@ -186,6 +186,16 @@ fn load_doc(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
                 Ok(ListedObject { key, acl })
             })
             .collect::<Result<_, Diagnostic>>()?;
+        let versioning = b.get("versioning").map(|n| {
+            let span = n.get("MFADelete").unwrap_or(n).span.clone();
+            super::versioning::versioning_env(n).map(|v| (v, span))
+        });
+        let (versioning, mfa_delete) =
+            super::versioning::bucket_versioning(versioning, &name, estate);
+        let object_lock = match b.get("object_lock") {
+            None => Ok(ObjectLock::default()),
+            Some(n) => super::versioning::object_lock(n).map_err(|d| record(d, estate)),
+        };
         estate.buckets.push(Bucket {
             name,
             account,
@@ -194,6 +204,9 @@ fn load_doc(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
             public_access_block,
             acl,
             objects,
+            versioning,
+            mfa_delete,
+            object_lock,
             span: b.span.clone(),
         });
     }

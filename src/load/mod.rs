@@ -9,6 +9,7 @@ pub mod env_file;
 pub mod json;
 pub mod org;
 pub mod snapshot;
+pub mod versioning;
 
 use crate::diag::{Diagnostic, Span};
 use crate::model::{Estate, Policy, PolicyKind};

@@ -4,8 +4,8 @@ use super::json::{Node, Value};
 use super::{missing_policy, parse_file, policy_from, record, FileSet};
 use crate::diag::{Diagnostic, Span};
 use crate::model::{
-    is_account_id, Account, Bucket, Estate, Group, IamState, ListedObject, Ownership, PolicyKind,
-    Principal, PrincipalKind, PublicAccessBlock,
+    is_account_id, Account, Bucket, Estate, Group, IamState, ListedObject, ObjectLock, Ownership,
+    PolicyKind, Principal, PrincipalKind, PublicAccessBlock,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -119,11 +119,20 @@ fn load_bucket(files: &FileSet, account: &str, name: &str, estate: &mut Estate) 
             .and_then(|d| public_access_block_file(&d))
             .map_err(|e| record(e, estate)),
     };
-    if let (shown, Some(bytes)) = file("versioning.json") {
-        if let Err(d) = parse_file(&shown, bytes) {
-            estate.diagnostics.push(d);
-        }
-    }
+    let versioning = match file("versioning.json") {
+        (_, None) => None,
+        (shown, Some(bytes)) => Some(parse_file(&shown, bytes).and_then(|d| {
+            let span = d.get("MFADelete").unwrap_or(&d).span.clone();
+            super::versioning::versioning_file(&d).map(|v| (v, span))
+        })),
+    };
+    let (versioning, mfa_delete) = super::versioning::bucket_versioning(versioning, name, estate);
+    let object_lock = match file("object-lock.json") {
+        (_, None) => Ok(ObjectLock::default()),
+        (shown, Some(bytes)) => parse_file(&shown, bytes)
+            .and_then(|d| super::versioning::object_lock(&d))
+            .map_err(|e| record(e, estate)),
+    };
     let acl = match file("acl.json") {
         (_, None) => None,
         (shown, Some(bytes)) => Some(
@@ -160,6 +169,9 @@ fn load_bucket(files: &FileSet, account: &str, name: &str, estate: &mut Estate) 
         public_access_block,
         acl,
         objects,
+        versioning,
+        mfa_delete,
+        object_lock,
         span: Span::file(&files.display(&dir)),
     });
 }

@@ -58,6 +58,9 @@ pub enum Query {
     ProveNoPublicAccess {
         bucket: Word,
     },
+    ProveNoDestroy {
+        bucket: Word,
+    },
     ProveRequires {
         principal: Word,
         action: Word,
@@ -93,6 +96,7 @@ impl Query {
             Query::WhatCan { .. } => "what-can",
             Query::ProveWriteOnly { .. }
             | Query::ProveNoPublicAccess { .. }
+            | Query::ProveNoDestroy { .. }
             | Query::ProveRequires { .. } => "prove",
             Query::Public { .. } => "public",
             Query::Path { .. } => "path",

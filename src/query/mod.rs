@@ -472,6 +472,15 @@ fn answer_bytes(
             proof = Some(prove::no_public_access(engine, &whole));
             (Vec::new(), Stats::default())
         }
+        Query::ProveNoDestroy { bucket } => {
+            let scope = resolve::scope(estate, bucket)?;
+            let whole = resolve::Scope {
+                bucket: scope.bucket,
+                key: "*".into(),
+            };
+            proof = Some(prove::no_destroy(engine, &whole, &mut notes));
+            (Vec::new(), Stats::default())
+        }
         Query::ProveRequires {
             principal,
             action,

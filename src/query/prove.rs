@@ -6,12 +6,13 @@
 //! `proved`.
 
 use super::can::can;
+use super::evaluation::evaluate;
 use super::resolve::Scope;
 use super::{s3_targets, Answer, Engine, Given, Targets, Witness};
 use crate::catalog::{Action, Catalog, KeyType, Target};
 use crate::datalog::Decision;
 use crate::facts::{Resource, Subject};
-use crate::model::ConditionEntry;
+use crate::model::{ConditionEntry, VersioningStatus, MFA_DELETE_ACTIONS};
 use crate::smt::keys::Constraint;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -309,6 +310,106 @@ pub fn no_public_access(engine: &Engine, scope: &Scope) -> Proof {
         .map(|who| asked(engine, who, &s3_targets(&all, scope), &public))
         .collect();
     combine("no-public-access", findings)
+}
+
+/// `no-destroy B`: no principal can lose B's data for good (cli.md). What
+/// does depends on versioning (S3 User Guide, "Retaining multiple versions
+/// of objects with S3 Versioning"): deleting a version, and a lifecycle
+/// configuration (whose expirations delete for good), always; on a bucket
+/// that keeps versions, suspending versioning, after which deletes and
+/// overwrites replace the null version; on one that does not, deleting or
+/// overwriting an object. Everyone is asked — root users, and a fresh
+/// account for those the snapshot does not name — in one evaluation; the
+/// first principal whose answers break it is asked again alone, so that
+/// its counterexample names a key. Under MFA Delete the bucket owner's
+/// root user, with its MFA device over HTTPS, is what MFA Delete leaves
+/// able to delete versions and change versioning: not counted, and said
+/// in a note. Under Object Lock (or an unreadable `object-lock.json`) a
+/// version may be under retention, which neither a delete (rules/46) nor a
+/// lifecycle expiration can remove, and versioning cannot be suspended:
+/// such answers leave the proof `unknown`, not refuted.
+pub fn no_destroy(engine: &Engine, scope: &Scope, notes: &mut Vec<String>) -> Proof {
+    let bucket = &engine.estate.buckets[scope.bucket];
+    let versioning = match &bucket.versioning {
+        Ok(v) => v,
+        Err(why) => {
+            return Proof {
+                property: "no-destroy",
+                result: ProofResult::Unknown,
+                counterexample: None,
+                reason: Some(format!(
+                    "the bucket's versioning.json could not be read, so what loses data for good is unknown: {why}"
+                )),
+            }
+        }
+    };
+    let mut names = vec!["s3:DeleteObjectVersion", "s3:PutLifecycleConfiguration"];
+    if versioning.status == VersioningStatus::Enabled {
+        names.push("s3:PutBucketVersioning");
+    } else {
+        names.extend(["s3:DeleteObject", "s3:PutObject"]);
+        notes.push(format!(
+            "{} does not keep versions: deleting or overwriting an object loses it for good",
+            bucket.name
+        ));
+    }
+    let lock_may = bucket.object_lock.as_ref().map_or(true, |l| l.enabled);
+    let owner_root = format!("arn:aws:iam::{}:root", bucket.account);
+    let exempt = |a: &Answer| {
+        bucket.mfa_delete.is_some()
+            && a.principal == owner_root
+            && MFA_DELETE_ACTIONS.contains(&a.action.as_str())
+    };
+    if bucket.mfa_delete.is_some() {
+        notes.push(format!(
+            "MFA Delete: {owner_root} can still delete versions and change versioning with its MFA device over HTTPS; not counted"
+        ));
+    }
+    let targets = s3_targets(&actions(&names), scope);
+    let mut subjects = engine.index.subjects.clone();
+    subjects.push(Subject::Outside(engine.index.fresh.clone()));
+    let ev = evaluate(engine, &subjects, &targets, &Given::default());
+    let mut copies = ev.copies();
+    let mut unknown = None;
+    for asked_about in &ev.direct {
+        let answers: Vec<Answer> = ev
+            .answers_for(asked_about, &mut copies)
+            .into_iter()
+            .filter(|a| !exempt(a))
+            .collect();
+        match finding(&answers) {
+            Finding::Clear => {}
+            Finding::Unknown(why) => {
+                unknown.get_or_insert(Finding::Unknown(why));
+            }
+            Finding::Breaks(found) if lock_may && found.0.action != "s3:DeleteObjectVersion" => {
+                unknown.get_or_insert(Finding::Unknown(format!(
+                    "{} may perform {} on {}, but the bucket has Object Lock on (or its object-lock.json could not be read): versions under retention outlive a lifecycle expiration, and versioning cannot be suspended",
+                    found.0.principal, found.0.action, found.0.resource
+                )));
+            }
+            Finding::Breaks(found) => {
+                let who = match asked_about.member {
+                    Some(m) => Subject::Known(m),
+                    None => ev.built.requests[asked_about.req.0 as usize]
+                        .subject
+                        .clone(),
+                };
+                let theirs: Targets = targets
+                    .iter()
+                    .filter(|(a, _)| a.name == found.0.action)
+                    .cloned()
+                    .collect();
+                let concrete = asked(engine, &who, &theirs, &Given::default());
+                let found = match concrete {
+                    Finding::Breaks(_) => concrete,
+                    _ => Finding::Breaks(found),
+                };
+                return combine("no-destroy", vec![found]);
+            }
+        }
+    }
+    combine("no-destroy", unknown.into_iter().collect())
 }
 
 /// `P A S requires K OP V`: no request by P for A on S that breaks the

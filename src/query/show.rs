@@ -195,6 +195,24 @@ fn bucket(estate: &Estate, b: usize) -> Shown {
         Ok(o) => items.push(item("ownership", format!("{o:?}"), None)),
         Err(e) => items.push(item("ownership", format!("unreadable: {e}"), None)),
     }
+    match &bucket.versioning {
+        Ok(v) => {
+            let mfa = if v.mfa_delete { ", MFA Delete" } else { "" };
+            items.push(item("versioning", format!("{:?}{mfa}", v.status), None));
+        }
+        Err(e) => items.push(item("versioning", format!("unreadable: {e}"), None)),
+    }
+    match &bucket.object_lock {
+        Ok(l) if l.enabled => {
+            let default = l
+                .default_retention
+                .as_deref()
+                .unwrap_or("no default retention");
+            items.push(item("object lock", format!("on, {default}"), None));
+        }
+        Ok(_) => {}
+        Err(e) => items.push(item("object lock", format!("unreadable: {e}"), None)),
+    }
     match &bucket.public_access_block {
         Ok(f) => items.push(item("bpa", flags(f), None)),
         Err(e) => items.push(item("bpa", format!("unreadable: {e}"), None)),
