@@ -17,6 +17,10 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+// The allocator the command line ships with (src/main.rs): measure what runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Peak resident set size of this process, in KiB (Linux `VmHWM`).
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")

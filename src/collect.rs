@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 
 /// Every `aws` command `collect` runs, with the IAM action it needs: all
 /// read-only. A policy allowing these actions is all `collect` needs.
-pub const CALLS: [(&str, &str); 20] = [
+pub const CALLS: [(&str, &str); 21] = [
     ("sts get-caller-identity", "sts:GetCallerIdentity"),
     // Only with --assume-role: a session in each member account, to read it.
     ("sts assume-role", "sts:AssumeRole"),
@@ -45,6 +45,10 @@ pub const CALLS: [(&str, &str); 20] = [
         "s3:GetBucketPublicAccessBlock",
     ),
     ("s3api get-bucket-versioning", "s3:GetBucketVersioning"),
+    (
+        "s3api get-object-lock-configuration",
+        "s3:GetBucketObjectLockConfiguration",
+    ),
     ("s3api list-objects-v2", "s3:ListBucket"),
     ("s3api get-object-acl", "s3:GetObjectAcl"),
     (
@@ -73,10 +77,11 @@ pub const CALLS: [(&str, &str); 20] = [
 ];
 
 /// The error codes AWS uses for a setting that was never configured.
-const ABSENT: [&str; 5] = [
+const ABSENT: [&str; 6] = [
     "NoSuchBucketPolicy",
     "NoSuchPublicAccessBlockConfiguration",
     "OwnershipControlsNotFoundError",
+    "ObjectLockConfigurationNotFoundError",
     "AWSOrganizationsNotInUseException",
     "PolicyTypeNotEnabledException",
 ];
@@ -361,6 +366,7 @@ fn account(
             ("ownership-controls.json", "get-bucket-ownership-controls"),
             ("public-access-block.json", "get-public-access-block"),
             ("versioning.json", "get-bucket-versioning"),
+            ("object-lock.json", "get-object-lock-configuration"),
         ] {
             w.fetch(aws, &bdir.join(file), &["s3api", call, "--bucket", b])?;
         }

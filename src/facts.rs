@@ -950,10 +950,17 @@ impl<'e> Built<'e> {
             .find("s3:PutObject")
             .expect("the catalogue has s3:PutObject");
         let read = self.index.headers_read[b];
+        let bucket_account = &self.estate.buckets[b].account;
         self.past = true;
         for w in &uploaders {
             let objects = Resource::Objects(b, pattern.to_string());
             if read != HeadersRead::Canned {
+                // The bucket's own account may always own (R75.1): its
+                // uploads can add no owner, and with no canned ACL to
+                // settle they decide nothing else.
+                if uploader_account(self.estate, w).as_ref() == Some(bucket_account) {
+                    continue;
+                }
                 let u = self.request(w, put, objects);
                 let case = match read {
                     HeadersRead::Grants => UploadAcl::Unsettled,

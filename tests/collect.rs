@@ -18,6 +18,7 @@ use std::cell::RefCell;
 use bucketlog::collect;
 use bucketlog::diag::Severity;
 use bucketlog::load;
+use bucketlog::model::{ObjectLock, Versioning, VersioningStatus};
 use bucketlog::query::{Answer, Engine, Options};
 use tempfile::TempDir;
 
@@ -205,9 +206,30 @@ fn build(m: &Moto) {
         &doc(r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#),
     );
     let arn = |p: &str| format!("arn:aws:iam::{ACCOUNT}:{p}");
-    for b in ["demo-uploads", "demo-public"] {
-        m.aws(&["s3api", "create-bucket", "--bucket", b]);
-    }
+    m.aws(&["s3api", "create-bucket", "--bucket", "demo-uploads"]);
+    m.aws(&[
+        "s3api",
+        "create-bucket",
+        "--bucket",
+        "demo-public",
+        "--object-lock-enabled-for-bucket",
+    ]);
+    m.aws(&[
+        "s3api",
+        "put-object-lock-configuration",
+        "--bucket",
+        "demo-public",
+        "--object-lock-configuration",
+        r#"{"ObjectLockEnabled":"Enabled","Rule":{"DefaultRetention":{"Mode":"GOVERNANCE","Days":1}}}"#,
+    ]);
+    m.aws(&[
+        "s3api",
+        "put-bucket-versioning",
+        "--bucket",
+        "demo-uploads",
+        "--versioning-configuration",
+        "Status=Enabled",
+    ]);
     m.aws(&[
         "s3api",
         "put-bucket-policy",
@@ -413,6 +435,8 @@ fn a_collected_snapshot_loads_clean_and_answers_as_the_estate_was_built() {
         "accounts/123456789012/buckets/demo-uploads/ownership-controls.json",
         "accounts/123456789012/buckets/demo-uploads/public-access-block.json",
         "accounts/123456789012/buckets/demo-public/policy.json",
+        "accounts/123456789012/buckets/demo-uploads/versioning.json",
+        "accounts/123456789012/buckets/demo-public/object-lock.json",
     ] {
         assert!(snap.join(file).is_file(), "{file} not written");
     }
@@ -421,6 +445,7 @@ fn a_collected_snapshot_loads_clean_and_answers_as_the_estate_was_built() {
         "accounts/123456789012/public-access-block.json",
         "accounts/123456789012/buckets/demo-public/public-access-block.json",
         "accounts/123456789012/buckets/demo-public/ownership-controls.json",
+        "accounts/123456789012/buckets/demo-uploads/object-lock.json",
     ] {
         assert!(
             !snap.join(file).exists(),
@@ -437,6 +462,21 @@ fn a_collected_snapshot_loads_clean_and_answers_as_the_estate_was_built() {
         .filter(|d| d.severity == Severity::Error)
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
+    let bucket = |name: &str| estate.buckets.iter().find(|b| b.name == name).unwrap();
+    assert_eq!(
+        bucket("demo-uploads").versioning,
+        Ok(Versioning {
+            status: VersioningStatus::Enabled,
+            mfa_delete: false
+        })
+    );
+    assert_eq!(
+        bucket("demo-public").object_lock,
+        Ok(ObjectLock {
+            enabled: true,
+            default_retention: Some("GOVERNANCE 1 days".into())
+        })
+    );
     // moto leaves out managed policies' names: named after their ARN, with a warning.
     assert!(estate
         .diagnostics
