@@ -188,13 +188,13 @@ fn load_doc(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
             .collect::<Result<_, Diagnostic>>()?;
         let versioning = b.get("versioning").map(|n| {
             let span = n.get("MFADelete").unwrap_or(n).span.clone();
-            super::versioning::versioning_env(n).map(|v| (v, span))
+            super::data_protection::versioning_env(n).map(|v| (v, span))
         });
         let (versioning, mfa_delete) =
-            super::versioning::bucket_versioning(versioning, &name, estate);
+            super::data_protection::bucket_versioning(versioning, &name, estate);
         let object_lock = match b.get("object_lock") {
             None => Ok(ObjectLock::default()),
-            Some(n) => super::versioning::object_lock(n).map_err(|d| record(d, estate)),
+            Some(n) => super::data_protection::object_lock(n).map_err(|d| record(d, estate)),
         };
         estate.buckets.push(Bucket {
             name,

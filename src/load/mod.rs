@@ -5,11 +5,11 @@
 //! are unknown), a broken `iam.json` leaves its account undescribed.
 
 pub mod acl;
+pub mod data_protection;
 pub mod env_file;
 pub mod json;
 pub mod org;
 pub mod snapshot;
-pub mod versioning;
 
 use crate::diag::{Diagnostic, Span};
 use crate::model::{Estate, Policy, PolicyKind};

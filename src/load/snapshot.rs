@@ -123,14 +123,15 @@ fn load_bucket(files: &FileSet, account: &str, name: &str, estate: &mut Estate) 
         (_, None) => None,
         (shown, Some(bytes)) => Some(parse_file(&shown, bytes).and_then(|d| {
             let span = d.get("MFADelete").unwrap_or(&d).span.clone();
-            super::versioning::versioning_file(&d).map(|v| (v, span))
+            super::data_protection::versioning_file(&d).map(|v| (v, span))
         })),
     };
-    let (versioning, mfa_delete) = super::versioning::bucket_versioning(versioning, name, estate);
+    let (versioning, mfa_delete) =
+        super::data_protection::bucket_versioning(versioning, name, estate);
     let object_lock = match file("object-lock.json") {
         (_, None) => Ok(ObjectLock::default()),
         (shown, Some(bytes)) => parse_file(&shown, bytes)
-            .and_then(|d| super::versioning::object_lock(&d))
+            .and_then(|d| super::data_protection::object_lock(&d))
             .map_err(|e| record(e, estate)),
     };
     let acl = match file("acl.json") {

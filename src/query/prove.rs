@@ -344,14 +344,20 @@ pub fn no_destroy(engine: &Engine, scope: &Scope, notes: &mut Vec<String>) -> Pr
         }
     };
     let mut names = vec!["s3:DeleteObjectVersion", "s3:PutLifecycleConfiguration"];
-    if versioning.status == VersioningStatus::Enabled {
-        names.push("s3:PutBucketVersioning");
-    } else {
-        names.extend(["s3:DeleteObject", "s3:PutObject"]);
-        notes.push(format!(
-            "{} does not keep versions: deleting or overwriting an object loses it for good",
-            bucket.name
-        ));
+    let unkept = match versioning.status {
+        VersioningStatus::Enabled => None,
+        VersioningStatus::Never => Some("is not versioned"),
+        VersioningStatus::Suspended => Some("has versioning suspended"),
+    };
+    match unkept {
+        None => names.push("s3:PutBucketVersioning"),
+        Some(state) => {
+            names.extend(["s3:DeleteObject", "s3:PutObject"]);
+            notes.push(format!(
+                "{} {state}: deleting or overwriting an object loses its current data for good",
+                bucket.name
+            ));
+        }
     }
     let lock_may = bucket.object_lock.as_ref().map_or(true, |l| l.enabled);
     let owner_root = format!("arn:aws:iam::{}:root", bucket.account);

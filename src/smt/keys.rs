@@ -42,6 +42,9 @@ pub enum Availability {
     Value(Vec<String>),
     /// Present, any value.
     Free,
+    /// Present, any value that starts with this: the ARN of some principal
+    /// of an account the snapshot does not describe (`account:ID`).
+    Within(String),
     /// Any value, or absent.
     Maybe,
     /// Absent, or present with values none of which matches these globs
@@ -90,7 +93,12 @@ impl RequestKeys<'_> {
         // `--closed-context` closes the keys a request may or may not carry
         // with any value (semantics.md 6); what the snapshot fixes stays.
         match avail {
-            Availability::Free | Availability::Maybe | Availability::Unlike(_) if self.closed => {
+            Availability::Free
+            | Availability::Within(_)
+            | Availability::Maybe
+            | Availability::Unlike(_)
+                if self.closed =>
+            {
                 (ty, Availability::Absent)
             }
             avail => (ty, avail),
@@ -145,7 +153,9 @@ impl RequestKeys<'_> {
                 Caller::User { arn, .. } | Caller::Role { arn, .. } | Caller::Root { arn, .. } => {
                     one(arn)
                 }
-                Caller::Outside { .. } => Free,
+                // Users, roles (a session's is its role's) and the root
+                // user of the account all have ARNs in it.
+                Caller::Outside { account } => Within(format!("arn:aws:iam::{account}:")),
                 Caller::Anonymous => Absent,
                 Caller::Service { .. } => {
                     Unknown("aws:PrincipalArn for a service principal is undocumented")

@@ -125,6 +125,18 @@ fn ground_entry(e: &ConditionEntry, variables: bool, req: &RequestKeys) -> Optio
             [one] if plain(one) => one,
             _ => return None,
         },
+        // No value that starts with the prefix passes a pattern whose
+        // literal head disagrees with it (another account's ARN).
+        Availability::Within(prefix) => {
+            let passes = |p: &String| {
+                let head = p.find(['*', '?']).map_or(p.as_str(), |i| &p[..i]);
+                head.starts_with(prefix.as_str()) || prefix.starts_with(head)
+            };
+            return match e.values.iter().any(passes) {
+                true => None,
+                false => Some(negated),
+            };
+        }
         _ => return None,
     };
     let any = e.values.iter().any(|p| match positive {
@@ -700,7 +712,9 @@ impl<'r> Encoder<'r> {
         let present = match &avail {
             Availability::Unknown(why) => return Err(format!("`{key}`: {why}")),
             Availability::Absent => Bool::from_bool(false),
-            Availability::Value(_) | Availability::Free => Bool::from_bool(true),
+            Availability::Value(_) | Availability::Free | Availability::Within(_) => {
+                Bool::from_bool(true)
+            }
             Availability::Unlike(_) => Bool::new_const(self.name(&format!("{key}?"))),
             Availability::Maybe => match keys::origin_keys(key) {
                 Some(via_vpc) => {
@@ -746,6 +760,9 @@ impl<'r> Encoder<'r> {
                 self.scalar(key, ty, one)?
             }
         };
+        if let (Availability::Within(prefix), Value::Str(s)) = (&avail, &value) {
+            self.background.push(literal(prefix)?.prefix(s));
+        }
         if let Availability::Unlike(globs) = &avail {
             let strings: Vec<(Bool, z3::ast::String)> = match &value {
                 Value::Str(s) => vec![(present.clone(), s.clone())],

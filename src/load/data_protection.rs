@@ -1,6 +1,8 @@
-//! `versioning.json` (`aws s3api get-bucket-versioning`): the bucket's
-//! versioning state and MFA Delete, and the ceiling MFA Delete puts on the
-//! requests that lose data for good (rules/45-mfa-delete.dl).
+//! What keeps a bucket's data from being lost for good: `versioning.json`
+//! (`aws s3api get-bucket-versioning`: versioning and MFA Delete, with the
+//! ceiling MFA Delete puts on the requests that lose versions,
+//! rules/45-mfa-delete.dl) and `object-lock.json` (`aws s3api
+//! get-object-lock-configuration`, rules/46-object-lock.dl).
 
 use super::json::{Node, Value};
 use super::record;
