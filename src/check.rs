@@ -38,6 +38,7 @@ impl Assertion {
             Expect::NotCan => "not-can",
             Expect::Proved if self.query.contains(" requires ") => "requires",
             Expect::Proved if self.query.starts_with("prove write-only") => "write-only",
+            Expect::Proved if self.query.starts_with("prove no-destroy") => "no-destroy",
             Expect::Proved => "no-public-access",
         }
     }
@@ -107,14 +108,17 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Assertion>, Diagnostic> {
             (rest.to_string(), Expect::Can, at)
         } else if rest.starts_with("prove ") {
             (rest.to_string(), Expect::Proved, at)
-        } else if rest.starts_with("write-only ") || rest.starts_with("no-public-access ") {
+        } else if ["write-only ", "no-public-access ", "no-destroy "]
+            .iter()
+            .any(|p| rest.starts_with(p))
+        {
             (format!("prove {rest}"), Expect::Proved, at - "prove ".len())
         } else {
             return Err(error(
                 file,
                 line,
                 at + 1,
-                "expected `write-only`, `no-public-access`, `prove … requires …`, `can` or `not can`".into(),
+                "expected `write-only`, `no-public-access`, `no-destroy`, `prove … requires …`, `can` or `not can`".into(),
             ));
         };
         out.push(Assertion {

@@ -709,6 +709,10 @@ pub fn check_sarif(report: &Report, file: &str) -> Value {
             "Neither anonymous callers nor unnamed accounts can act on the bucket.",
         ),
         (
+            "no-destroy",
+            "No principal can lose the bucket's data for good.",
+        ),
+        (
             "requires",
             "Every allowed request satisfies the required condition.",
         ),

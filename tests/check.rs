@@ -425,3 +425,28 @@ fn the_ci_example_gates_on_assertions_and_broken_inputs() {
         &[schema, &sarif.display().to_string()],
     );
 }
+
+#[test]
+fn no_destroy_is_an_assertion_of_its_own() {
+    let (_dir, file) = write("assert no-destroy vault\nassert no-destroy kept\n");
+    let env = "tests/scenarios/mfa_delete_and_destroy/snapshot";
+    let out = bucketlog(&["--env", env, "check", &file]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("ok      line 1: no-destroy vault"), "{text}");
+    assert!(
+        text.contains("FAILED  line 2: no-destroy kept")
+            && text
+                .contains("refuted by arn:aws:iam::111122223333:user/admin s3:DeleteObjectVersion"),
+        "{text}"
+    );
+    let sarif = bucketlog(&["--env", env, "--format", "sarif", "check", &file]);
+    let doc: Value = serde_json::from_slice(&sarif.stdout).expect("SARIF is JSON");
+    let rules: Vec<&str> = doc["runs"][0]["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["ruleId"].as_str())
+        .collect();
+    assert!(rules.contains(&"no-destroy"), "{rules:?}");
+}
