@@ -83,7 +83,14 @@ impl RequestKeys<'_> {
     pub fn lookup(&self, key: &str) -> (Option<KeyType>, Availability) {
         let lower = key.to_ascii_lowercase();
         let ty = Catalog::get().key_type(&lower);
-        if let Some(values) = self.fixed.get(&lower) {
+        // A service's key that this action never carries stays absent
+        // whatever the query fixes: `with s3:prefix = x/` speaks of the
+        // listing, not of the role assumptions of its chain.
+        let fixed = self
+            .fixed
+            .get(&lower)
+            .filter(|_| lower.starts_with("aws:") || self.carries(&lower));
+        if let Some(values) = fixed {
             return match values.is_empty() {
                 true => (ty, Availability::Absent),
                 false => (ty, Availability::Value(values.clone())),
@@ -126,14 +133,19 @@ impl RequestKeys<'_> {
         (ty, self.available(&class, &service, lower))
     }
 
+    /// Whether the catalogue lists the key for the action (`s3:ResourceAccount`
+    /// is on every S3 request).
+    fn carries(&self, lower: &str) -> bool {
+        lower == "s3:resourceaccount"
+            || Catalog::get()
+                .find(self.action)
+                .is_some_and(|a| a.condition_keys.iter().any(|k| key_matches(k, lower)))
+    }
+
     /// `key` is the catalogue's form (`aws:principaltag/`), `full` the key as asked.
     fn available(&self, key: &str, service: &str, full: &str) -> Availability {
         use Availability::*;
-        let action_supports = || {
-            Catalog::get()
-                .find(self.action)
-                .is_some_and(|a| a.condition_keys.iter().any(|k| key_matches(k, key)))
-        };
+        let action_supports = || self.carries(key);
         if service != "aws" {
             if key == "s3:resourceaccount" {
                 return Value(vec![self.resource_account.to_string()]);
