@@ -474,7 +474,7 @@ impl<'e> Built<'e> {
                         .versioning_unreadable
                         .push(VersioningUnreadable(id));
                 }
-                if bucket.object_lock.as_ref().map_or(true, |l| l.enabled) {
+                if bucket.may_lock_versions() {
                     self.facts.object_lock_may.push(ObjectLockMay(id));
                 }
                 self.acl_facts(id, *b, r);
@@ -949,7 +949,7 @@ impl<'e> Built<'e> {
         let put = crate::catalog::Catalog::get()
             .find("s3:PutObject")
             .expect("the catalogue has s3:PutObject");
-        let read = self.index.headers_read[b];
+        let read = self.headers_read(b);
         let bucket_account = &self.estate.buckets[b].account;
         self.past = true;
         for w in &uploaders {
@@ -1125,12 +1125,11 @@ impl<'e> Built<'e> {
             Resource::Role(i) => estate.principals[*i].trust,
         };
         candidates.extend(resource_policy);
+        // MFA Delete's ceiling: its Action element names what it guards.
         if let Resource::Bucket(b) | Resource::Objects(b, _) | Resource::Uploaded(b, _, _) =
             &resource
         {
-            if MFA_DELETE_ACTIONS.contains(&action.name.as_str()) {
-                candidates.extend(estate.buckets[*b].mfa_delete);
-            }
+            candidates.extend(estate.buckets[*b].mfa_delete);
         }
         if let Subject::Known(i) = subject {
             candidates.extend(self.org_policies(&estate.principals[*i].account, PolicyKind::Scp));
@@ -1438,7 +1437,7 @@ impl<'e> Built<'e> {
     /// (semantics.md 5.2, "Request validity").
     fn uploader_acl_stmts(&mut self, id: EntId, bucket: usize) {
         let block_public = self.bpa_in_force(bucket, |c| c.block_public_acls);
-        let guard = match self.index.headers_read[bucket] {
+        let guard = match self.headers_read(bucket) {
             HeadersRead::None => Some(Guard::Conditional),
             HeadersRead::Canned => None,
             HeadersRead::Grants => Some(Guard::Unknown),

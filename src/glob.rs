@@ -222,7 +222,7 @@ fn relate_by_automata(scope: &str, pattern: &str) -> Relation {
 }
 
 /// The part of a glob before its first wildcard.
-fn literal_head(glob: &str) -> &str {
+pub fn literal_head(glob: &str) -> &str {
     glob.find(['*', '?']).map_or(glob, |i| &glob[..i])
 }
 

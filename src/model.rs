@@ -284,6 +284,14 @@ pub struct Bucket {
     pub span: Span,
 }
 
+impl Bucket {
+    /// Whether a version of the bucket may be under Object Lock retention:
+    /// Object Lock is on, or its configuration could not be read.
+    pub fn may_lock_versions(&self) -> bool {
+        self.object_lock.as_ref().map_or(true, |l| l.enabled)
+    }
+}
+
 /// A bucket's versioning state (`aws s3api get-bucket-versioning`); a
 /// bucket that was never versioned prints neither `Status` nor `MFADelete`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -359,7 +359,7 @@ pub fn no_destroy(engine: &Engine, scope: &Scope, notes: &mut Vec<String>) -> Pr
             ));
         }
     }
-    let lock_may = bucket.object_lock.as_ref().map_or(true, |l| l.enabled);
+    let lock_may = bucket.may_lock_versions();
     let owner_root = format!("arn:aws:iam::{}:root", bucket.account);
     let exempt = |a: &Answer| {
         bucket.mfa_delete.is_some()

@@ -129,7 +129,7 @@ fn ground_entry(e: &ConditionEntry, variables: bool, req: &RequestKeys) -> Optio
         // literal head disagrees with it (another account's ARN).
         Availability::Within(prefix) => {
             let passes = |p: &String| {
-                let head = p.find(['*', '?']).map_or(p.as_str(), |i| &p[..i]);
+                let head = crate::glob::literal_head(p);
                 head.starts_with(prefix.as_str()) || prefix.starts_with(head)
             };
             return match e.values.iter().any(passes) {
