@@ -288,6 +288,7 @@ pub struct Facts {
     pub matches: Vec<Matches>,
     pub principal_matches: Vec<PrincipalMatch>,
     pub chain_links: Vec<ChainLink>,
+    pub assume_edges: Vec<AssumeEdge>,
     pub not_principal: Vec<NotPrincipalOf>,
     pub not_principal_names: Vec<NotPrincipalNames>,
     pub not_principal_everyone: Vec<NotPrincipalEveryone>,
@@ -343,7 +344,6 @@ pub struct Derived {
     pub blocked_by: Set<BlockedBy>,
     pub because: Set<Because>,
     pub granted_implicitly: Set<GrantedImplicitly>,
-    pub can_assume: Set<CanAssume>,
     pub chain_answer: Set<ChainAnswer>,
     pub sanity_two_answers: Set<SanityTwoAnswers>,
     pub sanity_must_not_may: Set<SanityMustNotMay>,
@@ -383,6 +383,8 @@ pub fn run(f: &Facts) -> Derived {
     rt.extend(&f.principal_matches);
     facts += f.chain_links.len();
     rt.extend(&f.chain_links);
+    facts += f.assume_edges.len();
+    rt.extend(&f.assume_edges);
     facts += f.not_principal.len();
     rt.extend(&f.not_principal);
     facts += f.not_principal_names.len();
@@ -470,7 +472,6 @@ pub fn run(f: &Facts) -> Derived {
         blocked_by,
         because,
         granted_implicitly,
-        can_assume,
         chain_answer,
         sanity_two_answers,
         sanity_must_not_may,
@@ -485,7 +486,6 @@ pub fn run(f: &Facts) -> Derived {
         blocked_by,
         because,
         granted_implicitly,
-        can_assume,
         chain_answer,
         sanity_two_answers,
         sanity_must_not_may,

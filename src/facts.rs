@@ -15,6 +15,7 @@ use crate::model::{
 };
 use crate::smt::{self, Verdict};
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 /// Who makes a request.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -180,7 +181,9 @@ type VerdictKey = (StmtId, Subject, String, String, bool, Option<usize>);
 /// The facts of one query plus the tables that turn ids back into names.
 pub struct Built<'e> {
     pub estate: &'e Estate,
-    index: &'e Index,
+    /// Shared with the engine, so that an evaluation may outlive the query
+    /// that made it (the can-assume graph, `query::assume`).
+    index: Rc<Index>,
     pub facts: Facts,
     pub requests: Vec<RequestInfo>,
     pub stmts: Vec<StmtOrigin>,
@@ -231,7 +234,7 @@ pub struct Built<'e> {
 }
 
 impl<'e> Built<'e> {
-    pub fn new(estate: &'e Estate, index: &'e Index) -> Built<'e> {
+    pub fn new(estate: &'e Estate, index: Rc<Index>) -> Built<'e> {
         Built {
             estate,
             index,
@@ -275,6 +278,14 @@ impl<'e> Built<'e> {
 
     pub fn account_name(&self, a: AcctId) -> &str {
         &self.account_names[a.0 as usize]
+    }
+
+    /// A can-assume edge of the query's chains, with the decision the
+    /// evaluation of the can-assume graph derived for it (rules/80 R80.1).
+    pub fn assume_edge(&mut self, from: &Subject, role: usize, decision: Decision) {
+        let p = self.entity(EntKey::Subject(from.clone()));
+        let q = self.entity(EntKey::Subject(Subject::Known(role)));
+        self.facts.assume_edges.push(AssumeEdge(p, q, decision));
     }
 
     pub fn subject_id(&self, s: &Subject) -> Option<EntId> {
@@ -904,7 +915,8 @@ impl<'e> Built<'e> {
     ) {
         let estate = self.estate;
         let bucket = &estate.buckets[b];
-        let subjects = &self.index.subjects;
+        let index = Rc::clone(&self.index);
+        let subjects = &index.subjects;
         let shared = match self.upload_via.get(&x) {
             Some(_) => None,
             None => Some(self.upload_scope(b, pattern)),

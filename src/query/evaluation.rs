@@ -2,13 +2,14 @@
 //! them (twice when conditional answers are made exact), and the derived
 //! relations indexed by request, read back into `Answer`s.
 
+use super::assume::{AssumeGraph, Hop};
 use super::{ast, Answer, Engine, Given, Reason, Stats, Targets, Witness};
-use crate::catalog::{Catalog, ASSUME_ROLE};
 use crate::datalog::{self, Decision, EntId, ReqId};
 use crate::facts::{Built, Resource, StmtOrigin, Subject};
 use crate::index::HeadersRead;
 use crate::model::Estate;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::rc::Rc;
 
 /// A request the query asks, as evaluated: for another member of its
 /// principal's class (`classes::Classes`), the answer is that principal's,
@@ -27,9 +28,11 @@ pub(super) struct Copies {
     built: HashMap<ReqId, Vec<Answer>>,
 }
 
-/// One evaluation: facts for the S3 requests of `subjects` on `scope`, plus
-/// every sts:AssumeRole request a chain could need; the derived relations are
-/// indexed by request once, so answers are read in constant time.
+/// One evaluation: facts for the S3 requests of `subjects` on `scope` and of
+/// the roles their chains reach, with the can-assume edges among them (or,
+/// in the can-assume graph, the sts:AssumeRole requests); the derived
+/// relations are indexed by request once, so answers are read in constant
+/// time.
 pub(super) struct Evaluation<'e> {
     pub(super) built: Built<'e>,
     /// Rows of rules/90-sanity.dl's relations, which must stay empty.
@@ -46,10 +49,11 @@ pub(super) struct Evaluation<'e> {
     applicable: HashMap<ReqId, Vec<(datalog::StmtId, datalog::Guard)>>,
     /// The object states of a request on a free-owner scope, with their decisions.
     variants: HashMap<ReqId, Vec<(ReqId, Decision)>>,
-    /// The sts:AssumeRole request behind each can-assume edge.
-    hops: HashMap<(EntId, EntId), ReqId>,
-    /// Can-assume edges, each with how certainly it may be taken.
-    edges: HashMap<EntId, Vec<(EntId, Decision)>>,
+    /// The can-assume graph the chains were read from (none in the graph's
+    /// own evaluations, and in a batch of decisions).
+    graph: Option<Rc<AssumeGraph<'e>>>,
+    /// What building the graph's new parts for this query cost.
+    assume_stats: Stats,
     /// S3 requests a principal reaches through a chain, with the best decision.
     chains: HashMap<EntId, BTreeMap<ReqId, Decision>>,
     /// Chain answers carry each hop's own answer (`why`).
@@ -69,30 +73,12 @@ fn index<T, K: std::hash::Hash + Eq, V>(
 }
 
 pub(super) fn evaluate<'e>(
-    engine: &'e Engine,
+    engine: &Engine<'e>,
     subjects: &[Subject],
     targets: &Targets,
     given: &Given,
 ) -> Evaluation<'e> {
-    let estate = engine.estate;
-    let mut built = Built::new(estate, &engine.index);
-    if given.closed {
-        built.close_context();
-    }
-    if given.public_only {
-        built.public_grants_only();
-    }
-    for c in &given.constraints {
-        built.constrain(c.clone());
-    }
-    for item in &given.context {
-        let values = match &item.value {
-            ast::ContextValue::One(w) => vec![w.text.clone()],
-            ast::ContextValue::Set(ws) => ws.iter().map(|w| w.text.clone()).collect(),
-            ast::ContextValue::Absent => Vec::new(),
-        };
-        built.fix(&item.key.text, values);
-    }
+    let mut built = built_for(engine, given);
     let mut asked: Vec<Subject> = subjects.to_vec();
     asked.sort();
     asked.dedup();
@@ -119,33 +105,51 @@ pub(super) fn evaluate<'e>(
             direct.push(Asked { req, member });
         }
     }
-    // Only the assumptions a chain from the subjects could take: a
-    // breadth-first walk over the roles whose trust policy may name the
-    // current principal (the trust index narrows them, `trust_may_name`
-    // decides), then the same S3 requests for every role reached.
-    let assume = Catalog::get()
-        .find(ASSUME_ROLE)
-        .expect("the catalogue has sts:AssumeRole");
-    let mut seen: HashSet<Subject> = evaluated.iter().cloned().collect();
-    let mut reached = BTreeSet::new();
-    let mut frontier: VecDeque<Subject> = evaluated.into();
-    while let Some(s) = frontier.pop_front() {
-        for q in engine.index.trust.candidates(estate, &s) {
-            if Subject::Known(q) != s && built.trust_may_name(q, &s) {
-                built.request(&s, assume, Resource::Role(q));
-                if seen.insert(Subject::Known(q)) {
-                    reached.insert(q);
-                    frontier.push_back(Subject::Known(q));
-                }
-            }
-        }
-    }
-    for q in reached {
+    // The roles a chain from the subjects may reach, from the can-assume
+    // graph of this context (built once, as far as queries need it): the
+    // same S3 requests for every role reached, and the edges among them.
+    let (graph, reached, assume_stats) = engine.assume_graph(given, &evaluated);
+    for &q in &reached {
         for (a, res) in targets {
             built.request(&Subject::Known(q), a, res.clone());
         }
     }
-    Evaluation::exact(built, direct)
+    let sources = evaluated
+        .iter()
+        .cloned()
+        .chain(reached.iter().map(|&q| Subject::Known(q)));
+    for s in sources {
+        for hop in graph.hops(&s) {
+            built.assume_edge(&s, hop.role, hop.decision);
+        }
+    }
+    let mut ev = Evaluation::exact(built, direct);
+    ev.graph = Some(graph);
+    ev.assume_stats = assume_stats;
+    ev
+}
+
+/// The facts of an evaluation under a query's context, before any request.
+pub(super) fn built_for<'e>(engine: &Engine<'e>, given: &Given) -> Built<'e> {
+    let mut built = Built::new(engine.estate, engine.index.clone());
+    if given.closed {
+        built.close_context();
+    }
+    if given.public_only {
+        built.public_grants_only();
+    }
+    for c in &given.constraints {
+        built.constrain(c.clone());
+    }
+    for item in &given.context {
+        let values = match &item.value {
+            ast::ContextValue::One(w) => vec![w.text.clone()],
+            ast::ContextValue::Set(ws) => ws.iter().map(|w| w.text.clone()).collect(),
+            ast::ContextValue::Absent => Vec::new(),
+        };
+        built.fix(&item.key.text, values);
+    }
+    built
 }
 
 /// The decisions of concrete requests, each as its principal makes it (no
@@ -154,7 +158,7 @@ pub(super) fn decide(
     engine: &Engine,
     requests: &[(Subject, &crate::catalog::Action, Resource)],
 ) -> Vec<Decision> {
-    let mut built = Built::new(engine.estate, &engine.index);
+    let mut built = Built::new(engine.estate, engine.index.clone());
     let direct: Vec<Asked> = requests
         .iter()
         .map(|(s, a, r)| Asked {
@@ -172,7 +176,7 @@ impl<'e> Evaluation<'e> {
     /// conditions go together becomes a variant of it with those keys
     /// fixed, and the rules quantify over them (rules/75) — chains, which
     /// read the answers, become exact with them.
-    fn exact(built: Built<'e>, direct: Vec<Asked>) -> Evaluation<'e> {
+    pub(super) fn exact(built: Built<'e>, direct: Vec<Asked>) -> Evaluation<'e> {
         let mut ev = Evaluation::derive(built, direct);
         // The ACL uploaders may set turns on the upload checks' decisions:
         // settled from this run, then derived again (facts::settle_uploader_acls).
@@ -204,24 +208,6 @@ impl<'e> Evaluation<'e> {
     /// Runs the rules over the facts built so far and indexes what they derive.
     fn derive(built: Built<'e>, direct: Vec<Asked>) -> Evaluation<'e> {
         let d = datalog::run(&built.facts);
-        let mut edges = index(d.can_assume.iter(), |e| (e.0, (e.1, e.2)));
-        let ways: HashSet<ReqId> = built.facts.way_variants.iter().map(|w| w.0).collect();
-        let hops = built
-            .facts
-            .requests
-            .iter()
-            .filter(|q| {
-                built
-                    .facts
-                    .assume_role
-                    .contains(&datalog::IsAssumeRole(q.3))
-                    && !ways.contains(&q.0)
-            })
-            .map(|q| ((q.1, q.2), q.0))
-            .collect();
-        for v in edges.values_mut() {
-            v.sort();
-        }
         let mut chains: HashMap<EntId, BTreeMap<ReqId, Decision>> = HashMap::new();
         for c in &d.chain_answer {
             let e = chains.entry(c.0).or_default().entry(c.1).or_insert(c.2);
@@ -241,8 +227,8 @@ impl<'e> Evaluation<'e> {
             unknown_because: index(d.unknown_because.iter(), |u| (u.0, u.1)),
             variants: index(d.variant_answer.iter(), |v| (v.0, (v.1, v.2))),
             applicable: index(d.applicable.iter(), |a| (a.0, (a.1, a.2))),
-            hops,
-            edges,
+            graph: None,
+            assume_stats: Stats::default(),
             chains,
             built,
             explain: false,
@@ -275,13 +261,15 @@ impl<'e> Evaluation<'e> {
 
 impl Evaluation<'_> {
     pub(super) fn stats(&self) -> Stats {
-        Stats {
+        let mut stats = Stats {
             sanity_violations: self.sanity_violations,
             facts: self.facts,
-        }
+        };
+        stats += self.assume_stats;
+        stats
     }
 
-    fn decision(&self, r: ReqId) -> Decision {
+    pub(super) fn decision(&self, r: ReqId) -> Decision {
         self.answer.get(&r).copied().unwrap_or(Decision::Unknown)
     }
 
@@ -713,16 +701,16 @@ impl Evaluation<'_> {
     /// Answers through role chains for `subject`'s request of `action` on
     /// `resource`: one per reachable role whose own answer may give access.
     fn chain_answers(&self, subject: &Subject, action: &str, resource: &Resource) -> Vec<Answer> {
-        let Some(p) = self.built.subject_id(subject) else {
+        let (Some(p), Some(graph)) = (self.built.subject_id(subject), self.graph.as_deref()) else {
             return Vec::new();
         };
         let mut out = Vec::new();
         // One search per edge bound serves every role the subject reaches.
         let mut paths: HashMap<Decision, Paths> = HashMap::new();
-        let mut path = |to: EntId, within: Decision| {
+        let mut path = |to: &Subject, within: Decision| {
             paths
                 .entry(within)
-                .or_insert_with(|| Paths::new(self, p, within))
+                .or_insert_with(|| Paths::new(graph, subject, within))
                 .to(to)
         };
         for (&req, &d) in self.chains.get(&p).into_iter().flatten() {
@@ -730,45 +718,41 @@ impl Evaluation<'_> {
             if info.action != action || info.resource != *resource {
                 continue;
             }
-            let q = self.built.facts.requests[req.0 as usize].1;
+            let role = &info.subject;
             // A chain of hops that are all allowed makes the role's own
             // answer the chain's, witnesses included; through a conditional
             // hop, the role's allow witness does not fix the hop's keys, so
             // the chain's is the hops' and the role's together (its deny
             // witness still is the role's).
-            let definite = path(q, Decision::Allow);
-            let chain = definite.clone().or_else(|| path(q, d)).unwrap_or_default();
-            let via = chain
-                .iter()
-                .filter_map(|&e| self.built.subject_of(e).map(|s| self.principal_name(s)))
+            let definite = path(role, Decision::Allow);
+            let chain = definite
+                .clone()
+                .or_else(|| path(role, d))
+                .unwrap_or_default();
+            let via = chain.iter().map(|s| self.principal_name(s)).collect();
+            let hops: Vec<&Hop> = chain
+                .windows(2)
+                .filter_map(|w| graph.hop(&w[0], &w[1]))
                 .collect();
             let mut a = self.answer_for(req, via, d);
             if d == Decision::Unknown {
                 // The chain may be unknown through a hop, not the role's own answer.
                 let mut reasons: Vec<String> =
                     a.reason.iter().filter(|r| !r.is_empty()).cloned().collect();
-                for hop in chain
-                    .windows(2)
-                    .filter_map(|w| self.hops.get(&(w[0], w[1])))
-                {
-                    reasons.extend(self.unknown_reasons(*hop));
+                for hop in &hops {
+                    reasons.extend(graph.evaluation(hop).unknown_reasons(hop.req));
                 }
                 reasons.dedup();
                 a.reason = Some(reasons.join("; "));
             }
             a.principal = self.principal_name(subject);
             if definite.is_none() {
-                a.allow_witness = self.chain_allow_witness(&chain, req);
+                a.allow_witness = self.chain_allow_witness(graph, &hops, req);
             }
             if self.explain {
-                a.hops = chain
-                    .windows(2)
-                    .filter_map(|w| self.hops.get(&(w[0], w[1])))
-                    .map(|&hop| {
-                        let via =
-                            vec![self.principal_name(&self.built.requests[hop.0 as usize].subject)];
-                        self.answer_for(hop, via, self.decision(hop))
-                    })
+                a.hops = hops
+                    .iter()
+                    .map(|hop| graph.evaluation(hop).hop_answer(hop))
                     .collect();
             }
             out.push(a);
@@ -783,16 +767,22 @@ impl Evaluation<'_> {
     /// holds for every value of the keys it does not name, and `with` binds
     /// every request of a chain alike, so where they agree on every key they
     /// share, the union allows each request at once (semantics.md 5.5).
-    fn chain_allow_witness(&self, chain: &[EntId], req: ReqId) -> Option<Witness> {
-        let hops = chain
-            .windows(2)
-            .map(|w| self.hops.get(&(w[0], w[1])).copied());
+    fn chain_allow_witness(
+        &self,
+        graph: &AssumeGraph,
+        hops: &[&Hop],
+        req: ReqId,
+    ) -> Option<Witness> {
+        let own = (self, req);
         let mut merged = Witness::new();
-        for r in hops.chain(std::iter::once(Some(req))) {
-            let r = r?;
-            let witness = match self.decision(r) {
+        for (ev, r) in hops
+            .iter()
+            .map(|h| (graph.evaluation(h), h.req))
+            .chain(std::iter::once(own))
+        {
+            let witness = match ev.decision(r) {
                 Decision::Allow => continue,
-                Decision::Conditional => self.witness(r, true)?,
+                Decision::Conditional => ev.witness(r, true)?,
                 _ => return None,
             };
             for (k, v) in witness {
@@ -805,24 +795,24 @@ impl Evaluation<'_> {
         Some(merged)
     }
 
+    /// A hop's own answer (`why`): its trust statement and identity Allow,
+    /// under the name of the principal that takes it.
+    fn hop_answer(&self, hop: &Hop) -> Answer {
+        let from = &self.built.requests[hop.req.0 as usize].subject;
+        self.answer_for(
+            hop.req,
+            vec![self.principal_name(from)],
+            self.decision(hop.req),
+        )
+    }
+
     /// The roles a subject can assume in one step, with how certainly, in
     /// estate order (`show principal`).
     pub(super) fn assumable(&self, s: &Subject) -> Vec<(usize, Decision)> {
-        let Some(from) = self.built.subject_id(s) else {
+        let Some(graph) = self.graph.as_deref() else {
             return Vec::new();
         };
-        let mut out: Vec<(usize, Decision)> = self
-            .edges
-            .get(&from)
-            .into_iter()
-            .flatten()
-            .filter_map(|&(to, d)| match self.built.subject_of(to) {
-                Some(Subject::Known(r)) => Some((*r, d)),
-                _ => None,
-            })
-            .collect();
-        out.sort();
-        out
+        graph.hops(s).map(|hop| (hop.role, hop.decision)).collect()
     }
 
     /// The own answers of the roles `answers`' chains act through, one per
@@ -929,36 +919,40 @@ pub(super) fn principal_name(estate: &Estate, s: &Subject) -> String {
 /// The shortest chains of role assumptions from one principal to every
 /// principal it reaches over can-assume edges at least as certain as a
 /// bound (a chain that gives that decision): one breadth-first search,
-/// its tree read back per target (edges are sorted, so the same tree and
-/// the same chain every run).
+/// its tree read back per target (each principal's edges are in estate
+/// order, so the same tree and the same chain every run).
 struct Paths {
-    from: EntId,
-    prev: HashMap<EntId, EntId>,
+    from: Subject,
+    prev: HashMap<Subject, Subject>,
 }
 
 impl Paths {
-    fn new(ev: &Evaluation, from: EntId, within: Decision) -> Paths {
-        let mut prev: HashMap<EntId, EntId> = HashMap::new();
-        let mut queue = VecDeque::from([from]);
+    fn new(graph: &AssumeGraph, from: &Subject, within: Decision) -> Paths {
+        let mut prev: HashMap<Subject, Subject> = HashMap::new();
+        let mut queue = VecDeque::from([from.clone()]);
         while let Some(n) = queue.pop_front() {
-            for &(m, d) in ev.edges.get(&n).map(Vec::as_slice).unwrap_or_default() {
-                if d <= within && m != from && !prev.contains_key(&m) {
-                    prev.insert(m, n);
+            for hop in graph.hops(&n) {
+                let m = Subject::Known(hop.role);
+                if hop.decision <= within && m != *from && !prev.contains_key(&m) {
+                    prev.insert(m.clone(), n.clone());
                     queue.push_back(m);
                 }
             }
         }
-        Paths { from, prev }
+        Paths {
+            from: from.clone(),
+            prev,
+        }
     }
 
-    fn to(&self, to: EntId) -> Option<Vec<EntId>> {
-        if to != self.from && !self.prev.contains_key(&to) {
+    fn to(&self, to: &Subject) -> Option<Vec<Subject>> {
+        if *to != self.from && !self.prev.contains_key(to) {
             return None;
         }
-        let mut path = vec![to];
+        let mut path = vec![to.clone()];
         let mut cur = to;
-        while let Some(&p) = self.prev.get(&cur) {
-            path.push(p);
+        while let Some(p) = self.prev.get(cur) {
+            path.push(p.clone());
             cur = p;
         }
         path.reverse();

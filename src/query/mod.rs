@@ -2,6 +2,7 @@
 //! estate, and answering from the derived relations. Answers are data
 //! (`Answer`); `report` renders them.
 
+mod assume;
 pub mod ast;
 mod can;
 mod evaluation;
@@ -18,7 +19,9 @@ use crate::index::Index;
 use crate::model::Estate;
 use ast::{ContextItem, Query, Word};
 use resolve::Scope;
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 lalrpop_util::lalrpop_mod!(
     #[allow(clippy::all, clippy::pedantic, unused)]
@@ -193,17 +196,21 @@ pub struct Outcome {
 
 /// An estate compiled for questions: the estate-wide index is built once
 /// (per process, or per REPL session) and every query reads it; only what
-/// depends on the query's scope is built per query.
+/// depends on the query's scope is built per query. The can-assume graph
+/// is built once per context, as far as the queries so far needed it.
 pub struct Engine<'e> {
     pub estate: &'e Estate,
-    pub index: Index,
+    pub index: Rc<Index>,
+    /// The can-assume graph of each context asked so far (`Given::key`).
+    assume: RefCell<HashMap<String, Rc<assume::AssumeGraph<'e>>>>,
 }
 
 impl<'e> Engine<'e> {
     pub fn new(estate: &'e Estate) -> Engine<'e> {
         Engine {
             estate,
-            index: Index::new(estate),
+            index: Rc::new(Index::new(estate)),
+            assume: RefCell::default(),
         }
     }
 
@@ -537,6 +544,31 @@ pub(crate) struct Given {
     pub closed: bool,
     /// Only public grants count (`Built::public_grants_only`).
     pub public_only: bool,
+}
+
+impl Given {
+    /// Everything that binds a request, as text: two queries with the same
+    /// key share their can-assume graph (`Engine::assume`).
+    fn key(&self) -> String {
+        let context: Vec<(String, Option<Vec<&str>>)> = self
+            .context
+            .iter()
+            .map(|item| {
+                let values = match &item.value {
+                    ast::ContextValue::One(w) => Some(vec![w.text.as_str()]),
+                    ast::ContextValue::Set(ws) => {
+                        Some(ws.iter().map(|w| w.text.as_str()).collect())
+                    }
+                    ast::ContextValue::Absent => None,
+                };
+                (item.key.text.to_ascii_lowercase(), values)
+            })
+            .collect();
+        format!(
+            "{:?}",
+            (self.closed, self.public_only, &self.constraints, context)
+        )
+    }
 }
 
 /// The requests a query asks about: each action on its resource.

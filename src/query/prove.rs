@@ -159,7 +159,7 @@ fn pin(engine: &Engine, subject: &Subject, targets: &Targets, given: &Given, fou
     let Some((action, resource)) = targets.iter().find(|(act, _)| act.name == a.action) else {
         return;
     };
-    let mut built = crate::facts::Built::new(engine.estate, &engine.index);
+    let mut built = crate::facts::Built::new(engine.estate, engine.index.clone());
     for c in &given.constraints {
         built.constrain(c.clone());
     }

@@ -1,0 +1,172 @@
+//! The can-assume graph, once per (estate, context): every sts:AssumeRole
+//! request a role chain may take, decided by the rules in evaluations of
+//! their own and kept by the engine. It does not depend on the scope, so a
+//! query's evaluation carries only its S3 requests and the edges
+//! (rules/80 R80.1), and `public`, `what can`, `graph` and a REPL session
+//! decide each hop once.
+
+use super::evaluation::{built_for, Asked, Evaluation};
+use super::{Engine, Given, Stats};
+use crate::catalog::{Catalog, ASSUME_ROLE};
+use crate::datalog::{Decision, ReqId};
+use crate::facts::{Resource, Subject};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::rc::Rc;
+
+/// The principals whose assumptions are decided so far, each with every
+/// role whose trust policy may name it. Grown, never changed: a query that
+/// starts from principals not yet in it adds a part.
+#[derive(Default)]
+pub(super) struct AssumeGraph<'e> {
+    /// The evaluations of the sts:AssumeRole requests, one per growth.
+    parts: Vec<Rc<Evaluation<'e>>>,
+    /// Each principal's hops, in estate order of the roles.
+    out: HashMap<Subject, Vec<Hop>>,
+}
+
+/// One principal's sts:AssumeRole request on a role, as the rules decided it.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Hop {
+    pub role: usize,
+    pub decision: Decision,
+    part: usize,
+    pub req: ReqId,
+}
+
+impl<'e> AssumeGraph<'e> {
+    /// Every hop of a principal, whatever its decision (the rules keep
+    /// those that may be taken: R80.1).
+    pub(super) fn all_hops(&self, s: &Subject) -> &[Hop] {
+        self.out.get(s).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// The can-assume edges of a principal: its hops that may be taken.
+    pub(super) fn hops<'a>(&'a self, s: &Subject) -> impl Iterator<Item = &'a Hop> + 'a {
+        self.all_hops(s).iter().filter(|h| h.decision.reaches())
+    }
+
+    pub(super) fn hop(&self, from: &Subject, to: &Subject) -> Option<&Hop> {
+        let Subject::Known(role) = to else {
+            return None;
+        };
+        self.hops(from).find(|h| h.role == *role)
+    }
+
+    /// The evaluation that decided a hop (its answer, witnesses, reasons).
+    pub(super) fn evaluation(&self, hop: &Hop) -> &Evaluation<'e> {
+        &self.parts[hop.part]
+    }
+
+    /// The roles a chain from `from` may reach (not those among `from`),
+    /// in estate order.
+    fn reached(&self, from: &[Subject]) -> BTreeSet<usize> {
+        let mut seen: HashSet<Subject> = from.iter().cloned().collect();
+        let mut frontier: VecDeque<Subject> = from.iter().cloned().collect();
+        let mut reached = BTreeSet::new();
+        while let Some(s) = frontier.pop_front() {
+            for hop in self.hops(&s) {
+                if seen.insert(Subject::Known(hop.role)) {
+                    reached.insert(hop.role);
+                    frontier.push_back(Subject::Known(hop.role));
+                }
+            }
+        }
+        reached
+    }
+
+    /// The graph grown by the hops of every principal a chain from `from`
+    /// could reach that it does not have yet — a breadth-first walk over
+    /// the roles whose trust policy may name the current principal (the
+    /// trust index narrows them, `trust_may_name` decides) — decided in one
+    /// evaluation; `None` when it has them all.
+    fn grown(
+        &self,
+        engine: &Engine<'e>,
+        given: &Given,
+        from: &[Subject],
+    ) -> Option<AssumeGraph<'e>> {
+        let estate = engine.estate;
+        let assume = Catalog::get()
+            .find(ASSUME_ROLE)
+            .expect("the catalogue has sts:AssumeRole");
+        let mut built = None;
+        let mut pending: Vec<(Subject, usize, ReqId)> = Vec::new();
+        let mut new_sources: Vec<Subject> = Vec::new();
+        let mut seen: HashSet<Subject> = from.iter().cloned().collect();
+        let mut frontier: VecDeque<Subject> = from.iter().cloned().collect();
+        while let Some(s) = frontier.pop_front() {
+            let roles: Vec<usize> = match self.out.get(&s) {
+                Some(hops) => hops.iter().map(|h| h.role).collect(),
+                None => {
+                    let built = built.get_or_insert_with(|| built_for(engine, given));
+                    new_sources.push(s.clone());
+                    let mut roles = Vec::new();
+                    for q in engine.index.trust.candidates(estate, &s) {
+                        if Subject::Known(q) != s && built.trust_may_name(q, &s) {
+                            let req = built.request(&s, assume, Resource::Role(q));
+                            pending.push((s.clone(), q, req));
+                            roles.push(q);
+                        }
+                    }
+                    roles
+                }
+            };
+            for q in roles {
+                if seen.insert(Subject::Known(q)) {
+                    frontier.push_back(Subject::Known(q));
+                }
+            }
+        }
+        let built = built?;
+        let direct = pending
+            .iter()
+            .map(|&(_, _, req)| Asked { req, member: None })
+            .collect();
+        let part = Evaluation::exact(built, direct);
+        let index = self.parts.len();
+        let mut out = self.out.clone();
+        for s in new_sources {
+            out.insert(s, Vec::new());
+        }
+        for (s, role, req) in pending {
+            let hops = out.get_mut(&s).expect("a new source has an entry");
+            hops.push(Hop {
+                role,
+                decision: part.decision(req),
+                part: index,
+                req,
+            });
+        }
+        for hops in out.values_mut() {
+            hops.sort_by_key(|h| h.role);
+        }
+        let mut parts = self.parts.clone();
+        parts.push(Rc::new(part));
+        Some(AssumeGraph { parts, out })
+    }
+}
+
+impl<'e> Engine<'e> {
+    /// The can-assume graph of a query's context with the hops of every
+    /// principal a chain from `from` may reach, the roles reached, and what
+    /// growing the graph for it cost (nothing when it had them all).
+    pub(super) fn assume_graph(
+        &self,
+        given: &Given,
+        from: &[Subject],
+    ) -> (Rc<AssumeGraph<'e>>, BTreeSet<usize>, Stats) {
+        let key = given.key();
+        let current = self.assume.borrow().get(&key).cloned().unwrap_or_default();
+        let (graph, stats) = match current.grown(self, given, from) {
+            Some(grown) => {
+                let stats = grown.parts.last().map(|p| p.stats()).unwrap_or_default();
+                let grown = Rc::new(grown);
+                self.assume.borrow_mut().insert(key, grown.clone());
+                (grown, stats)
+            }
+            None => (current, Stats::default()),
+        };
+        let reached = graph.reached(from);
+        (graph, reached, stats)
+    }
+}
