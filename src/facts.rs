@@ -1593,26 +1593,6 @@ impl<'e> Built<'e> {
             Resource::Role(i) => self.estate.principals[*i].arn.clone(),
         }
     }
-
-    /// Whether a role's trust policy could name the subject at all, so that
-    /// chains need not consider every (principal, role) pair.
-    pub fn trust_may_name(&self, role: usize, subject: &Subject) -> bool {
-        let estate = self.estate;
-        let Some(t) = estate.principals[role].trust else {
-            return false;
-        };
-        match &estate.policies[t].body {
-            Err(_) => true,
-            Ok(b) => b.statements.iter().any(|st| match &st.principal {
-                None => false,
-                Some(set) if set.negated => true,
-                Some(set) => set
-                    .items
-                    .iter()
-                    .any(|i| principal_match(estate, i, subject).is_some()),
-            }),
-        }
-    }
 }
 
 /// The owned parts of a request's keys (`smt::keys::RequestKeys` borrows them).
@@ -2044,5 +2024,24 @@ fn names_link(
         (_, (Class::Account, g)) => Some((Link::Account, g)),
         (_, (Class::Role, g)) if matches!(subject, Subject::Known(_)) => Some((Link::Role, g)),
         (_, (_, g)) => Some((Link::Own, g)),
+    }
+}
+
+/// Whether a role's trust policy could name the subject at all, so that
+/// chains need not consider every (principal, role) pair.
+pub fn trust_may_name(estate: &Estate, role: usize, subject: &Subject) -> bool {
+    let Some(t) = estate.principals[role].trust else {
+        return false;
+    };
+    match &estate.policies[t].body {
+        Err(_) => true,
+        Ok(b) => b.statements.iter().any(|st| match &st.principal {
+            None => false,
+            Some(set) if set.negated => true,
+            Some(set) => set
+                .items
+                .iter()
+                .any(|i| principal_match(estate, i, subject).is_some()),
+        }),
     }
 }

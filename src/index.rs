@@ -131,7 +131,7 @@ fn assume_targets(estate: &Estate) -> Vec<Option<Vec<String>>> {
 }
 
 /// Roles by what their trust policy's Principal entries name. A superset:
-/// `facts::Built::trust_may_name` decides each candidate exactly.
+/// `facts::trust_may_name` decides each candidate exactly.
 #[derive(Debug, Default)]
 pub struct TrustIndex {
     /// Roles whose trust policy may name anyone: `"*"`, a NotPrincipal, a

@@ -5,11 +5,11 @@
 //! (rules/80 R80.1), and `public`, `what can`, `graph` and a REPL session
 //! decide each hop once.
 
-use super::evaluation::{built_for, Asked, Evaluation};
+use super::evaluation::{Apart, Evaluation};
 use super::{Engine, Given, Stats};
 use crate::catalog::{Catalog, ASSUME_ROLE};
 use crate::datalog::{Decision, ReqId};
-use crate::facts::{Resource, Subject};
+use crate::facts::{trust_may_name, Resource, Subject};
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::rc::Rc;
 
@@ -18,7 +18,8 @@ use std::rc::Rc;
 /// starts from principals not yet in it adds a part.
 #[derive(Default)]
 pub(super) struct AssumeGraph<'e> {
-    /// The evaluations of the sts:AssumeRole requests, one per growth.
+    /// The evaluations of the sts:AssumeRole requests: per growth, one of
+    /// them all, and one of the conditional ones with their ways.
     parts: Vec<Rc<Evaluation<'e>>>,
     /// Each principal's hops, in estate order of the roles.
     out: HashMap<Subject, Vec<Hop>>,
@@ -78,7 +79,8 @@ impl<'e> AssumeGraph<'e> {
     /// could reach that it does not have yet — a breadth-first walk over
     /// the roles whose trust policy may name the current principal (the
     /// trust index narrows them, `trust_may_name` decides) — decided in one
-    /// evaluation; `None` when it has them all.
+    /// evaluation, the conditional ones made exact in another; `None` when
+    /// it has them all.
     fn grown(
         &self,
         engine: &Engine<'e>,
@@ -89,8 +91,7 @@ impl<'e> AssumeGraph<'e> {
         let assume = Catalog::get()
             .find(ASSUME_ROLE)
             .expect("the catalogue has sts:AssumeRole");
-        let mut built = None;
-        let mut pending: Vec<(Subject, usize, ReqId)> = Vec::new();
+        let mut pending: Vec<(Subject, usize)> = Vec::new();
         let mut new_sources: Vec<Subject> = Vec::new();
         let mut seen: HashSet<Subject> = from.iter().cloned().collect();
         let mut frontier: VecDeque<Subject> = from.iter().cloned().collect();
@@ -98,16 +99,15 @@ impl<'e> AssumeGraph<'e> {
             let roles: Vec<usize> = match self.out.get(&s) {
                 Some(hops) => hops.iter().map(|h| h.role).collect(),
                 None => {
-                    let built = built.get_or_insert_with(|| built_for(engine, given));
                     new_sources.push(s.clone());
-                    let mut roles = Vec::new();
-                    for q in engine.index.trust.candidates(estate, &s) {
-                        if Subject::Known(q) != s && built.trust_may_name(q, &s) {
-                            let req = built.request(&s, assume, Resource::Role(q));
-                            pending.push((s.clone(), q, req));
-                            roles.push(q);
-                        }
-                    }
+                    let roles: Vec<usize> = engine
+                        .index
+                        .trust
+                        .candidates(estate, &s)
+                        .into_iter()
+                        .filter(|&q| Subject::Known(q) != s && trust_may_name(estate, q, &s))
+                        .collect();
+                    pending.extend(roles.iter().map(|&q| (s.clone(), q)));
                     roles
                 }
             };
@@ -117,23 +117,25 @@ impl<'e> AssumeGraph<'e> {
                 }
             }
         }
-        let built = built?;
-        let direct = pending
+        if new_sources.is_empty() {
+            return None;
+        }
+        let requests: Vec<_> = pending
             .iter()
-            .map(|&(_, _, req)| Asked { req, member: None })
+            .map(|(s, q)| (s.clone(), assume, Resource::Role(*q)))
             .collect();
-        let part = Evaluation::exact(built, direct);
-        let index = self.parts.len();
+        let apart = Apart::new(engine, given, &requests);
+        let base = self.parts.len();
         let mut out = self.out.clone();
         for s in new_sources {
             out.insert(s, Vec::new());
         }
-        for (s, role, req) in pending {
-            let hops = out.get_mut(&s).expect("a new source has an entry");
-            hops.push(Hop {
+        for (i, (s, role)) in pending.into_iter().enumerate() {
+            let (part, req) = apart.of(i);
+            out.entry(s).or_default().push(Hop {
                 role,
-                decision: part.decision(req),
-                part: index,
+                decision: apart.decision(i),
+                part: base + part,
                 req,
             });
         }
@@ -141,7 +143,7 @@ impl<'e> AssumeGraph<'e> {
             hops.sort_by_key(|h| h.role);
         }
         let mut parts = self.parts.clone();
-        parts.push(Rc::new(part));
+        parts.extend(apart.parts.into_iter().map(Rc::new));
         Some(AssumeGraph { parts, out })
     }
 }
@@ -159,7 +161,10 @@ impl<'e> Engine<'e> {
         let current = self.assume.borrow().get(&key).cloned().unwrap_or_default();
         let (graph, stats) = match current.grown(self, given, from) {
             Some(grown) => {
-                let stats = grown.parts.last().map(|p| p.stats()).unwrap_or_default();
+                let mut stats = Stats::default();
+                for part in &grown.parts[current.parts.len()..] {
+                    stats += part.stats();
+                }
                 let grown = Rc::new(grown);
                 self.assume.borrow_mut().insert(key, grown.clone());
                 (grown, stats)

@@ -119,7 +119,7 @@ pub(super) fn evaluate<'e>(
         .cloned()
         .chain(reached.iter().map(|&q| Subject::Known(q)));
     for s in sources {
-        for hop in graph.hops(&s) {
+        for hop in graph.all_hops(&s) {
             built.assume_edge(&s, hop.role, hop.decision);
         }
     }
@@ -153,21 +153,72 @@ pub(super) fn built_for<'e>(engine: &Engine<'e>, given: &Given) -> Built<'e> {
 }
 
 /// The decisions of concrete requests, each as its principal makes it (no
-/// chains), in one evaluation: `Engine::decisions`.
+/// chains): `Engine::decisions`.
 pub(super) fn decide(
     engine: &Engine,
     requests: &[(Subject, &crate::catalog::Action, Resource)],
 ) -> Vec<Decision> {
-    let mut built = Built::new(engine.estate, engine.index.clone());
-    let direct: Vec<Asked> = requests
-        .iter()
-        .map(|(s, a, r)| Asked {
-            req: built.request(s, a, r.clone()),
-            member: None,
-        })
-        .collect();
-    let ev = Evaluation::exact(built, direct);
-    ev.direct.iter().map(|a| ev.decision(a.req)).collect()
+    let apart = Apart::new(engine, &Given::default(), requests);
+    (0..requests.len()).map(|i| apart.decision(i)).collect()
+}
+
+/// Requests that each decide by their own facts — no chain joins them (a
+/// batch of decisions, the hops of the can-assume graph): the rules run
+/// once over them all, then the conditional ones alone are evaluated again
+/// and made exact by their ways (`Evaluation::exact`), instead of every
+/// request again. Only a conditional answer can change with its ways.
+pub(super) struct Apart<'e> {
+    pub(super) parts: Vec<Evaluation<'e>>,
+    /// Per request asked, the part that decided it and its id there.
+    of: Vec<(usize, ReqId)>,
+}
+
+impl<'e> Apart<'e> {
+    pub(super) fn new(
+        engine: &Engine<'e>,
+        given: &Given,
+        requests: &[(Subject, &crate::catalog::Action, Resource)],
+    ) -> Apart<'e> {
+        let build = |asked: &mut dyn Iterator<Item = usize>| {
+            let mut built = built_for(engine, given);
+            let direct: Vec<Asked> = asked
+                .map(|i| {
+                    let (s, a, r) = &requests[i];
+                    Asked {
+                        req: built.request(s, a, r.clone()),
+                        member: None,
+                    }
+                })
+                .collect();
+            (built, direct)
+        };
+        let (built, direct) = build(&mut (0..requests.len()));
+        let first = Evaluation::settled(built, direct);
+        let mut of: Vec<(usize, ReqId)> = first.direct.iter().map(|a| (0, a.req)).collect();
+        let open: Vec<usize> = (0..requests.len())
+            .filter(|&i| first.decision(of[i].1) == Decision::Conditional)
+            .collect();
+        let mut parts = vec![first];
+        if !open.is_empty() {
+            let (built, direct) = build(&mut open.iter().copied());
+            let exact = Evaluation::exact(built, direct);
+            for (k, &i) in open.iter().enumerate() {
+                of[i] = (1, exact.direct[k].req);
+            }
+            parts.push(exact);
+        }
+        Apart { parts, of }
+    }
+
+    /// The part that decided the request asked at `i`, and its id there.
+    pub(super) fn of(&self, i: usize) -> (usize, ReqId) {
+        self.of[i]
+    }
+
+    pub(super) fn decision(&self, i: usize) -> Decision {
+        let (p, r) = self.of[i];
+        self.parts[p].decision(r)
+    }
 }
 
 impl<'e> Evaluation<'e> {
@@ -177,19 +228,7 @@ impl<'e> Evaluation<'e> {
     /// fixed, and the rules quantify over them (rules/75) — chains, which
     /// read the answers, become exact with them.
     pub(super) fn exact(built: Built<'e>, direct: Vec<Asked>) -> Evaluation<'e> {
-        let mut ev = Evaluation::derive(built, direct);
-        // The ACL uploaders may set turns on the upload checks' decisions:
-        // settled from this run, then derived again (facts::settle_uploader_acls).
-        if ev.built.has_unsettled_acls() {
-            let Evaluation {
-                mut built,
-                direct,
-                answer,
-                ..
-            } = ev;
-            built.settle_uploader_acls(|u| answer.get(&u).copied().unwrap_or(Decision::Unknown));
-            ev = Evaluation::derive(built, direct);
-        }
+        let ev = Evaluation::settled(built, direct);
         let ways = ev.ways_to_add();
         if ways.is_empty() {
             return ev;
@@ -202,6 +241,24 @@ impl<'e> Evaluation<'e> {
                 built.way_request(r, k);
             }
         }
+        Evaluation::derive(built, direct)
+    }
+
+    /// Runs the rules; where the ACL uploaders may set turns on the upload
+    /// checks' decisions, settles it from this run and derives again
+    /// (`facts::settle_uploader_acls`).
+    fn settled(built: Built<'e>, direct: Vec<Asked>) -> Evaluation<'e> {
+        let ev = Evaluation::derive(built, direct);
+        if !ev.built.has_unsettled_acls() {
+            return ev;
+        }
+        let Evaluation {
+            mut built,
+            direct,
+            answer,
+            ..
+        } = ev;
+        built.settle_uploader_acls(|u| answer.get(&u).copied().unwrap_or(Decision::Unknown));
         Evaluation::derive(built, direct)
     }
 
