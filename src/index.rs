@@ -303,7 +303,9 @@ pub enum HeadersRead {
 
 /// Per bucket, what its own policy and every identity, boundary, SCP and
 /// RCP policy (any of which may speak to an upload into it) read of the
-/// ACL headers in their conditions.
+/// ACL headers in the conditions of statements whose Action may cover
+/// s3:PutObject: a statement about any other action never decides an
+/// upload, whatever it reads.
 fn headers_read(estate: &Estate) -> Vec<HeadersRead> {
     let read = |i: usize| {
         let Ok(body) = &estate.policies[i].body else {
@@ -311,6 +313,7 @@ fn headers_read(estate: &Estate) -> Vec<HeadersRead> {
         };
         body.statements
             .iter()
+            .filter(|st| st.covers_action("s3:PutObject"))
             .flat_map(|st| &st.condition)
             .map(|c| {
                 let k = c.key.to_ascii_lowercase();
