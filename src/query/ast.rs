@@ -14,6 +14,17 @@ pub enum ContextValue {
     Absent,
 }
 
+impl ContextValue {
+    /// The values a `with` item fixes; empty when the key is absent.
+    pub fn texts(&self) -> Vec<&str> {
+        match self {
+            ContextValue::One(w) => vec![w.text.as_str()],
+            ContextValue::Set(ws) => ws.iter().map(|w| w.text.as_str()).collect(),
+            ContextValue::Absent => Vec::new(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContextItem {
     pub key: Word,

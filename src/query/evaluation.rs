@@ -3,7 +3,7 @@
 //! relations indexed by request, read back into `Answer`s.
 
 use super::assume::{AssumeGraph, Hop};
-use super::{ast, Answer, Engine, Given, Reason, Stats, Targets, Witness};
+use super::{Answer, Engine, Given, Reason, Stats, Targets, Witness};
 use crate::datalog::{self, Decision, EntId, ReqId};
 use crate::facts::{Built, Resource, StmtOrigin, Subject};
 use crate::index::HeadersRead;
@@ -142,11 +142,7 @@ pub(super) fn built_for<'e>(engine: &Engine<'e>, given: &Given) -> Built<'e> {
         built.constrain(c.clone());
     }
     for item in &given.context {
-        let values = match &item.value {
-            ast::ContextValue::One(w) => vec![w.text.clone()],
-            ast::ContextValue::Set(ws) => ws.iter().map(|w| w.text.clone()).collect(),
-            ast::ContextValue::Absent => Vec::new(),
-        };
+        let values = item.value.texts().into_iter().map(str::to_string).collect();
         built.fix(&item.key.text, values);
     }
     built
@@ -198,8 +194,10 @@ impl<'e> Apart<'e> {
         let open: Vec<usize> = (0..requests.len())
             .filter(|&i| first.decision(of[i].1) == Decision::Conditional)
             .collect();
+        // Without a way to enumerate, the second run would change nothing.
+        let ways = !open.is_empty() && !first.ways_to_add().is_empty();
         let mut parts = vec![first];
-        if !open.is_empty() {
+        if ways {
             let (built, direct) = build(&mut open.iter().copied());
             let exact = Evaluation::exact(built, direct);
             for (k, &i) in open.iter().enumerate() {

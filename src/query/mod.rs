@@ -550,18 +550,16 @@ impl Given {
     /// Everything that binds a request, as text: two queries with the same
     /// key share their can-assume graph (`Engine::assume`).
     fn key(&self) -> String {
-        let context: Vec<(String, Option<Vec<&str>>)> = self
+        let context: Vec<(String, bool, Vec<&str>)> = self
             .context
             .iter()
             .map(|item| {
-                let values = match &item.value {
-                    ast::ContextValue::One(w) => Some(vec![w.text.as_str()]),
-                    ast::ContextValue::Set(ws) => {
-                        Some(ws.iter().map(|w| w.text.as_str()).collect())
-                    }
-                    ast::ContextValue::Absent => None,
-                };
-                (item.key.text.to_ascii_lowercase(), values)
+                let absent = matches!(item.value, ast::ContextValue::Absent);
+                (
+                    item.key.text.to_ascii_lowercase(),
+                    absent,
+                    item.value.texts(),
+                )
             })
             .collect();
         format!(
