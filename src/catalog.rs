@@ -23,6 +23,9 @@ pub struct Action {
     pub target: Target,
     /// The service condition keys the action supports, lower-case.
     pub condition_keys: Vec<String>,
+    /// Whether a request may name an access point for it (resource type
+    /// `accesspoint` or `accesspointobject`).
+    pub through_access_point: bool,
 }
 
 /// A condition key's type (Service Authorization Reference).
@@ -119,10 +122,15 @@ impl Catalog {
                     } else {
                         Target::Other
                     };
+                    let through_access_point = target != Target::Other
+                        && names
+                            .iter()
+                            .any(|n| matches!(*n, "accesspoint" | "accesspointobject"));
                     Action {
                         name: a.action,
                         access_levels: a.access_level.split(", ").map(str::to_string).collect(),
                         target,
+                        through_access_point,
                         condition_keys: a
                             .condition_keys
                             .iter()

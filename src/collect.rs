@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 
 /// Every `aws` command `collect` runs, with the IAM action it needs: all
 /// read-only. A policy allowing these actions is all `collect` needs.
-pub const CALLS: [(&str, &str); 21] = [
+pub const CALLS: [(&str, &str); 24] = [
     ("sts get-caller-identity", "sts:GetCallerIdentity"),
     // Only with --assume-role: a session in each member account, to read it.
     ("sts assume-role", "sts:AssumeRole"),
@@ -50,6 +50,12 @@ pub const CALLS: [(&str, &str); 21] = [
         "s3:GetBucketObjectLockConfiguration",
     ),
     ("s3api list-objects-v2", "s3:ListBucket"),
+    ("s3control list-access-points", "s3:ListAccessPoints"),
+    ("s3control get-access-point", "s3:GetAccessPoint"),
+    (
+        "s3control get-access-point-policy",
+        "s3:GetAccessPointPolicy",
+    ),
     ("s3api get-object-acl", "s3:GetObjectAcl"),
     (
         "organizations describe-organization",
@@ -77,8 +83,9 @@ pub const CALLS: [(&str, &str); 21] = [
 ];
 
 /// The error codes AWS uses for a setting that was never configured.
-const ABSENT: [&str; 6] = [
+const ABSENT: [&str; 7] = [
     "NoSuchBucketPolicy",
+    "NoSuchAccessPointPolicy",
     "NoSuchPublicAccessBlockConfiguration",
     "OwnershipControlsNotFoundError",
     "ObjectLockConfigurationNotFoundError",
@@ -385,8 +392,62 @@ fn account(
         .build()
         .map_err(|e| format!("cannot start {} threads: {e}", opts.jobs))?;
     pool.install(|| buckets.par_iter().try_for_each(bucket))?;
+    access_points(&w, aws, &dir, &id)?;
     organization(&w, aws, out)
 }
+
+/// The account's access points (in the CLI's region: access points are
+/// regional) and each one's policy. A refused listing is written as the
+/// error document `access-points/list-access-points.json`, which the loader
+/// reads as "the account's access points are unknown".
+fn access_points(w: &Writer, aws: &Aws, dir: &Path, id: &str) -> Result<(), String> {
+    let base = dir.join("access-points");
+    let listed = match aws.call(&["s3control", "list-access-points", "--account-id", id]) {
+        Ok(out) => out,
+        Err(f) if f.code == "NoAwsCli" => return Err(f.message),
+        Err(f) => return w.refused(&base.join(LIST_ACCESS_POINTS), f),
+    };
+    let names: Vec<String> = each(
+        &parse(&listed, "s3control list-access-points")?,
+        "AccessPointList",
+        "Name",
+    )
+    .map(str::to_string)
+    .collect();
+    if !names.is_empty() {
+        w.note(format!(
+            "account {id}: {} access point(s) listed in the CLI's region only (access points are regional)",
+            names.len()
+        ));
+    }
+    for name in &names {
+        let apdir = base.join(name);
+        let args = |call: &'static str| {
+            [
+                "s3control",
+                call,
+                "--account-id",
+                id,
+                "--name",
+                name.as_str(),
+            ]
+        };
+        w.fetch(
+            aws,
+            &apdir.join("access-point.json"),
+            &args("get-access-point"),
+        )?;
+        w.fetch(
+            aws,
+            &apdir.join("policy.json"),
+            &args("get-access-point-policy"),
+        )?;
+    }
+    Ok(())
+}
+
+/// Where `collect` records a refused `list-access-points` (docs/inputs.md).
+pub const LIST_ACCESS_POINTS: &str = "list-access-points.json";
 
 /// The ACL of every object under a prefix (never a whole bucket unless
 /// asked for with an empty prefix).

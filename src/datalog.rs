@@ -46,6 +46,8 @@ pub enum Layer {
     Ownership,
     /// The bucket's MFA Delete (rules/45).
     MfaDelete,
+    /// The policy of the access point a request goes through (rules/77).
+    AccessPointPolicy,
 }
 
 impl Layer {
@@ -61,6 +63,7 @@ impl Layer {
             Layer::Bpa => "bpa",
             Layer::Ownership => "ownership",
             Layer::MfaDelete => "mfa-delete",
+            Layer::AccessPointPolicy => "access-point-policy",
         }
     }
 }
@@ -137,6 +140,11 @@ pub enum Open {
     /// The bucket has Object Lock on (or its object-lock.json could not be
     /// read): the version a request deletes may be under retention.
     ObjectLock,
+    /// Through an access point, the caller's identity policy allows the
+    /// access point's ARN and not the bucket's, and nothing else stops the
+    /// request at the bucket: whether AWS asks the identity policy about
+    /// the bucket ARN there is not documented (semantics.md 5.8).
+    AccessPointIdentity,
 }
 
 impl Open {
@@ -178,6 +186,12 @@ impl Open {
             }
             Open::IamUnreadable => {
                 "the principal's account has an iam.json that could not be read: its policies are unknown"
+            }
+            Open::AccessPointIdentity => {
+                "through an access point, the caller's identity policy allows the access point \
+                 and not the bucket, and nothing else at the bucket stops it: whether AWS asks the \
+                 identity policy about the bucket's own ARN for a request through an access point \
+                 is not documented"
             }
             Open::ObjectLock => {
                 "the bucket has Object Lock on (or its object-lock.json could not be read): a version \
@@ -289,6 +303,7 @@ pub struct Facts {
     pub principal_matches: Vec<PrincipalMatch>,
     pub chain_links: Vec<ChainLink>,
     pub assume_edges: Vec<AssumeEdge>,
+    pub through_access_point: Vec<ThroughAccessPoint>,
     pub not_principal: Vec<NotPrincipalOf>,
     pub not_principal_names: Vec<NotPrincipalNames>,
     pub not_principal_everyone: Vec<NotPrincipalEveryone>,
@@ -385,6 +400,8 @@ pub fn run(f: &Facts) -> Derived {
     rt.extend(&f.chain_links);
     facts += f.assume_edges.len();
     rt.extend(&f.assume_edges);
+    facts += f.through_access_point.len();
+    rt.extend(&f.through_access_point);
     facts += f.not_principal.len();
     rt.extend(&f.not_principal);
     facts += f.not_principal_names.len();

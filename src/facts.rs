@@ -40,6 +40,13 @@ pub enum Resource {
     /// An object of the pattern the snapshot does not list, uploaded by an
     /// account (or `ANONYMOUS_OWNER`) that owns it, with the ACL it chose.
     Uploaded(usize, String, String),
+    /// An access point (`None`, bucket actions) or an object pattern through
+    /// it: the request's authorisation at the access point — its policy,
+    /// account and Block Public Access (rules/77).
+    AccessPoint(usize, Option<String>),
+    /// What a request through an access point asks (`Built::request`): its
+    /// answer is the access point's and the bucket's together (rules/77).
+    Through(usize, Option<String>),
 }
 
 /// The owner of an unsigned upload (S3 User Guide, "Overview of managing
@@ -169,14 +176,37 @@ pub struct RequestInfo {
     /// An upload made before the query (R75.1), or a way of one: the
     /// query's context and constraints do not bind it.
     pub past: bool,
+    /// For the bucket's side of a request through an access point: that
+    /// access point, whose keys the request carries.
+    pub via: Option<usize>,
 }
 
 /// The context keys one way fixes, as a witness shows them (`None`: absent).
 pub type WayKeys = std::collections::BTreeMap<String, Option<String>>;
 
 /// What a statement's verdict for a request depends on: the statement, the
-/// caller, the action, the resource ARN, past or present, and the way.
-type VerdictKey = (StmtId, Subject, String, String, bool, Option<usize>);
+/// caller, the action, the resource ARN, past or present, the way, and the
+/// access point the request goes through.
+type VerdictKey = (
+    StmtId,
+    Subject,
+    String,
+    String,
+    bool,
+    Option<usize>,
+    Option<usize>,
+);
+
+/// What makes two requests the same: caller, action, resource, past or
+/// present, the way, and the access point of a bucket's side.
+type RequestKey = (
+    Subject,
+    String,
+    Resource,
+    bool,
+    Option<usize>,
+    Option<usize>,
+);
 
 /// The facts of one query plus the tables that turn ids back into names.
 pub struct Built<'e> {
@@ -209,12 +239,14 @@ pub struct Built<'e> {
     /// Per bucket and relation to its Resource patterns, the scope whose
     /// upload checks stand for every scope so related (`upload_scope`).
     upload_scopes: HashMap<(usize, Vec<Relation>), String>,
-    req_ids: HashMap<(Subject, String, Resource, bool, Option<usize>), ReqId>,
+    req_ids: HashMap<RequestKey, ReqId>,
     /// Building the uploads that may have written an unlisted object: they
     /// happened before the query, so its `with` context does not bind them.
     past: bool,
     /// Building a way of a conditional request: its keys and the context they fix.
     way: Option<usize>,
+    /// Building the bucket's side of a request through this access point.
+    via: Option<usize>,
     ways: Vec<(WayKeys, HashMap<String, Vec<String>>)>,
     no_context: HashMap<String, Vec<String>>,
     /// Context keys the query fixes (lower-case key → values; empty: absent).
@@ -254,6 +286,7 @@ impl<'e> Built<'e> {
             req_ids: HashMap::new(),
             past: false,
             way: None,
+            via: None,
             ways: Vec::new(),
             no_context: HashMap::new(),
             context: HashMap::new(),
@@ -469,14 +502,7 @@ impl<'e> Built<'e> {
         match r {
             Resource::Bucket(b) | Resource::Objects(b, _) | Resource::Uploaded(b, _, _) => {
                 let bucket = &estate.buckets[*b];
-                let a = self.account(&bucket.account);
-                self.facts.resource_accounts.push(ResourceAccount(id, a));
-                self.facts
-                    .resource_layers
-                    .push(ResourcePolicyLayer(id, Layer::BucketPolicy));
-                if let Some(p) = bucket.policy {
-                    self.hold(id, &[p]);
-                }
+                let a = self.owned_by(id, &bucket.account, Layer::BucketPolicy, bucket.policy);
                 if let Some(p) = bucket.mfa_delete {
                     self.hold(id, &[p]);
                 }
@@ -517,16 +543,58 @@ impl<'e> Built<'e> {
             }
             Resource::Role(i) => {
                 let role = &estate.principals[*i];
-                let a = self.account(&role.account);
-                self.facts.resource_accounts.push(ResourceAccount(id, a));
-                self.facts
-                    .resource_layers
-                    .push(ResourcePolicyLayer(id, Layer::Trust));
-                if let Some(t) = role.trust {
-                    self.hold(id, &[t]);
+                self.owned_by(id, &role.account, Layer::Trust, role.trust);
+            }
+            // The access point's side: its policy, account and its own Block
+            // Public Access, with its account's (S3 User Guide, "Configuring
+            // block public access settings for your access points").
+            Resource::AccessPoint(ap, _) | Resource::Through(ap, _) => {
+                let ap = &estate.access_points[*ap];
+                let a = self.owned_by(id, &ap.account, Layer::AccessPointPolicy, ap.policy);
+                if ap.public_access_block.restrict_public_buckets {
+                    self.facts
+                        .bucket_restrict_public
+                        .push(BucketRestrictPublic(id));
+                }
+                match estate
+                    .accounts
+                    .get(&ap.account)
+                    .and_then(|x| x.account_public_access_block.as_ref())
+                {
+                    Some(Ok(c)) if c.restrict_public_buckets => {
+                        self.facts
+                            .account_restrict_public
+                            .push(AccountRestrictPublic(a));
+                    }
+                    Some(Err(_)) => {
+                        self.facts
+                            .resource_open
+                            .push(ResourceOpen(id, Open::Unreadable));
+                    }
+                    _ => {}
                 }
             }
         }
+    }
+
+    /// A resource's account and its own policy (bucket, trust or access
+    /// point policy), in the layer the rules read it in.
+    fn owned_by(
+        &mut self,
+        id: EntId,
+        account: &str,
+        layer: Layer,
+        policy: Option<usize>,
+    ) -> AcctId {
+        let a = self.account(account);
+        self.facts.resource_accounts.push(ResourceAccount(id, a));
+        self.facts
+            .resource_layers
+            .push(ResourcePolicyLayer(id, layer));
+        if let Some(p) = policy {
+            self.hold(id, &[p]);
+        }
+        a
     }
 
     /// Statement ids of a policy, created on first use.
@@ -546,7 +614,7 @@ impl<'e> Built<'e> {
                         statement: Some(i),
                     });
                     self.facts.stmts.push(StmtFacts(id, layer, st.effect));
-                    if layer == Layer::BucketPolicy
+                    if matches!(layer, Layer::BucketPolicy | Layer::AccessPointPolicy)
                         && st.effect == Effect::Allow
                         && names_everyone(st)
                     {
@@ -635,8 +703,10 @@ impl<'e> Built<'e> {
             .find(&info.action)
             .expect("requests name catalogue actions");
         self.past = info.past;
+        self.via = info.via;
         let v = self.pinned_request(&info.subject, action, info.resource, keys);
         self.past = false;
+        self.via = None;
         self.facts.variant_of.push(VariantOf(v, r));
         self.facts.way_variants.push(WayVariant(v));
         v
@@ -683,6 +753,7 @@ impl<'e> Built<'e> {
             },
             constraints: if past { &[] } else { &self.constraints },
             closed: self.closed && !past,
+            access_point: self.access_point_keys(info.via, &info.resource),
             ..self.request_keys(&info.subject, &info.action, &info.resource)
         };
         f(&keys.keys())
@@ -746,20 +817,83 @@ impl<'e> Built<'e> {
             resource.clone(),
             self.past,
             self.way,
+            self.via,
         );
         if let Some(&r) = self.req_ids.get(&key) {
+            return r;
+        }
+        if let Resource::Through(ap, pattern) = &resource {
+            let r = self.through_access_point(subject, action, *ap, pattern.clone());
+            self.req_ids.insert(key, r);
             return r;
         }
         let r = self.new_request(subject, action, resource.clone());
         self.req_ids.insert(key, r);
         if let Resource::Objects(b, pattern) = &resource {
-            let x = self.facts.requests[r.0 as usize].2;
+            let x = self.ents[&EntKey::Resource(resource.clone())];
             let free = self.facts.free_owner.contains(&FreeOwner(x));
             if free && !self.grantor_is_bucket_owner(&action.name) {
                 self.object_variants(r, subject, action, *b, pattern, x);
             }
         }
         r
+    }
+
+    /// A request through an access point (rules/77): its authorisation at
+    /// the access point and, carrying the access point's keys, at the
+    /// bucket — each a request of its own — and the request asked, which
+    /// no rule decides but by them both (so it is not a `Request` fact).
+    fn through_access_point(
+        &mut self,
+        subject: &Subject,
+        action: &Action,
+        ap: usize,
+        pattern: Option<String>,
+    ) -> ReqId {
+        let estate = self.estate;
+        let b = estate
+            .access_point_bucket(&estate.access_points[ap])
+            .expect("requests go only through access points whose bucket the snapshot has");
+        let at_ap = self.request(subject, action, Resource::AccessPoint(ap, pattern.clone()));
+        let outer = self.via.replace(ap);
+        let on_bucket = match &pattern {
+            Some(k) => Resource::Objects(b, k.clone()),
+            None => Resource::Bucket(b),
+        };
+        let at_bucket = self.request(subject, action, on_bucket);
+        self.via = outer;
+        let r = ReqId(self.requests.len() as u32);
+        self.requests.push(RequestInfo {
+            subject: subject.clone(),
+            action: action.name.clone(),
+            resource: Resource::Through(ap, pattern),
+            way: self.way,
+            past: self.past,
+            via: None,
+        });
+        self.facts
+            .through_access_point
+            .push(ThroughAccessPoint(r, at_ap, at_bucket));
+        r
+    }
+
+    /// The access point a request carries the keys of: the one it is made
+    /// at, or the one the bucket's side of a request goes through.
+    fn access_point_keys(
+        &self,
+        via: Option<usize>,
+        resource: &Resource,
+    ) -> Option<smt::keys::AccessPointKeys> {
+        let ap = match resource {
+            Resource::AccessPoint(ap, _) | Resource::Through(ap, _) => *ap,
+            _ => via?,
+        };
+        let ap = &self.estate.access_points[ap];
+        Some(smt::keys::AccessPointKeys {
+            arn: ap.arn(),
+            account: ap.account.clone(),
+            vpc: ap.vpc.clone(),
+        })
     }
 
     /// How certainly a statement's Action, Resource and Condition hold for
@@ -857,6 +991,7 @@ impl<'e> Built<'e> {
             arn,
             self.past,
             self.way,
+            self.via,
         );
         if let Some(v) = self.verdicts.get(&key) {
             return v.clone();
@@ -872,12 +1007,7 @@ impl<'e> Built<'e> {
     }
 
     fn request_keys(&self, subject: &Subject, action: &str, resource: &Resource) -> KeysOf<'_> {
-        let resource_account = match resource {
-            Resource::Bucket(b) | Resource::Objects(b, _) | Resource::Uploaded(b, _, _) => {
-                self.estate.buckets[*b].account.clone()
-            }
-            Resource::Role(i) => self.estate.principals[*i].account.clone(),
-        };
+        let resource_account = self.resource_account(resource).to_string();
         KeysOf {
             caller: caller(self.estate, subject),
             action: action.to_string(),
@@ -886,6 +1016,22 @@ impl<'e> Built<'e> {
             constraints: if self.past { &[] } else { &self.constraints },
             closed: self.closed && !self.past,
             org: self.estate.organization.as_ref(),
+            access_point: self.access_point_keys(self.via, resource),
+        }
+    }
+
+    /// The account that owns a resource: the bucket's, the role's, the
+    /// access point's.
+    fn resource_account(&self, resource: &Resource) -> &'e str {
+        let estate = self.estate;
+        match resource {
+            Resource::Bucket(b) | Resource::Objects(b, _) | Resource::Uploaded(b, _, _) => {
+                &estate.buckets[*b].account
+            }
+            Resource::Role(i) => &estate.principals[*i].account,
+            Resource::AccessPoint(ap, _) | Resource::Through(ap, _) => {
+                &estate.access_points[*ap].account
+            }
         }
     }
 
@@ -1003,6 +1149,35 @@ impl<'e> Built<'e> {
                     });
             }
         }
+        // Uploads through the bucket's access points leave objects too
+        // (rules/77 R77.4); where the canned-ACL header is read, such an
+        // upload may have sent any ACL headers (its case fixes none).
+        for ap in self.estate.access_points_of(b) {
+            for w in &uploaders {
+                let writer = uploader_account(self.estate, w);
+                let own = writer.as_ref() == Some(bucket_account);
+                if own && read != HeadersRead::Canned {
+                    continue;
+                }
+                let through = Resource::Through(ap, Some(pattern.to_string()));
+                let u = self.request(w, put, through);
+                let case = match read {
+                    HeadersRead::None => UploadAcl::Unread,
+                    HeadersRead::Grants | HeadersRead::Canned => UploadAcl::Unsettled,
+                };
+                self.facts.upload_checks.push(UploadCheck(u, case));
+                if let (HeadersRead::Canned, Some(writer)) = (read, writer) {
+                    self.upload_cases
+                        .entry(scope)
+                        .or_default()
+                        .push(UploadCase {
+                            check: u,
+                            canned: None,
+                            writer,
+                        });
+                }
+            }
+        }
         self.past = false;
     }
 
@@ -1109,6 +1284,7 @@ impl<'e> Built<'e> {
             resource: resource.clone(),
             way: self.way,
             past: self.past,
+            via: self.via,
         });
         self.facts.requests.push(Request(r, p, x, a));
         // Every PUT that may carry an ACL header (the catalogue lists s3:x-amz-acl for it).
@@ -1135,6 +1311,9 @@ impl<'e> Built<'e> {
                 estate.buckets[*b].policy
             }
             Resource::Role(i) => estate.principals[*i].trust,
+            Resource::AccessPoint(ap, _) | Resource::Through(ap, _) => {
+                estate.access_points[*ap].policy
+            }
         };
         candidates.extend(resource_policy);
         // MFA Delete's ceiling: its Action element names what it guards.
@@ -1146,12 +1325,7 @@ impl<'e> Built<'e> {
         if let Subject::Known(i) = subject {
             candidates.extend(self.org_policies(&estate.principals[*i].account, PolicyKind::Scp));
         }
-        let owner = match &resource {
-            Resource::Bucket(b) | Resource::Objects(b, _) | Resource::Uploaded(b, _, _) => {
-                &estate.buckets[*b].account
-            }
-            Resource::Role(i) => &estate.principals[*i].account,
-        };
+        let owner = self.resource_account(&resource);
         candidates.extend(self.org_policies(owner, PolicyKind::Rcp));
         for pol in candidates {
             let ids = self.policy_statements(pol);
@@ -1591,6 +1765,13 @@ impl<'e> Built<'e> {
                 format!("arn:aws:s3:::{}/{key}", self.estate.buckets[*b].name)
             }
             Resource::Role(i) => self.estate.principals[*i].arn.clone(),
+            Resource::AccessPoint(ap, key) | Resource::Through(ap, key) => {
+                let arn = self.estate.access_points[*ap].arn();
+                match key {
+                    Some(k) => format!("{arn}/object/{k}"),
+                    None => arn,
+                }
+            }
         }
     }
 }
@@ -1604,6 +1785,7 @@ struct KeysOf<'b> {
     constraints: &'b [smt::keys::Constraint],
     closed: bool,
     org: Option<&'b crate::model::Organization>,
+    access_point: Option<smt::keys::AccessPointKeys>,
 }
 
 impl KeysOf<'_> {
@@ -1616,6 +1798,7 @@ impl KeysOf<'_> {
             constraints: self.constraints,
             closed: self.closed,
             org: self.org,
+            access_point: self.access_point.as_ref(),
         }
     }
 }
@@ -1658,6 +1841,7 @@ pub fn layer_of(kind: PolicyKind) -> Layer {
         PolicyKind::Trust => Layer::Trust,
         PolicyKind::Scp => Layer::Scp,
         PolicyKind::Rcp => Layer::Rcp,
+        PolicyKind::AccessPoint => Layer::AccessPointPolicy,
         PolicyKind::MfaDelete => Layer::MfaDelete,
     }
 }
@@ -1680,6 +1864,19 @@ pub fn s3_resource(bucket: usize, key: &str, action: &Action) -> Option<Resource
     match action.target {
         Target::Bucket => Some(Resource::Bucket(bucket)),
         Target::Object => Some(Resource::Objects(bucket, key.to_string())),
+        Target::Other => None,
+    }
+}
+
+/// The same through an access point, for the actions a request may make
+/// through one.
+pub fn through_resource(ap: usize, key: &str, action: &Action) -> Option<Resource> {
+    if !action.through_access_point {
+        return None;
+    }
+    match action.target {
+        Target::Bucket => Some(Resource::Through(ap, None)),
+        Target::Object => Some(Resource::Through(ap, Some(key.to_string()))),
         Target::Other => None,
     }
 }

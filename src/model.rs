@@ -26,6 +26,8 @@ pub enum PolicyKind {
     /// The ceiling MFA Delete puts on a bucket (`Bucket::mfa_delete`):
     /// written by the loader from `versioning.json`, not by a person.
     MfaDelete,
+    /// An S3 access point's resource policy (`get-access-point-policy`).
+    AccessPoint,
 }
 
 #[derive(Clone, Debug)]
@@ -292,6 +294,37 @@ impl Bucket {
     }
 }
 
+/// An S3 access point (`aws s3control get-access-point`): a named way into
+/// one bucket with its own policy, network origin and Block Public Access
+/// (S3 User Guide, "Managing access to shared datasets with access points").
+#[derive(Clone, Debug)]
+pub struct AccessPoint {
+    pub name: String,
+    /// The account that owns the access point (its folder in the snapshot).
+    pub account: String,
+    pub region: String,
+    /// The bucket it serves, by name (`Bucket`), and that bucket's account
+    /// (`BucketAccountId`; the access point's own when not printed).
+    pub bucket: String,
+    pub bucket_account: String,
+    /// `NetworkOrigin: VPC`: the VPC its requests must come from.
+    pub vpc: Option<String>,
+    /// The access point's own Block Public Access.
+    pub public_access_block: PublicAccessBlock,
+    pub policy: Option<usize>,
+    pub span: Span,
+}
+
+impl AccessPoint {
+    /// `arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME`, as policies name it.
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:s3:{}:{}:accesspoint/{}",
+            self.region, self.account, self.name
+        )
+    }
+}
+
 /// A bucket's versioning state (`aws s3api get-bucket-versioning`); a
 /// bucket that was never versioned prints neither `Status` nor `MFADelete`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -348,6 +381,10 @@ pub struct Estate {
     pub principals: Vec<Principal>,
     pub groups: Vec<Group>,
     pub buckets: Vec<Bucket>,
+    pub access_points: Vec<AccessPoint>,
+    /// Access points whose `get-access-point` could not be read
+    /// (`ACCOUNT/NAME`): which bucket they serve is unknown.
+    pub unreadable_access_points: Vec<String>,
     pub policies: Vec<Policy>,
     pub diagnostics: Vec<Diagnostic>,
     /// The organization, when the snapshot has Organizations data.
@@ -423,6 +460,20 @@ impl Estate {
 
     pub fn bucket(&self, name: &str) -> Option<&Bucket> {
         self.buckets.iter().find(|b| b.name == name)
+    }
+
+    /// The bucket an access point serves, when the snapshot has it.
+    pub fn access_point_bucket(&self, ap: &AccessPoint) -> Option<usize> {
+        self.buckets
+            .iter()
+            .position(|b| b.name == ap.bucket && b.account == ap.bucket_account)
+    }
+
+    /// The access points of the snapshot that serve a bucket, in order.
+    pub fn access_points_of(&self, bucket: usize) -> Vec<usize> {
+        (0..self.access_points.len())
+            .filter(|&i| self.access_point_bucket(&self.access_points[i]) == Some(bucket))
+            .collect()
     }
 
     /// The account whose canonical user ID this is, when the snapshot knows it.

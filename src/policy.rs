@@ -194,7 +194,7 @@ fn parse_statement(
     let principal = principal_set(s, diags)?;
     let resource_based = matches!(
         kind,
-        PolicyKind::Bucket | PolicyKind::Trust | PolicyKind::Rcp
+        PolicyKind::Bucket | PolicyKind::Trust | PolicyKind::Rcp | PolicyKind::AccessPoint
     );
     if principal.is_some() && !resource_based {
         diags.push(Diagnostic::error(

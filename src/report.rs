@@ -22,12 +22,13 @@ fn reason_json(r: &Reason) -> Value {
 }
 
 /// The order `why` shows layers in: the ceilings, the principal's side, the resource's side.
-const LAYER_ORDER: [&str; 10] = [
+const LAYER_ORDER: [&str; 11] = [
     "scp",
     "rcp",
     "boundary",
     "identity",
     "trust",
+    "access-point-policy",
     "bucket-policy",
     "acl",
     "bpa",
@@ -94,6 +95,9 @@ fn answer_json(a: &Answer) -> Value {
         "blocked_by": a.blocked_by,
         "reason": a.reason,
     });
+    if let Some(ap) = &a.access_point {
+        v["access_point"] = json!(ap);
+    }
     // Where only part of a glob is granted or denied (conditional answers).
     for side in ["allowed", "denied"] {
         let patterns: Vec<&str> = a
@@ -111,14 +115,18 @@ fn answer_json(a: &Answer) -> Value {
 
 fn proof_json(o: &Outcome, p: &Proof) -> Value {
     let counterexample = p.counterexample.as_ref().map(|(a, w)| {
-        json!({
+        let mut c = json!({
             "principal": a.principal,
             "action": a.action,
             "resource": a.resource,
             "context": w,
             "via": a.via,
             "because": a.because.iter().map(reason_json).collect::<Vec<_>>(),
-        })
+        });
+        if let Some(ap) = &a.access_point {
+            c["access_point"] = json!(ap);
+        }
+        c
     });
     let mut v = json!({
         "query": o.query,
@@ -334,6 +342,9 @@ pub fn outcome_text(o: &Outcome, view: View) -> String {
         if a.via.len() > 1 {
             out.push_str(&format!("      via {}\n", a.via.join(" → ")));
         }
+        if let Some(ap) = &a.access_point {
+            out.push_str(&format!("      through access point {ap}\n"));
+        }
         for r in &a.because {
             out.push_str(&format!("      because {}\n", reason_text(r)));
         }
@@ -430,6 +441,9 @@ fn folded_text(answers: &[Answer], limit: Option<usize>) -> String {
         );
         if best.via.len() > 1 {
             line.push_str(&format!("  via {}", best.via[1..].join(" → ")));
+        }
+        if let Some(ap) = &best.access_point {
+            line.push_str(&format!("  through access point {ap}"));
         }
         if let Some(words) = condition_words(best) {
             line.push_str("  ");

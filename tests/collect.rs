@@ -262,6 +262,30 @@ fn build(m: &Moto) {
         "--policy",
         &doc(r#"{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::demo-public/*"}"#),
     ]);
+    // An access point on the uploads bucket whose policy lets alice put.
+    m.aws(&[
+        "s3control",
+        "create-access-point",
+        "--account-id",
+        ACCOUNT,
+        "--name",
+        "uploads-ap",
+        "--bucket",
+        "demo-uploads",
+    ]);
+    m.aws(&[
+        "s3control",
+        "put-access-point-policy",
+        "--account-id",
+        ACCOUNT,
+        "--name",
+        "uploads-ap",
+        "--policy",
+        &doc(&format!(
+            r#"{{"Sid":"AliceUploads","Effect":"Allow","Principal":{{"AWS":"{}"}},"Action":"s3:PutObject","Resource":"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/uploads-ap/object/*"}}"#,
+            arn("user/alice")
+        )),
+    ]);
     // A group whose managed policy is read-write in v1, write-only in v2 (default).
     m.aws(&["iam", "create-group", "--group-name", "uploaders"]);
     m.aws(&[
@@ -437,6 +461,8 @@ fn a_collected_snapshot_loads_clean_and_answers_as_the_estate_was_built() {
         "accounts/123456789012/buckets/demo-public/policy.json",
         "accounts/123456789012/buckets/demo-uploads/versioning.json",
         "accounts/123456789012/buckets/demo-public/object-lock.json",
+        "accounts/123456789012/access-points/uploads-ap/access-point.json",
+        "accounts/123456789012/access-points/uploads-ap/policy.json",
     ] {
         assert!(snap.join(file).is_file(), "{file} not written");
     }
@@ -514,6 +540,18 @@ fn a_collected_snapshot_loads_clean_and_answers_as_the_estate_was_built() {
             "can user/alice s3:GetObject demo-uploads/a {secure}"
         ))
         .0,
+        "deny"
+    );
+    // Through the access point: its policy and alice's identity policy on
+    // the bucket both allow; the bucket's DenyInsecureTransport still bites.
+    assert_eq!(
+        decision(&format!(
+            "can user/alice s3:PutObject ap:uploads-ap/a {secure}"
+        )),
+        ("allow", 1)
+    );
+    assert_eq!(
+        decision("can user/alice s3:PutObject ap:uploads-ap/a with aws:SecureTransport = false").0,
         "deny"
     );
     // The bucket policy's DenyInsecureTransport.

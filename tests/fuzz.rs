@@ -1386,6 +1386,7 @@ mod conditions {
                 constraints: &[],
                 closed: false,
                 org: None,
+                access_point: None,
             };
             let verdict = smt::condition(&entries, version, &req);
             if let Some(ways) = smt::assignments(&[(entries.as_slice(), version)], &req, 16) {

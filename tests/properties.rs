@@ -17,6 +17,12 @@
 //! 7. A policy that cannot be read decides no answer it could change: such
 //!    answers are `unknown` (issue 11).
 //!
+//! A bucket may have an access point (in the first account, so across
+//! accounts when the bucket is the second's) with a policy of its own; the
+//! policies may name access points and delegate to them
+//! (`s3:DataAccessPointAccount`): every bucket scope is also asked through
+//! it (semantics.md 5.8).
+//!
 //! Properties 1 and 2 run with every bucket under BucketOwnerEnforced: with
 //! ACLs enabled the owners an unlisted object may have are those who may
 //! upload it under the current policies (semantics.md 5.2), so an added
@@ -55,13 +61,22 @@ const S3_ACTIONS: [&str; 6] = [
     "s3:*",
     "*",
 ];
-const S3_RESOURCES: [&str; 6] = [
+const S3_RESOURCES: [&str; 7] = [
     "arn:aws:s3:::b1/*",
     "arn:aws:s3:::b1/x/*",
     "arn:aws:s3:::b1",
     "*",
     "arn:aws:s3:::b2/*",
     "arn:aws:s3:::b2",
+    "arn:aws:s3:us-east-1:111111111111:accesspoint/*",
+];
+/// What an access point policy names: its objects, part of them, any
+/// access point of the account, everything.
+const AP_RESOURCES: [&str; 4] = [
+    "arn:aws:s3:us-east-1:111111111111:accesspoint/ap1/object/*",
+    "arn:aws:s3:us-east-1:111111111111:accesspoint/ap2/object/x/*",
+    "arn:aws:s3:us-east-1:111111111111:accesspoint/*",
+    "*",
 ];
 const QUERY_ACTIONS: [&str; 4] = [
     "s3:GetObject",
@@ -79,7 +94,8 @@ fn condition(i: usize) -> Value {
         json!({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}),
         json!({"StringLike": {"s3:prefix": "x/*"}}),
         json!({"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}),
-    ][i % 5]
+        json!({"StringEquals": {"s3:DataAccessPointAccount": ACCOUNTS[0]}}),
+    ][i % 6]
         .clone()
 }
 
@@ -90,6 +106,7 @@ enum Kind {
     Identity,
     Trust,
     Bucket,
+    AccessPoint,
 }
 
 #[derive(Clone, Debug)]
@@ -135,6 +152,8 @@ struct BucketSpec {
     ownership: usize,
     /// `x/a.txt` listed with this owner account and, maybe, a READ grant to another.
     listed: Option<(usize, Option<usize>)>,
+    /// An access point `ap<n>` of the first account serving the bucket, with its policy.
+    access_point: Option<Vec<Stmt>>,
 }
 
 #[derive(Clone, Debug)]
@@ -155,6 +174,8 @@ enum Target {
     Identity(usize),
     Trust(usize),
     Bucket(usize),
+    /// A bucket's access point policy (its bucket policy when it has none).
+    AccessPoint(usize),
 }
 
 /// A statement to add, one drawn for each kind of policy it may land in.
@@ -164,6 +185,7 @@ struct Addition {
     identity: Stmt,
     trust: Stmt,
     bucket: Stmt,
+    access_point: Stmt,
 }
 
 impl Spec {
@@ -240,6 +262,13 @@ impl Spec {
             Target::Trust(i) if self.slots[i % n].role => Target::Trust(i % n),
             Target::Identity(i) | Target::Trust(i) => Target::Identity(i % n),
             Target::Bucket(i) => Target::Bucket(i % self.buckets.len()),
+            Target::AccessPoint(i) => {
+                let i = i % self.buckets.len();
+                match self.buckets[i].access_point {
+                    Some(_) => Target::AccessPoint(i),
+                    None => Target::Bucket(i),
+                }
+            }
         }
     }
 
@@ -334,6 +363,22 @@ impl Spec {
                 })
             })
             .collect();
+        let access_points: Vec<Value> = self
+            .buckets
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| {
+                let stmts = b.access_point.as_ref()?;
+                let name = format!("ap{}", i + 1);
+                Some(json!({
+                    "Name": name,
+                    "Bucket": format!("b{}", i + 1),
+                    "BucketAccountId": ACCOUNTS[b.account],
+                    "AccessPointArn": format!("arn:aws:s3:us-east-1:{}:accesspoint/{name}", ACCOUNTS[0]),
+                    "policy": self.maybe_broken(Target::AccessPoint(i), stmts, Kind::AccessPoint, &[]),
+                }))
+            })
+            .collect();
         json!({
             "accounts": [
                 {"id": ACCOUNTS[0], "canonical_id": CANONICAL[0]},
@@ -341,14 +386,16 @@ impl Spec {
             ],
             "principals": principals,
             "buckets": buckets,
+            "access_points": access_points,
         })
     }
 
     fn policies_mut(&mut self) -> impl Iterator<Item = &mut Vec<Stmt>> {
-        self.identity
-            .iter_mut()
-            .chain(self.trust.iter_mut())
-            .chain(self.buckets.iter_mut().map(|b| &mut b.policy))
+        self.identity.iter_mut().chain(self.trust.iter_mut()).chain(
+            self.buckets
+                .iter_mut()
+                .flat_map(|b| std::iter::once(&mut b.policy).chain(b.access_point.as_mut())),
+        )
     }
 
     fn number_statements(mut self) -> Spec {
@@ -368,6 +415,14 @@ impl Spec {
             Target::Bucket(i) => {
                 let nb = out.buckets.len();
                 (&mut out.buckets[i % nb].policy, &add.bucket)
+            }
+            Target::AccessPoint(i) => {
+                let nb = out.buckets.len();
+                let b = &mut out.buckets[i % nb];
+                match b.access_point.as_mut() {
+                    Some(ap) => (ap, &add.access_point),
+                    None => (&mut b.policy, &add.bucket),
+                }
             }
         };
         policy.push(Stmt {
@@ -419,7 +474,7 @@ fn who(kind: Kind) -> BoxedStrategy<Who> {
     let account = (0..ACCOUNTS.len()).prop_map(Who::Account);
     let slot = (0..MAX_SLOTS).prop_map(Who::Slot);
     match kind {
-        Kind::Bucket => prop_oneof![Just(Who::Everyone), account, slot].boxed(),
+        Kind::Bucket | Kind::AccessPoint => prop_oneof![Just(Who::Everyone), account, slot].boxed(),
         _ => prop_oneof![1 => account, 2 => slot].boxed(),
     }
 }
@@ -438,9 +493,16 @@ fn stmt(kind: Kind) -> BoxedStrategy<Stmt> {
         1..=2,
     )
     .prop_map(|r| (false, vec!["sts:AssumeRole"], false, r));
+    let at_access_point = (
+        prop::bool::weighted(0.15),
+        vec(select(S3_ACTIONS.to_vec()), 1..=2),
+        Just(false),
+        vec(select(AP_RESOURCES.to_vec()).prop_map(Res::Lit), 1..=2),
+    );
     let body: BoxedStrategy<Body> = match kind {
         Kind::Identity => prop_oneof![2 => s3, 1 => assume].boxed(),
         Kind::Bucket => s3.boxed(),
+        Kind::AccessPoint => at_access_point.boxed(),
         Kind::Trust => Just((false, vec!["sts:AssumeRole"], false, vec![])).boxed(),
     };
     let principals = match kind {
@@ -454,7 +516,7 @@ fn stmt(kind: Kind) -> BoxedStrategy<Stmt> {
         any::<bool>(),
         body,
         principals,
-        option::weighted(0.2, 0..5usize),
+        option::weighted(0.2, 0..6usize),
     )
         .prop_map(
             |(
@@ -485,14 +547,18 @@ fn spec() -> impl Strategy<Value = Spec> {
         vec(stmt(Kind::Bucket), 0..=3),
         0..OWNERSHIP.len(),
         option::of((0..ACCOUNTS.len(), option::of(0..ACCOUNTS.len()))),
+        option::weighted(0.4, vec(stmt(Kind::AccessPoint), 0..=3)),
     )
-        .prop_map(|(account, block, policy, ownership, listed)| BucketSpec {
-            account,
-            block,
-            policy,
-            ownership,
-            listed,
-        });
+        .prop_map(
+            |(account, block, policy, ownership, listed, access_point)| BucketSpec {
+                account,
+                block,
+                policy,
+                ownership,
+                listed,
+                access_point,
+            },
+        );
     (
         2..=MAX_SLOTS,
         vec((any::<bool>(), 0..2usize), MAX_SLOTS),
@@ -528,18 +594,21 @@ fn addition() -> impl Strategy<Value = Addition> {
         (0..MAX_SLOTS).prop_map(Target::Identity),
         (0..MAX_SLOTS).prop_map(Target::Trust),
         (0..2usize).prop_map(Target::Bucket),
+        (0..2usize).prop_map(Target::AccessPoint),
     ];
     (
         target,
         stmt(Kind::Identity),
         stmt(Kind::Trust),
         stmt(Kind::Bucket),
+        stmt(Kind::AccessPoint),
     )
-        .prop_map(|(target, identity, trust, bucket)| Addition {
+        .prop_map(|(target, identity, trust, bucket, access_point)| Addition {
             target,
             identity,
             trust,
             bucket,
+            access_point,
         })
 }
 
@@ -552,6 +621,8 @@ struct Key {
     action: String,
     scope: String,
     via: Vec<String>,
+    /// The access point the request goes through, if any.
+    access_point: Option<String>,
 }
 
 /// (principal, action, scope): the question a row answers.
@@ -660,6 +731,7 @@ fn record(table: &mut Table, duplicates: &mut Vec<String>, scope: &str, doc: &Va
                 .flatten()
                 .filter_map(|v| v.as_str().map(str::to_string))
                 .collect(),
+            access_point: a["access_point"].as_str().map(str::to_string),
         };
         if let Some(old) = table.insert(key.clone(), decision.clone()) {
             duplicates.push(format!(
@@ -768,10 +840,8 @@ fn allow_kept(name: &str, before: &Table, after: &Table) -> Result<(), String> {
         if d == "allow" && !kept {
             return Err(differ("an allow was lost", &q));
         }
-        let direct_after = after_rows
-            .iter()
-            .find(|(k2, _)| k2.direct())
-            .map(|(_, d2)| d2.as_str());
+        // The same request (the bucket's endpoint or one access point).
+        let direct_after = after.get(k).map(String::as_str);
         if d == "deny explicit" && k.direct() && direct_after != Some("deny explicit") {
             return Err(differ("an explicit deny was lost", &q));
         }
@@ -945,6 +1015,12 @@ impl Spec {
             Target::Identity(i) => edit(&mut out.identity[i]),
             Target::Trust(i) => edit(&mut out.trust[i]),
             Target::Bucket(i) => edit(&mut out.buckets[i].policy),
+            Target::AccessPoint(i) => edit(
+                out.buckets[i]
+                    .access_point
+                    .as_mut()
+                    .expect("resolve keeps AccessPoint only where there is one"),
+            ),
         }
         out.number_statements()
     }

@@ -13,15 +13,22 @@ use bucketlog::report;
 use serde_json::Value;
 use std::path::Path;
 
+/// The answers for requests the principal makes itself; on a bucket scope,
+/// those made at the bucket's own endpoint (the ones through its access
+/// points are answers of `ap:` scopes).
 fn direct_answers(doc: &Value) -> Vec<&Value> {
     let answers = doc["answers"]
         .as_array()
         .map(Vec::as_slice)
         .unwrap_or_default();
-    answers
+    let mut own: Vec<&Value> = answers
         .iter()
         .filter(|a| a["via"].as_array().is_none_or(|v| v.len() <= 1))
-        .collect()
+        .collect();
+    if own.iter().any(|a| a.get("access_point").is_none()) {
+        own.retain(|a| a.get("access_point").is_none());
+    }
+    own
 }
 
 fn granted(doc: &Value) -> Vec<&str> {

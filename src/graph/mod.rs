@@ -221,6 +221,26 @@ pub fn build(estate: &Estate, reach: &Reach, shape: Shape) -> Graph {
                     verb => verb,
                 };
                 let public = from.kind.is_public();
+                // Access through an access point ends at the access point,
+                // drawn as a scope of the bucket in the access point's account.
+                let to = match a
+                    .access_point
+                    .as_deref()
+                    .and_then(|arn| estate.access_points.iter().find(|ap| ap.arn() == arn))
+                {
+                    Some(ap) => {
+                        let id = format!("s3:ap:{}", ap.arn());
+                        d.nodes.entry(id.clone()).or_insert_with(|| Node {
+                            id: id.clone(),
+                            label: format!("{} (ap:{})", ap.bucket, ap.name),
+                            kind: NodeKind::Prefix,
+                            account: Some(ap.account.clone()),
+                            members: Vec::new(),
+                        });
+                        id
+                    }
+                    None => to.clone(),
+                };
                 d.edge(&a.principal, &to, edge(a, EdgeKind::Access(verb), public));
             }
             for hop in &a.hops {

@@ -30,11 +30,12 @@ fn account_entry<'e>(estate: &'e mut Estate, id: &str) -> &'e mut Account {
 }
 
 /// The top-level fields of an environment file (docs/env-file.md).
-const FIELDS: [&str; 8] = [
+const FIELDS: [&str; 9] = [
     "accounts",
     "groups",
     "principals",
     "buckets",
+    "access_points",
     "account_public_access_block",
     "organization",
     "scps",
@@ -209,6 +210,26 @@ fn load_doc(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
             object_lock,
             span: b.span.clone(),
         });
+    }
+    for a in doc.array_field("access_points")? {
+        // The entry is what `get-access-point` prints, plus its `policy`;
+        // the owning account is the one its `AccessPointArn` names.
+        let arn = a.str_field("AccessPointArn")?;
+        let account = crate::model::arn_fields(arn)
+            .map(|f| f[4])
+            .filter(|acct| is_account_id(acct))
+            .ok_or_else(|| {
+                a.error(
+                    "an `AccessPointArn` of the form arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME",
+                )
+            })?
+            .to_string();
+        let mut ap = super::access_point::settings(a, &account, public_access_block_env)?;
+        account_entry(estate, &account);
+        ap.policy = a
+            .present("policy")
+            .map(|p| policy_from(p, &ap.name, PolicyKind::AccessPoint, estate));
+        estate.access_points.push(ap);
     }
     match doc.get("account_public_access_block") {
         None

@@ -4,6 +4,7 @@
 //! on: a broken policy becomes an invalid `Policy` (answers that depend on it
 //! are unknown), a broken `iam.json` leaves its account undescribed.
 
+pub mod access_point;
 pub mod acl;
 pub mod data_protection;
 pub mod env_file;

@@ -76,17 +76,28 @@ fn load_account(files: &FileSet, id: &str, estate: &mut Estate) {
     }
     estate.accounts.insert(id.to_string(), account);
 
-    let prefix = format!("{base}/buckets/");
-    let buckets: BTreeSet<&str> = files
-        .files
-        .keys()
-        .filter_map(|k| k.strip_prefix(prefix.as_str()))
-        .filter_map(|k| k.split('/').next())
-        .filter(|b| !b.is_empty())
-        .collect();
-    for b in buckets {
+    for b in folders(files, &format!("{base}/buckets/")) {
         load_bucket(files, id, b, estate);
     }
+    for name in folders(files, &format!("{base}/access-points/")) {
+        if name == crate::collect::LIST_ACCESS_POINTS {
+            super::access_point::unlisted(files, id, estate);
+            continue;
+        }
+        super::access_point::load(files, id, name, estate);
+    }
+}
+
+/// The names directly under a folder of the snapshot (each a bucket, an
+/// access point…), in order.
+fn folders<'f>(files: &'f FileSet, prefix: &str) -> BTreeSet<&'f str> {
+    files
+        .files
+        .keys()
+        .filter_map(|k| k.strip_prefix(prefix))
+        .filter_map(|k| k.split('/').next())
+        .filter(|n| !n.is_empty())
+        .collect()
 }
 
 fn load_bucket(files: &FileSet, account: &str, name: &str, estate: &mut Estate) {
@@ -249,6 +260,11 @@ pub(crate) fn public_access_block_env(doc: &Node) -> Result<PublicAccessBlock, D
         }
         _ => pab_flags(doc, false),
     }
+}
+
+/// The four flags as `get-access-point` prints them (all four required).
+pub(crate) fn public_access_block_flags(c: &Node) -> Result<PublicAccessBlock, Diagnostic> {
+    pab_flags(c, true)
 }
 
 fn pab_flags(c: &Node, all_four: bool) -> Result<PublicAccessBlock, Diagnostic> {

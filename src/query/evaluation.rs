@@ -49,6 +49,9 @@ pub(super) struct Evaluation<'e> {
     applicable: HashMap<ReqId, Vec<(datalog::StmtId, datalog::Guard)>>,
     /// The object states of a request on a free-owner scope, with their decisions.
     variants: HashMap<ReqId, Vec<(ReqId, Decision)>>,
+    /// A request through an access point: its requests at the access point
+    /// and at the bucket (rules/77).
+    through: HashMap<ReqId, [ReqId; 2]>,
     /// The can-assume graph the chains were read from (none in the graph's
     /// own evaluations, and in a batch of decisions).
     graph: Option<Rc<AssumeGraph<'e>>>,
@@ -282,6 +285,12 @@ impl<'e> Evaluation<'e> {
             unknown_because: index(d.unknown_because.iter(), |u| (u.0, u.1)),
             variants: index(d.variant_answer.iter(), |v| (v.0, (v.1, v.2))),
             applicable: index(d.applicable.iter(), |a| (a.0, (a.1, a.2))),
+            through: built
+                .facts
+                .through_access_point
+                .iter()
+                .map(|t| (t.0, [t.1, t.2]))
+                .collect(),
             graph: None,
             assume_stats: Stats::default(),
             chains,
@@ -302,7 +311,13 @@ impl<'e> Evaluation<'e> {
             .filter(|(r, d)| {
                 let info = &self.built.requests[r.0 as usize];
                 let state = matches!(info.resource, Resource::Uploaded(..)) && info.way.is_none();
-                **d == Decision::Conditional && (!variants.contains(r) || state) && !info.past
+                // A request through an access point is its two sides, each
+                // made exact by its own ways.
+                let through = matches!(info.resource, Resource::Through(..));
+                **d == Decision::Conditional
+                    && (!variants.contains(r) || state)
+                    && !info.past
+                    && !through
             })
             .map(|(r, _)| *r)
             .collect();
@@ -375,6 +390,10 @@ impl Evaluation<'_> {
             resource: self.built.resource_arn(&info.resource),
             decision,
             via,
+            access_point: match info.resource {
+                Resource::Through(ap, _) => Some(self.built.estate.access_points[ap].arn()),
+                _ => None,
+            },
             because,
             blocked_by,
             implicit: self
@@ -406,7 +425,7 @@ impl Evaluation<'_> {
     /// open for something no context decides (a resource pattern, the
     /// object's state) or the solver cannot enumerate them.
     fn condition_ways(&self, r: ReqId) -> Option<Vec<Witness>> {
-        if self.variants.contains_key(&r) {
+        if self.variants.contains_key(&r) || self.through.contains_key(&r) {
             return None;
         }
         let estate = self.built.estate;
@@ -452,6 +471,9 @@ impl Evaluation<'_> {
     /// it stands for (the ways of its conditions are the request itself
     /// with keys fixed, so its own guards are the ones shown).
     fn applied(&self, r: ReqId) -> Vec<(datalog::StmtId, datalog::Guard)> {
+        if let Some(sides) = self.through.get(&r) {
+            return sides.iter().flat_map(|&side| self.applied(side)).collect();
+        }
         let mut states: Vec<ReqId> = self
             .variants
             .get(&r)
@@ -516,6 +538,9 @@ impl Evaluation<'_> {
     /// variant that decides so outright, else a conditional one, whose
     /// uploader-chosen ACL then grants the caller (or does not).
     fn witness(&self, r: ReqId, allowed: bool) -> Option<Witness> {
+        if let Some(sides) = self.through.get(&r) {
+            return self.through_witness(sides, allowed);
+        }
         let variants = self.variants.get(&r)?;
         let outright = |d: Decision| {
             if allowed {
@@ -621,6 +646,21 @@ impl Evaluation<'_> {
             _ => {}
         }
         Some(w)
+    }
+
+    /// A state of a request through an access point that is allowed: each
+    /// conditional side's allow witness, merged where they agree on every
+    /// key they share (each holds for every value of the keys it does not
+    /// name, and both sides are one request with one context); or that is
+    /// denied: a conditional side's deny witness, which denies the whole.
+    fn through_witness(&self, sides: &[ReqId; 2], allowed: bool) -> Option<Witness> {
+        if !allowed {
+            return sides
+                .iter()
+                .filter(|&&side| self.decision(side) == Decision::Conditional)
+                .find_map(|&side| self.witness(side, false));
+        }
+        merged_allow(sides.iter().map(|&side| (self, side)))
     }
 
     /// Why a statement with an unknown guard is unknown.
@@ -828,26 +868,11 @@ impl Evaluation<'_> {
         hops: &[&Hop],
         req: ReqId,
     ) -> Option<Witness> {
-        let own = (self, req);
-        let mut merged = Witness::new();
-        for (ev, r) in hops
-            .iter()
-            .map(|h| (graph.evaluation(h), h.req))
-            .chain(std::iter::once(own))
-        {
-            let witness = match ev.decision(r) {
-                Decision::Allow => continue,
-                Decision::Conditional => ev.witness(r, true)?,
-                _ => return None,
-            };
-            for (k, v) in witness {
-                if merged.get(&k).is_some_and(|old| *old != v) {
-                    return None;
-                }
-                merged.insert(k, v);
-            }
-        }
-        Some(merged)
+        merged_allow(
+            hops.iter()
+                .map(|h| (graph.evaluation(h), h.req))
+                .chain(std::iter::once((self, req))),
+        )
     }
 
     /// A hop's own answer (`why`): its trust statement and identity Allow,
@@ -959,6 +984,31 @@ impl Evaluation<'_> {
         }
         out
     }
+}
+
+/// The allow witnesses of requests that one context binds alike (a chain's
+/// hops and its role's request; the two sides of a request through an
+/// access point), merged: each holds for every value of the keys it does
+/// not name, so where they agree on every key they share, the union allows
+/// each at once. `None` when one of them cannot allow, or two disagree.
+fn merged_allow<'a, 'e: 'a>(
+    requests: impl IntoIterator<Item = (&'a Evaluation<'e>, ReqId)>,
+) -> Option<Witness> {
+    let mut merged = Witness::new();
+    for (ev, r) in requests {
+        let witness = match ev.decision(r) {
+            Decision::Allow => continue,
+            Decision::Conditional => ev.witness(r, true)?,
+            _ => return None,
+        };
+        for (k, v) in witness {
+            if merged.get(&k).is_some_and(|old| *old != v) {
+                return None;
+            }
+            merged.insert(k, v);
+        }
+    }
+    Some(merged)
 }
 
 /// How answers name a subject (cli.md "Names").

@@ -14,7 +14,7 @@ mod who_can;
 
 use crate::catalog::{Action, Catalog};
 use crate::datalog::{self, Decision, ReqId};
-use crate::facts::{s3_resource, Resource};
+use crate::facts::{s3_resource, through_resource, Resource};
 use crate::index::Index;
 use crate::model::Estate;
 use ast::{ContextItem, Query, Word};
@@ -140,6 +140,9 @@ pub struct Answer {
     pub resource: String,
     pub decision: Decision,
     pub via: Vec<String>,
+    /// The ARN of the access point the request goes through (semantics.md
+    /// 5.7); `resource` then names the object (or the access point) by it.
+    pub access_point: Option<String>,
     pub because: Vec<Reason>,
     pub blocked_by: Vec<&'static str>,
     /// Why an allow needs no statement (the owner's root user…).
@@ -166,9 +169,10 @@ pub struct Answer {
 
 impl Answer {
     /// Orders a principal's answers best first: the most permissive
-    /// decision, then the shorter chain (a direct answer before any).
-    pub fn rank(&self) -> (Decision, usize) {
-        (self.decision, self.via.len())
+    /// decision, then the shorter chain (a direct answer before any), then
+    /// the bucket's own endpoint before an access point.
+    pub fn rank(&self) -> (Decision, usize, bool) {
+        (self.decision, self.via.len(), self.access_point.is_some())
     }
 }
 
@@ -422,7 +426,7 @@ fn answer_bytes(
             let scope = resolve::scope(estate, resource)?;
             who_can::who_can(
                 engine,
-                &s3_targets(&actions, &scope),
+                &s3_targets(estate, &actions, &scope),
                 &Given {
                     context: context.clone(),
                     closed: opts.closed_context,
@@ -474,6 +478,7 @@ fn answer_bytes(
             let whole = resolve::Scope {
                 bucket: scope.bucket,
                 key: "*".into(),
+                access_point: None,
             };
             who_can::note_cdn_origins(engine, &whole, &mut notes);
             proof = Some(prove::no_public_access(engine, &whole));
@@ -484,6 +489,7 @@ fn answer_bytes(
             let whole = resolve::Scope {
                 bucket: scope.bucket,
                 key: "*".into(),
+                access_point: None,
             };
             proof = Some(prove::no_destroy(engine, &whole, &mut notes));
             (Vec::new(), Stats::default())
@@ -509,6 +515,28 @@ fn answer_bytes(
             (Vec::new(), Stats::default())
         }
     };
+    // Access points whose bucket is unknown may serve any bucket: answers
+    // on S3 scopes leave out what goes through them, and a proof cannot
+    // stand on that.
+    let unread = &estate.unreadable_access_points;
+    let s3 = matches!(
+        q.kind(),
+        "who-can" | "can" | "why" | "what-can" | "public" | "prove"
+    );
+    if !unread.is_empty() && s3 {
+        let why = format!(
+            "access point(s) {} could not be read: which bucket they serve is unknown, and requests through them are not evaluated",
+            unread.join(", ")
+        );
+        if let Some(p) = proof
+            .as_mut()
+            .filter(|p| p.result == prove::ProofResult::Proved)
+        {
+            p.result = prove::ProofResult::Unknown;
+            p.reason = Some(why.clone());
+        }
+        notes.push(why);
+    }
     Ok(Outcome {
         query: text.trim().to_string(),
         kind: q.kind(),
@@ -572,9 +600,31 @@ impl Given {
 /// The requests a query asks about: each action on its resource.
 pub(crate) type Targets<'a> = Vec<(&'a Action, Resource)>;
 
-pub(crate) fn s3_targets<'a>(actions: &[&'a Action], scope: &Scope) -> Targets<'a> {
-    actions
-        .iter()
-        .filter_map(|a| s3_resource(scope.bucket, &scope.key, a).map(|r| (*a, r)))
-        .collect()
+/// Each action on the scope: through its access point, or directly and
+/// through each access point of the bucket (semantics.md 5.8).
+pub(crate) fn s3_targets<'a>(
+    estate: &Estate,
+    actions: &[&'a Action],
+    scope: &Scope,
+) -> Targets<'a> {
+    let points = match scope.access_point {
+        Some(ap) => vec![ap],
+        None => estate.access_points_of(scope.bucket),
+    };
+    let mut out: Targets<'a> = Vec::new();
+    if scope.access_point.is_none() {
+        out.extend(
+            actions
+                .iter()
+                .filter_map(|a| s3_resource(scope.bucket, &scope.key, a).map(|r| (*a, r))),
+        );
+    }
+    for ap in points {
+        out.extend(
+            actions
+                .iter()
+                .filter_map(|a| through_resource(ap, &scope.key, a).map(|r| (*a, r))),
+        );
+    }
+    out
 }

@@ -156,7 +156,15 @@ fn pin(engine: &Engine, subject: &Subject, targets: &Targets, given: &Given, fou
     if given.constraints.is_empty() || w.keys().any(|k| !k.starts_with("bucketlog:")) {
         return;
     }
-    let Some((action, resource)) = targets.iter().find(|(act, _)| act.name == a.action) else {
+    // The target the counterexample answers: its action, by the same route.
+    let route = |r: &Resource| match r {
+        Resource::Through(ap, _) => Some(engine.estate.access_points[*ap].arn()),
+        _ => None,
+    };
+    let Some((action, resource)) = targets
+        .iter()
+        .find(|(act, r)| act.name == a.action && route(r) == a.access_point)
+    else {
         return;
     };
     let mut built = crate::facts::Built::new(engine.estate, engine.index.clone());
@@ -242,7 +250,7 @@ pub fn write_only(engine: &Engine, subject: &Subject, scope: &Scope) -> Proof {
     let (puts, _) = can(
         engine,
         subject,
-        &s3_targets(&actions(&["s3:PutObject"]), scope),
+        &s3_targets(engine.estate, &actions(&["s3:PutObject"]), scope),
         &none,
     );
     let catalog = Catalog::get();
@@ -282,7 +290,12 @@ pub fn write_only(engine: &Engine, subject: &Subject, scope: &Scope) -> Proof {
     let lists = actions(&["s3:ListBucket", "s3:ListBucketVersions"]);
     let list_targets = targets(&lists, &bucket);
     for who in [subject.clone(), Subject::Anonymous] {
-        findings.push(asked(engine, &who, &s3_targets(&reads, scope), &none));
+        findings.push(asked(
+            engine,
+            &who,
+            &s3_targets(engine.estate, &reads, scope),
+            &none,
+        ));
         let mut listed = finding(&can(engine, &who, &list_targets, &listing).0);
         pin(engine, &who, &list_targets, &listing, &mut listed);
         findings.push(listed);
@@ -307,7 +320,14 @@ pub fn no_public_access(engine: &Engine, scope: &Scope) -> Proof {
     };
     let findings = [Subject::Anonymous, fresh]
         .iter()
-        .map(|who| asked(engine, who, &s3_targets(&all, scope), &public))
+        .map(|who| {
+            asked(
+                engine,
+                who,
+                &s3_targets(engine.estate, &all, scope),
+                &public,
+            )
+        })
         .collect();
     combine("no-public-access", findings)
 }
@@ -371,7 +391,7 @@ pub fn no_destroy(engine: &Engine, scope: &Scope, notes: &mut Vec<String>) -> Pr
             "MFA Delete: {owner_root} can still delete versions and change versioning with its MFA device over HTTPS; not counted"
         ));
     }
-    let targets = s3_targets(&actions(&names), scope);
+    let targets = s3_targets(engine.estate, &actions(&names), scope);
     let mut subjects = engine.index.subjects.clone();
     subjects.push(Subject::Outside(engine.index.fresh.clone()));
     let ev = evaluate(engine, &subjects, &targets, &Given::default());

@@ -25,6 +25,7 @@ pub(super) fn scopes(engine: &Engine) -> (Vec<Scope>, Vec<Scope>) {
             prefixes.push(Scope {
                 bucket: b,
                 key: format!("{key}*"),
+                access_point: None,
             });
         }
     }
@@ -61,7 +62,7 @@ impl Ask<'_> {
         scope: &Scope,
         refining: bool,
     ) -> (Vec<Answer>, Stats) {
-        let mut targets = s3_targets(self.actions, scope);
+        let mut targets = s3_targets(engine.estate, self.actions, scope);
         if refining {
             targets.retain(|(a, _)| a.target == Target::Object);
         }

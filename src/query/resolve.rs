@@ -6,10 +6,12 @@ use crate::catalog::{Action, Catalog, ASSUME_ROLE, VERBS};
 use crate::facts::{Resource, Subject};
 use crate::model::{arn_fields, is_account_id, Estate, PrincipalKind};
 
-/// A resource scope: one bucket and a key pattern for object actions.
+/// A resource scope: one bucket and a key pattern for object actions;
+/// through one access point of it, or (`None`) directly and through each.
 pub struct Scope {
     pub bucket: usize,
     pub key: String,
+    pub access_point: Option<usize>,
 }
 
 pub fn subject(estate: &Estate, w: &Word) -> Result<Subject, QueryError> {
@@ -128,6 +130,7 @@ pub fn targets<'a>(
         };
     }
     Ok(super::s3_targets(
+        estate,
         &actions(action)?,
         &scope(estate, resource)?,
     ))
@@ -135,6 +138,25 @@ pub fn targets<'a>(
 
 pub fn scope(estate: &Estate, w: &Word) -> Result<Scope, QueryError> {
     let t = w.text.as_str();
+    if let Some(rest) = t.strip_prefix("ap:") {
+        return access_point_scope(estate, w, None, rest);
+    }
+    if let Some(f) = arn_fields(t).filter(|f| f[2] == "s3" && f[5].starts_with("accesspoint/")) {
+        let rest = &f[5]["accesspoint/".len()..];
+        let rest = match rest.split_once('/') {
+            Some((name, tail)) => match tail.strip_prefix("object/") {
+                Some(key) => format!("{name}/{key}"),
+                None => {
+                    return Err(QueryError::at(
+                        w,
+                        "an access point ARN names objects as …:accesspoint/NAME/object/KEY",
+                    ))
+                }
+            },
+            None => rest.to_string(),
+        };
+        return access_point_scope(estate, w, Some(f[4]), &rest);
+    }
     let path = t
         .strip_prefix("s3://")
         .or_else(|| t.strip_prefix("arn:aws:s3:::"))
@@ -150,10 +172,68 @@ pub fn scope(estate: &Estate, w: &Word) -> Result<Scope, QueryError> {
         ));
     }
     match estate.buckets.iter().position(|b| b.name == bucket) {
-        Some(i) => Ok(Scope { bucket: i, key: key.to_string() }),
+        Some(i) => Ok(Scope { bucket: i, key: key.to_string(), access_point: None }),
         None => Err(QueryError::at(
             w,
             format!("no bucket `{bucket}` in the snapshot: expected bucket, bucket/key, bucket/prefix/*, s3://… or arn:aws:s3:::…"),
+        )),
+    }
+}
+
+/// `ap:NAME/key` or an access point ARN (its account given): the access
+/// point by name — the account inferred when one account has it — and the
+/// key pattern (cli.md "Names").
+fn access_point_scope(
+    estate: &Estate,
+    w: &Word,
+    account: Option<&str>,
+    rest: &str,
+) -> Result<Scope, QueryError> {
+    let (name, key) = match rest.split_once('/') {
+        Some((n, k)) => (n, if k.is_empty() { "*" } else { k }),
+        None => (rest, "*"),
+    };
+    let found: Vec<usize> = (0..estate.access_points.len())
+        .filter(|&i| {
+            let ap = &estate.access_points[i];
+            ap.name == name && account.is_none_or(|a| ap.account == a)
+        })
+        .collect();
+    let ap = match found.as_slice() {
+        [one] => *one,
+        [] => {
+            return Err(QueryError::at(
+                w,
+                format!("no access point `{name}` in the snapshot: expected ap:NAME/key or arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME/object/key"),
+            ))
+        }
+        many => {
+            let accounts: Vec<&str> = many
+                .iter()
+                .map(|&i| estate.access_points[i].account.as_str())
+                .collect();
+            return Err(QueryError::at(
+                w,
+                format!(
+                    "access point `{name}` is in several accounts ({}): name it by its ARN",
+                    accounts.join(", ")
+                ),
+            ));
+        }
+    };
+    let point = &estate.access_points[ap];
+    match estate.access_point_bucket(point) {
+        Some(bucket) => Ok(Scope {
+            bucket,
+            key: key.to_string(),
+            access_point: Some(ap),
+        }),
+        None => Err(QueryError::at(
+            w,
+            format!(
+                "access point `{name}` serves bucket `{}` of account {}, which the snapshot does not have",
+                point.bucket, point.bucket_account
+            ),
         )),
     }
 }
@@ -164,6 +244,7 @@ pub fn every_bucket(estate: &Estate) -> Vec<Scope> {
         .map(|bucket| Scope {
             bucket,
             key: "*".to_string(),
+            access_point: None,
         })
         .collect()
 }

@@ -69,6 +69,19 @@ pub struct RequestKeys<'a> {
     pub closed: bool,
     /// The organization, for the organization keys (semantics.md 6).
     pub org: Option<&'a crate::model::Organization>,
+    /// The access point the request goes through, if any.
+    pub access_point: Option<&'a AccessPointKeys>,
+}
+
+/// What a request through an access point carries about it (S3 User
+/// Guide, "Configuring IAM policies for using access points": the
+/// `s3:DataAccessPoint*` and `s3:AccessPointNetworkOrigin` keys); a request
+/// through a VPC-origin access point comes from that VPC.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessPointKeys {
+    pub arn: String,
+    pub account: String,
+    pub vpc: Option<String>,
 }
 
 /// A condition the requests in question meet (or, `holds: false`, break).
@@ -83,6 +96,12 @@ impl RequestKeys<'_> {
     pub fn lookup(&self, key: &str) -> (Option<KeyType>, Availability) {
         let lower = key.to_ascii_lowercase();
         let ty = Catalog::get().key_type(&lower);
+        // The route decides these, whatever the query fixes: a request
+        // through an access point carries its keys; a direct one does not
+        // (`carried`: the catalogue lists them for no data action).
+        if let Some(avail) = self.access_point_key(&lower) {
+            return (ty, avail);
+        }
         // A service's key that this action never carries stays absent
         // whatever the query fixes: `with s3:prefix = x/` speaks of the
         // listing, not of the role assumptions of its chain.
@@ -290,6 +309,29 @@ impl RequestKeys<'_> {
 }
 
 impl RequestKeys<'_> {
+    /// The keys a request through an access point carries about it.
+    fn access_point_key(&self, lower: &str) -> Option<Availability> {
+        use Availability::*;
+        let direct = matches!(
+            lower,
+            "s3:dataaccesspointarn" | "s3:dataaccesspointaccount" | "s3:accesspointnetworkorigin"
+        );
+        let Some(ap) = self.access_point else {
+            return direct.then_some(Absent);
+        };
+        let one = |v: &str| Value(vec![v.to_string()]);
+        Some(match (lower, &ap.vpc) {
+            ("s3:dataaccesspointarn", _) => one(&ap.arn),
+            ("s3:dataaccesspointaccount", _) => one(&ap.account),
+            ("s3:accesspointnetworkorigin", None) => one("Internet"),
+            ("s3:accesspointnetworkorigin", Some(_)) => one("VPC"),
+            ("aws:sourcevpc", Some(vpc)) => one(vpc),
+            ("aws:sourcevpce" | "aws:vpcsourceip", Some(_)) => Free,
+            ("aws:sourceip", Some(_)) => Absent,
+            _ => return None,
+        })
+    }
+
     /// An organization key (`…orgid` or `…orgpaths`) of an account, from
     /// the snapshot's organization (semantics.md 6): a member's ID and the
     /// path of its parent (`o-…/r-…/ou-…/`), present with an unknown value

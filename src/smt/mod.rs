@@ -1367,6 +1367,7 @@ mod tests {
             constraints: &[],
             closed: false,
             org: None,
+            access_point: None,
         }
     }
 
