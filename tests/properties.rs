@@ -1186,9 +1186,12 @@ fn with_clause(context: &Value) -> Option<String> {
 }
 
 /// The decision of the answer with this action and chain, in a `can` document.
-fn decision_of(doc: &Value, action: &str, via: &Value) -> Option<String> {
+/// The decision of the answer for `action` by the chain `via`, through the
+/// access point `route` (`null`: the bucket's own endpoint).
+fn decision_of(doc: &Value, action: &str, via: &Value, route: &Value) -> Option<String> {
     doc["answers"].as_array()?.iter().find_map(|a| {
-        (a["action"] == action && a["via"] == *via).then(|| {
+        let same_route = a.get("access_point").unwrap_or(&Value::Null) == route;
+        (a["action"] == action && a["via"] == *via && same_route).then(|| {
             let d = a["decision"].as_str().unwrap_or_default();
             match a["deny"].as_str() {
                 Some(kind) => format!("{d} {kind}"),
@@ -1215,7 +1218,8 @@ fn counterexamples_replay(estate: &Estate, proof: &str, doc: &Value) -> Result<(
         c["resource"].as_str().unwrap_or_default()
     );
     let replay = ask(estate, &q);
-    match decision_of(&replay, action, &c["via"]).as_deref() {
+    let route = c.get("access_point").unwrap_or(&Value::Null);
+    match decision_of(&replay, action, &c["via"], route).as_deref() {
         Some("allow") => Ok(()),
         other => Err(format!(
             "`{proof}` refuted by {c}, but `{q}` answers {other:?}"
@@ -1253,13 +1257,14 @@ fn witnesses_replay(estate: &Estate, query: &str, doc: &Value) -> Result<(), Str
             };
             let replay = ask(estate, &q);
             let action = a["action"].as_str().unwrap_or_default();
-            let mut got = decision_of(&replay, action, &via);
+            let route = a.get("access_point").unwrap_or(&Value::Null);
+            let mut got = decision_of(&replay, action, &via, route);
             // A chain's answers follow only when the principal's own is not
             // an allow (cli.md): a chain allow witness under which the
             // principal may act itself replays as that direct allow.
             if got.is_none() && side == "allow_witness" {
                 let own = json!([via[0].clone()]);
-                got = decision_of(&replay, action, &own).filter(|d| d == "allow");
+                got = decision_of(&replay, action, &own, route).filter(|d| d == "allow");
             }
             if !got.as_deref().is_some_and(|g| g.starts_with(want)) {
                 return Err(format!(

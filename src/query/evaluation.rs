@@ -496,8 +496,16 @@ impl Evaluation<'_> {
     /// (effect, pattern) — where it is allowed or denied by key (issue 11
     /// item 13, as iam-lens's `allowedPatterns`).
     fn partial(&self, r: ReqId) -> Vec<(&'static str, String)> {
+        if let Some(sides) = self.through.get(&r) {
+            let mut out: Vec<(&'static str, String)> =
+                sides.iter().flat_map(|&side| self.partial(side)).collect();
+            out.sort();
+            out.dedup();
+            return out;
+        }
         let info = &self.built.requests[r.0 as usize];
-        let Resource::Objects(_, key) = &info.resource else {
+        let (Resource::Objects(_, key) | Resource::AccessPoint(_, Some(key))) = &info.resource
+        else {
             return Vec::new();
         };
         if !key.contains(['*', '?']) {

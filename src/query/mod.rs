@@ -141,7 +141,7 @@ pub struct Answer {
     pub decision: Decision,
     pub via: Vec<String>,
     /// The ARN of the access point the request goes through (semantics.md
-    /// 5.7); `resource` then names the object (or the access point) by it.
+    /// 5.8); `resource` then names the object (or the access point) by it.
     pub access_point: Option<String>,
     pub because: Vec<Reason>,
     pub blocked_by: Vec<&'static str>,

@@ -227,6 +227,25 @@ fn bucket(estate: &Estate, b: usize) -> Shown {
         Some(Err(e)) => items.push(item("acl", format!("unreadable: {e}"), None)),
         None => items.push(item("acl", "not in the snapshot", None)),
     }
+    for &i in &estate.access_points_of(b) {
+        let ap = &estate.access_points[i];
+        let origin = ap
+            .vpc
+            .as_deref()
+            .map_or("Internet".to_string(), |v| format!("VPC {v}"));
+        let policy = ap.policy.map_or("no policy".to_string(), |p| {
+            policy_label(&estate.policies[p])
+        });
+        items.push(item(
+            "access point",
+            format!(
+                "{} ({origin}, bpa {}, {policy})",
+                ap.arn(),
+                flags(&ap.public_access_block)
+            ),
+            Some(&ap.span),
+        ));
+    }
     for o in &bucket.objects {
         match &o.acl {
             Ok(acl) => {
