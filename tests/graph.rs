@@ -165,6 +165,11 @@ fn every_access_edge_is_a_who_can_answer_and_every_answer_an_edge() {
             let b = expected.entry(k).or_insert(d);
             *b = (*b).min(d);
         };
+        // An answer through an access point is an edge to the access point.
+        let node = |a: &bucketlog::query::Answer, scope: &str| match &a.access_point {
+            Some(arn) => format!("ap:{arn}"),
+            None => scope.to_string(),
+        };
         let mut open: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for b in &e.buckets {
             for verb in VERBS {
@@ -174,7 +179,10 @@ fn every_access_edge_is_a_who_can_answer_and_every_answer_an_edge() {
                             .or_default()
                             .insert(a.principal.clone());
                     }
-                    best((a.principal, verb.into(), b.name.clone()), a.decision);
+                    best(
+                        (a.principal.clone(), verb.into(), node(&a, &b.name)),
+                        a.decision,
+                    );
                 }
             }
         }
@@ -191,7 +199,10 @@ fn every_access_edge_is_a_who_can_answer_and_every_answer_an_edge() {
                         continue;
                     }
                     if open.get(&bucket).is_some_and(|o| o.contains(&a.principal)) {
-                        best((a.principal, verb.into(), scope.clone()), a.decision);
+                        best(
+                            (a.principal.clone(), verb.into(), node(&a, &scope)),
+                            a.decision,
+                        );
                     } else {
                         assert_eq!(
                             a.decision,
