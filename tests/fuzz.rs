@@ -10,6 +10,7 @@
 //! every error says where (a column or line:column inside the input, a JSON
 //! pointer into the document) and what was expected.
 
+use bucketlog::datalog::Decision;
 use bucketlog::diag::{Diagnostic, Severity};
 use bucketlog::load::json::{self, Node, Source};
 use bucketlog::model::{Effect, PolicyBody, PolicyKind};
@@ -1093,6 +1094,45 @@ fn access_point_bytes() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
+/// A fuzzed snapshot directory: it loads, and every diagnostic names a file
+/// of it with a position.
+fn load_fuzzed(dir: &Path) -> Result<bucketlog::model::Estate, TestCaseError> {
+    let estate = bucketlog::load::load_paths(&[dir.to_path_buf()])
+        .map_err(|d| TestCaseError::fail(format!("a snapshot directory must load: {d}")))?;
+    let root = dir.display().to_string();
+    for d in &estate.diagnostics {
+        prop_assert!(
+            d.span.file.starts_with(&root),
+            "diagnostic outside the snapshot: {d}"
+        );
+        prop_assert!(
+            d.span.line >= 1 || !d.span.pointer.is_empty(),
+            "diagnostic without a position: {d}"
+        );
+    }
+    Ok(estate)
+}
+
+/// A query on a fuzzed estate: answered, no sanity row, every `unknown`
+/// with its reason, and every answer as `ok` wants it.
+fn answered(
+    estate: &bucketlog::model::Estate,
+    q: &str,
+    ok: impl Fn(&query::Answer) -> Result<(), &'static str>,
+) -> Result<query::Outcome, TestCaseError> {
+    let o = query::answer(estate, q, Options::default())
+        .map_err(|e| TestCaseError::fail(format!("{q}: {e:?}")))?;
+    prop_assert_eq!(o.sanity_violations, 0, "{}", q);
+    for a in &o.answers {
+        prop_assert!(
+            a.decision != Decision::Unknown || a.reason.is_some(),
+            "unknown without a reason: {a:?}"
+        );
+        ok(a).map_err(|why| TestCaseError::fail(format!("{q}: {why}: {a:?}")))?;
+    }
+    Ok(o)
+}
+
 fn bucket_policy_bytes() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         small_policy(PolicyKind::Bucket).prop_map(|p| p.text().into_bytes()),
@@ -1211,16 +1251,7 @@ proptest! {
     ) {
         let dir = tempfile::tempdir().expect("tempdir");
         snapshot(dir.path(), &identity, &policy, wrapping);
-        let estate = bucketlog::load::load_paths(&[dir.path().to_path_buf()])
-            .map_err(|d| TestCaseError::fail(format!("a snapshot directory must load: {d}")))?;
-        let root = dir.path().display().to_string();
-        for d in &estate.diagnostics {
-            prop_assert!(d.span.file.starts_with(&root), "diagnostic outside the snapshot: {d}");
-            prop_assert!(
-                d.span.line >= 1 || !d.span.pointer.is_empty(),
-                "diagnostic without a position: {d}"
-            );
-        }
+        let estate = load_fuzzed(dir.path())?;
         // semantics.md 2.1: an invalid policy's statements are unknown, never
         // ignored; one of them may be a Deny, so nothing on `b` is an allow.
         let bucket_policy_valid = estate
@@ -1229,19 +1260,11 @@ proptest! {
             .filter(|p| p.kind == PolicyKind::Bucket)
             .all(|p| p.body.is_ok());
         for q in ["can alice read b/incoming/x.txt", "who can write b/*"] {
-            let o = query::answer(&estate, q, Options::default())
-                .map_err(|e| TestCaseError::fail(format!("{q}: {e:?}")))?;
-            prop_assert_eq!(o.sanity_violations, 0, "{}", q);
-            for a in &o.answers {
-                prop_assert!(
-                    a.decision != bucketlog::datalog::Decision::Unknown || a.reason.is_some(),
-                    "unknown without a reason: {a:?}"
-                );
-                prop_assert!(
-                    bucket_policy_valid || a.decision != bucketlog::datalog::Decision::Allow,
-                    "allow despite an invalid bucket policy: {a:?}"
-                );
-            }
+            answered(&estate, q, |a| {
+                (bucket_policy_valid || a.decision != Decision::Allow)
+                    .then_some(())
+                    .ok_or("allow despite an invalid bucket policy")
+            })?;
         }
     }
 }
@@ -1265,16 +1288,7 @@ proptest! {
         snapshot(dir.path(), &identity, br#"{"Version": "2012-10-17", "Statement": []}"#, Wrapping::Bare);
         write(dir.path(), &format!("accounts/{ACCT}/access-points/ap/access-point.json"), &point);
         write(dir.path(), &format!("accounts/{ACCT}/access-points/ap/policy.json"), &policy);
-        let estate = bucketlog::load::load_paths(&[dir.path().to_path_buf()])
-            .map_err(|d| TestCaseError::fail(format!("a snapshot directory must load: {d}")))?;
-        let root = dir.path().display().to_string();
-        for d in &estate.diagnostics {
-            prop_assert!(d.span.file.starts_with(&root), "diagnostic outside the snapshot: {d}");
-            prop_assert!(
-                d.span.line >= 1 || !d.span.pointer.is_empty(),
-                "diagnostic without a position: {d}"
-            );
-        }
+        let estate = load_fuzzed(dir.path())?;
         prop_assert_eq!(
             estate.access_points.len() + estate.unreadable_access_points.len(),
             1,
@@ -1286,19 +1300,11 @@ proptest! {
             .filter(|p| p.kind == PolicyKind::AccessPoint)
             .all(|p| p.body.is_ok());
         for q in ["who can write b/*", "can alice read b/x.txt", "prove no-public-access b"] {
-            let o = query::answer(&estate, q, Options::default())
-                .map_err(|e| TestCaseError::fail(format!("{q}: {e:?}")))?;
-            prop_assert_eq!(o.sanity_violations, 0, "{}", q);
-            for a in &o.answers {
-                prop_assert!(
-                    a.decision != bucketlog::datalog::Decision::Unknown || a.reason.is_some(),
-                    "unknown without a reason: {a:?}"
-                );
-                prop_assert!(
-                    policy_valid || a.access_point.is_none() || a.decision != bucketlog::datalog::Decision::Allow,
-                    "allow through an access point whose policy is invalid: {a:?}"
-                );
-            }
+            let o = answered(&estate, q, |a| {
+                (policy_valid || a.access_point.is_none() || a.decision != Decision::Allow)
+                    .then_some(())
+                    .ok_or("allow through an access point whose policy is invalid")
+            })?;
             if let Some(p) = &o.proof {
                 prop_assert!(
                     estate.unreadable_access_points.is_empty()
