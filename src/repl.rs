@@ -80,8 +80,9 @@ const FORMS: &[(&str, &str, &str)] = &[
 /// Completion and hints from the loaded estate's names.
 #[derive(Helper, Highlighter)]
 struct Words {
-    /// Principals (ARN, `user/…`, `role/…`), buckets, bucket/prefix/ seen in
-    /// policies, actions and verbs, query words: completed anywhere.
+    /// Principals (ARN, `user/…`, `role/…`), buckets, access points
+    /// (`ap:NAME/`), bucket/prefix/ seen in policies, actions and verbs,
+    /// query words: completed anywhere.
     names: Vec<String>,
     /// Condition keys: completed after `with`.
     keys: Vec<String>,
@@ -103,6 +104,9 @@ impl Words {
         }
         for b in &estate.buckets {
             names.push(b.name.clone());
+        }
+        for ap in &estate.access_points {
+            names.push(format!("ap:{}/", ap.name));
         }
         names.extend(estate.policy_prefixes());
         names.extend(META.iter().map(|s| s.to_string()));

@@ -231,6 +231,35 @@ pub fn generate(size: &Size) -> FileSet {
                     "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{}/*", bucket_name(a, b)),
                     "Condition": {"StringEquals": {"aws:PrincipalTag/team": format!("t{}", rng.gen_range(0..3)), "aws:PrincipalAccount": id}}}));
             }
+            // One bucket in four (ACLs on) delegates to its account's access
+            // points, and one of them lets the next account read and upload
+            // (no draw from `rng`: the rest of the estate stays as it was).
+            if b % 4 == 1 {
+                let bucket = bucket_name(a, b);
+                doc["Statement"].as_array_mut().expect("array").push(json!({
+                    "Sid": "DelegateToAccessPoints", "Effect": "Allow", "Principal": {"AWS": "*"},
+                    "Action": "*", "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")],
+                    "Condition": {"StringEquals": {"s3:DataAccessPointAccount": id}}}));
+                let name = format!("ap-{a}-{b}");
+                let arn = format!("arn:aws:s3:us-east-1:{id}:accesspoint/{name}");
+                let partner = account_id((a + 1) % size.accounts);
+                let apdir = format!("{base}/access-points/{name}");
+                files.insert(
+                    format!("{apdir}/access-point.json"),
+                    pretty(&json!({"Name": name, "Bucket": bucket, "NetworkOrigin": "Internet",
+                        "AccessPointArn": arn, "BucketAccountId": id,
+                        "PublicAccessBlockConfiguration": {"BlockPublicAcls": true, "IgnorePublicAcls": true,
+                            "BlockPublicPolicy": true, "RestrictPublicBuckets": true}})),
+                );
+                let policy = json!({"Version": "2012-10-17", "Statement": [{
+                    "Sid": "PartnerExchange", "Effect": "Allow",
+                    "Principal": {"AWS": format!("arn:aws:iam::{partner}:root")},
+                    "Action": ["s3:GetObject", "s3:PutObject"], "Resource": format!("{arn}/object/*")}]});
+                files.insert(
+                    format!("{apdir}/policy.json"),
+                    pretty(&json!({"Policy": policy.to_string()})),
+                );
+            }
             files.insert(
                 format!("{dir}/policy.json"),
                 pretty(&json!({"Policy": doc.to_string()})),

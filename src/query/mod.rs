@@ -236,9 +236,10 @@ impl<'e> Engine<'e> {
     }
 
     /// Concrete decisions in one batch: each `can PRINCIPAL ACTION RESOURCE`
-    /// query (no `with`) is decided for the request its principal makes
-    /// itself — the first answer `can` gives, without the chains — one
-    /// decision per action it names, in order.
+    /// query (no `with`) is decided for the requests its principal makes
+    /// itself — the answers `can` gives without the chains — one decision
+    /// per action it names and per route (the bucket's endpoint, then each
+    /// access point of the bucket), in order.
     pub fn decisions(&self, queries: &[String]) -> Result<Vec<Decision>, QueryError> {
         let mut requests = Vec::new();
         for text in queries {
