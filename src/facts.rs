@@ -49,6 +49,17 @@ pub enum Resource {
     Through(usize, Option<String>),
 }
 
+impl Resource {
+    /// The ARN of the access point a request on this resource goes
+    /// through, as answers name it (`None`: the bucket's own endpoint).
+    pub fn route(&self, estate: &Estate) -> Option<String> {
+        match self {
+            Resource::Through(ap, _) => Some(estate.access_points[*ap].arn()),
+            _ => None,
+        }
+    }
+}
+
 /// The owner of an unsigned upload (S3 User Guide, "Overview of managing
 /// access": the anonymous canonical ID 65a011a29cdf8ec533ec3d1ccaae921c).
 pub const ANONYMOUS_OWNER: &str = "anonymous";
@@ -556,11 +567,7 @@ impl<'e> Built<'e> {
                         .bucket_restrict_public
                         .push(BucketRestrictPublic(id));
                 }
-                match estate
-                    .accounts
-                    .get(&ap.account)
-                    .and_then(|x| x.account_public_access_block.as_ref())
-                {
+                match self.account_bpa(&ap.account) {
                     Some(Ok(c)) if c.restrict_public_buckets => {
                         self.facts
                             .account_restrict_public
@@ -850,9 +857,7 @@ impl<'e> Built<'e> {
         ap: usize,
         pattern: Option<String>,
     ) -> ReqId {
-        let estate = self.estate;
-        let b = estate
-            .access_point_bucket(&estate.access_points[ap])
+        let b = self.index.access_point_bucket[ap]
             .expect("requests go only through access points whose bucket the snapshot has");
         let at_ap = self.request(subject, action, Resource::AccessPoint(ap, pattern.clone()));
         let outer = self.via.replace(ap);
@@ -1152,7 +1157,8 @@ impl<'e> Built<'e> {
         // Uploads through the bucket's access points leave objects too
         // (rules/77 R77.4); where the canned-ACL header is read, such an
         // upload may have sent any ACL headers (its case fixes none).
-        for ap in self.estate.access_points_of(b) {
+        let index = Rc::clone(&self.index);
+        for &ap in &index.access_points[b] {
             for w in &uploaders {
                 let writer = uploader_account(self.estate, w);
                 let own = writer.as_ref() == Some(bucket_account);
@@ -1649,12 +1655,12 @@ impl<'e> Built<'e> {
         }
     }
 
-    /// The Block Public Access configuration of the bucket's account, when
-    /// the snapshot has one.
-    fn account_bpa(&self, bucket: usize) -> Option<&Result<PublicAccessBlock, String>> {
+    /// An account's Block Public Access configuration, when the snapshot
+    /// has one (for its buckets and its access points alike).
+    fn account_bpa(&self, account: &str) -> Option<&'e Result<PublicAccessBlock, String>> {
         self.estate
             .accounts
-            .get(&self.estate.buckets[bucket].account)
+            .get(account)
             .and_then(|x| x.account_public_access_block.as_ref())
     }
 
@@ -1662,7 +1668,7 @@ impl<'e> Built<'e> {
     /// (unreadable settings count as unset here; they are `Open::Unreadable`).
     fn bpa(&self, bucket: usize, flag: fn(&PublicAccessBlock) -> bool) -> (bool, bool) {
         let b = &self.estate.buckets[bucket];
-        let account = self.account_bpa(bucket);
+        let account = self.account_bpa(&b.account);
         (
             b.public_access_block.as_ref().is_ok_and(flag),
             matches!(account, Some(Ok(c)) if flag(c)),
@@ -1676,7 +1682,7 @@ impl<'e> Built<'e> {
     /// public policies, which no answer reads.)
     fn bpa_unsettled(&self, bucket: usize) -> bool {
         let b = &self.estate.buckets[bucket];
-        let account = self.account_bpa(bucket);
+        let account = self.account_bpa(&b.account);
         let unreadable = b.public_access_block.is_err() || matches!(account, Some(Err(_)));
         let flags: [fn(&PublicAccessBlock) -> bool; 3] = [
             |c| c.block_public_acls,

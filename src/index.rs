@@ -25,6 +25,10 @@ pub struct Index {
     /// Per bucket: which ACL headers the policies that may speak to
     /// uploads into it read.
     pub headers_read: Vec<HeadersRead>,
+    /// Per bucket: the access points of the snapshot that serve it.
+    pub access_points: Vec<Vec<usize>>,
+    /// Per access point: the bucket it serves, when the snapshot has it.
+    pub access_point_bucket: Vec<Option<usize>>,
     /// Per bucket, once asked: the Resource patterns of the estate that may
     /// match an object of it (`None`: one has a policy variable).
     patterns: Vec<std::sync::OnceLock<Option<Vec<String>>>>,
@@ -33,7 +37,20 @@ pub struct Index {
 impl Index {
     pub fn new(estate: &Estate) -> Index {
         let subjects = all_subjects(estate);
+        let access_point_bucket: Vec<Option<usize>> = estate
+            .access_points
+            .iter()
+            .map(|ap| estate.access_point_bucket(ap))
+            .collect();
+        let mut access_points = vec![Vec::new(); estate.buckets.len()];
+        for (ap, b) in access_point_bucket.iter().enumerate() {
+            if let Some(b) = b {
+                access_points[*b].push(ap);
+            }
+        }
         Index {
+            access_points,
+            access_point_bucket,
             fresh: fresh_account(estate, &subjects),
             subjects,
             trust: TrustIndex::new(estate),

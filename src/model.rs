@@ -469,13 +469,6 @@ impl Estate {
             .position(|b| b.name == ap.bucket && b.account == ap.bucket_account)
     }
 
-    /// The access points of the snapshot that serve a bucket, in order.
-    pub fn access_points_of(&self, bucket: usize) -> Vec<usize> {
-        (0..self.access_points.len())
-            .filter(|&i| self.access_point_bucket(&self.access_points[i]) == Some(bucket))
-            .collect()
-    }
-
     /// The account whose canonical user ID this is, when the snapshot knows it.
     pub fn account_of_canonical(&self, id: &str) -> Option<&str> {
         self.accounts

@@ -195,6 +195,12 @@ pub fn build(estate: &Estate, reach: &Reach, shape: Shape) -> Graph {
         }
     };
     let catalog = Catalog::get();
+    // Answers name an access point by its ARN.
+    let points: HashMap<String, &crate::model::AccessPoint> = estate
+        .access_points
+        .iter()
+        .map(|ap| (ap.arn(), ap))
+        .collect();
     let mut d = Draft::default();
     for (scope, answers) in &reach.scopes {
         let to = format!("s3:{scope}");
@@ -223,11 +229,7 @@ pub fn build(estate: &Estate, reach: &Reach, shape: Shape) -> Graph {
                 let public = from.kind.is_public();
                 // Access through an access point ends at the access point,
                 // drawn as a scope of the bucket in the access point's account.
-                let to = match a
-                    .access_point
-                    .as_deref()
-                    .and_then(|arn| estate.access_points.iter().find(|ap| ap.arn() == arn))
-                {
+                let to = match a.access_point.as_deref().and_then(|arn| points.get(arn)) {
                     Some(ap) => {
                         let id = format!("s3:ap:{}", ap.arn());
                         d.nodes.entry(id.clone()).or_insert_with(|| Node {

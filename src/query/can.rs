@@ -42,7 +42,7 @@ pub(super) fn what_can(
         let (answers, s) = can(
             engine,
             subject,
-            &s3_targets(engine.estate, &actions, scope),
+            &s3_targets(&engine.index, &actions, scope),
             &Given::default(),
         );
         sanity += s;
@@ -64,7 +64,7 @@ pub(super) fn path(
     let (answers, sanity) = can(
         engine,
         subject,
-        &s3_targets(engine.estate, actions, scope),
+        &s3_targets(&engine.index, actions, scope),
         &Given::default(),
     );
     let best = answers

@@ -313,11 +313,10 @@ impl<'e> Evaluation<'e> {
                 let state = matches!(info.resource, Resource::Uploaded(..)) && info.way.is_none();
                 // A request through an access point is its two sides, each
                 // made exact by its own ways.
-                let through = matches!(info.resource, Resource::Through(..));
                 **d == Decision::Conditional
                     && (!variants.contains(r) || state)
                     && !info.past
-                    && !through
+                    && !self.through.contains_key(r)
             })
             .map(|(r, _)| *r)
             .collect();
@@ -390,10 +389,7 @@ impl Evaluation<'_> {
             resource: self.built.resource_arn(&info.resource),
             decision,
             via,
-            access_point: match info.resource {
-                Resource::Through(ap, _) => Some(self.built.estate.access_points[ap].arn()),
-                _ => None,
-            },
+            access_point: info.resource.route(self.built.estate),
             because,
             blocked_by,
             implicit: self
@@ -425,7 +421,7 @@ impl Evaluation<'_> {
     /// open for something no context decides (a resource pattern, the
     /// object's state) or the solver cannot enumerate them.
     fn condition_ways(&self, r: ReqId) -> Option<Vec<Witness>> {
-        if self.variants.contains_key(&r) || self.through.contains_key(&r) {
+        if self.variants.contains_key(&r) {
             return None;
         }
         let estate = self.built.estate;

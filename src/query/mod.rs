@@ -262,7 +262,7 @@ impl<'e> Engine<'e> {
                 ));
             }
             let subject = resolve::subject(self.estate, &principal)?;
-            for (a, r) in resolve::targets(self.estate, &action, &resource)? {
+            for (a, r) in resolve::targets(self.estate, &self.index, &action, &resource)? {
                 requests.push((subject.clone(), a, r));
             }
         }
@@ -407,7 +407,7 @@ fn answer_bytes(
             ..
         } => {
             let subject = resolve::subject(estate, principal)?;
-            let targets = resolve::targets(estate, action, resource)?;
+            let targets = resolve::targets(estate, &engine.index, action, resource)?;
             let given = Given {
                 context: context.clone(),
                 closed: opts.closed_context,
@@ -427,7 +427,7 @@ fn answer_bytes(
             let scope = resolve::scope(estate, resource)?;
             who_can::who_can(
                 engine,
-                &s3_targets(estate, &actions, &scope),
+                &s3_targets(&engine.index, &actions, &scope),
                 &Given {
                     context: context.clone(),
                     closed: opts.closed_context,
@@ -504,7 +504,7 @@ fn answer_bytes(
             value,
         } => {
             let subject = resolve::subject(estate, principal)?;
-            let targets = resolve::targets(estate, action, resource)?;
+            let targets = resolve::targets(estate, &engine.index, action, resource)?;
             let p = prove::requires(engine, &subject, &targets, &key.text, &op.text, &value.text)
                 .map_err(|m| QueryError::at(key, m))?;
             proof = Some(p);
@@ -603,14 +603,10 @@ pub(crate) type Targets<'a> = Vec<(&'a Action, Resource)>;
 
 /// Each action on the scope: through its access point, or directly and
 /// through each access point of the bucket (semantics.md 5.8).
-pub(crate) fn s3_targets<'a>(
-    estate: &Estate,
-    actions: &[&'a Action],
-    scope: &Scope,
-) -> Targets<'a> {
+pub(crate) fn s3_targets<'a>(index: &Index, actions: &[&'a Action], scope: &Scope) -> Targets<'a> {
     let points = match scope.access_point {
-        Some(ap) => vec![ap],
-        None => estate.access_points_of(scope.bucket),
+        Some(ref ap) => std::slice::from_ref(ap),
+        None => index.access_points[scope.bucket].as_slice(),
     };
     let mut out: Targets<'a> = Vec::new();
     if scope.access_point.is_none() {
@@ -620,7 +616,7 @@ pub(crate) fn s3_targets<'a>(
                 .filter_map(|a| s3_resource(scope.bucket, &scope.key, a).map(|r| (*a, r))),
         );
     }
-    for ap in points {
+    for &ap in points {
         out.extend(
             actions
                 .iter()

@@ -157,13 +157,9 @@ fn pin(engine: &Engine, subject: &Subject, targets: &Targets, given: &Given, fou
         return;
     }
     // The target the counterexample answers: its action, by the same route.
-    let route = |r: &Resource| match r {
-        Resource::Through(ap, _) => Some(engine.estate.access_points[*ap].arn()),
-        _ => None,
-    };
     let Some((action, resource)) = targets
         .iter()
-        .find(|(act, r)| act.name == a.action && route(r) == a.access_point)
+        .find(|(act, r)| act.name == a.action && r.route(engine.estate) == a.access_point)
     else {
         return;
     };
@@ -250,7 +246,7 @@ pub fn write_only(engine: &Engine, subject: &Subject, scope: &Scope) -> Proof {
     let (puts, _) = can(
         engine,
         subject,
-        &s3_targets(engine.estate, &actions(&["s3:PutObject"]), scope),
+        &s3_targets(&engine.index, &actions(&["s3:PutObject"]), scope),
         &none,
     );
     let catalog = Catalog::get();
@@ -293,7 +289,7 @@ pub fn write_only(engine: &Engine, subject: &Subject, scope: &Scope) -> Proof {
         findings.push(asked(
             engine,
             &who,
-            &s3_targets(engine.estate, &reads, scope),
+            &s3_targets(&engine.index, &reads, scope),
             &none,
         ));
         let mut listed = finding(&can(engine, &who, &list_targets, &listing).0);
@@ -324,7 +320,7 @@ pub fn no_public_access(engine: &Engine, scope: &Scope) -> Proof {
             asked(
                 engine,
                 who,
-                &s3_targets(engine.estate, &all, scope),
+                &s3_targets(&engine.index, &all, scope),
                 &public,
             )
         })
@@ -391,7 +387,7 @@ pub fn no_destroy(engine: &Engine, scope: &Scope, notes: &mut Vec<String>) -> Pr
             "MFA Delete: {owner_root} can still delete versions and change versioning with its MFA device over HTTPS; not counted"
         ));
     }
-    let targets = s3_targets(engine.estate, &actions(&names), scope);
+    let targets = s3_targets(&engine.index, &actions(&names), scope);
     let mut subjects = engine.index.subjects.clone();
     subjects.push(Subject::Outside(engine.index.fresh.clone()));
     let ev = evaluate(engine, &subjects, &targets, &Given::default());

@@ -62,7 +62,7 @@ impl Ask<'_> {
         scope: &Scope,
         refining: bool,
     ) -> (Vec<Answer>, Stats) {
-        let mut targets = s3_targets(engine.estate, self.actions, scope);
+        let mut targets = s3_targets(&engine.index, self.actions, scope);
         if refining {
             targets.retain(|(a, _)| a.target == Target::Object);
         }

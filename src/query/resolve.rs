@@ -112,6 +112,7 @@ pub fn actions(w: &Word) -> Result<Vec<&'static Action>, QueryError> {
 /// `sts:AssumeRole` on a role (`can alice sts:AssumeRole role/reader`).
 pub fn targets<'a>(
     estate: &Estate,
+    index: &crate::index::Index,
     action: &Word,
     resource: &Word,
 ) -> Result<super::Targets<'a>, QueryError> {
@@ -130,7 +131,7 @@ pub fn targets<'a>(
         };
     }
     Ok(super::s3_targets(
-        estate,
+        index,
         &actions(action)?,
         &scope(estate, resource)?,
     ))

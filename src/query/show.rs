@@ -11,7 +11,7 @@ use super::{Engine, Given, QueryError};
 use crate::diag::Span;
 use crate::facts::Subject;
 use crate::model::{
-    Acl, Effect, Estate, Policy, PrincipalKind, PrincipalPattern, PublicAccessBlock, Statement,
+    Acl, Effect, Policy, PrincipalKind, PrincipalPattern, PublicAccessBlock, Statement,
 };
 
 /// One entity's sheet: its items in a fixed order.
@@ -43,7 +43,7 @@ pub(super) fn show(engine: &Engine, kind: ShowKind, name: &Word) -> Result<Vec<S
     let estate = engine.estate;
     Ok(match kind {
         ShowKind::Principal => vec![principal(engine, resolve::subject(estate, name)?, name)?],
-        ShowKind::Bucket => vec![bucket(estate, resolve::scope(estate, name)?.bucket)],
+        ShowKind::Bucket => vec![bucket(engine, resolve::scope(estate, name)?.bucket)],
         ShowKind::Policy => {
             let found: Vec<&Policy> = estate
                 .policies
@@ -183,7 +183,8 @@ fn acl_items(items: &mut Vec<Item>, field: &'static str, acl: &Acl) {
     }
 }
 
-fn bucket(estate: &Estate, b: usize) -> Shown {
+fn bucket(engine: &Engine, b: usize) -> Shown {
+    let estate = engine.estate;
     let bucket = &estate.buckets[b];
     let account = estate.accounts.get(&bucket.account);
     let mut items = vec![item("owner", bucket.account.clone(), Some(&bucket.span))];
@@ -227,7 +228,7 @@ fn bucket(estate: &Estate, b: usize) -> Shown {
         Some(Err(e)) => items.push(item("acl", format!("unreadable: {e}"), None)),
         None => items.push(item("acl", "not in the snapshot", None)),
     }
-    for &i in &estate.access_points_of(b) {
+    for &i in &engine.index.access_points[b] {
         let ap = &estate.access_points[i];
         let origin = ap
             .vpc

@@ -87,7 +87,7 @@ pub(super) fn public(
         |a: &Answer| a.decision == Decision::DenyImplicit && a.blocked_by.contains(&"bpa");
     for scope in scopes {
         note_cdn_origins(engine, scope, notes);
-        let targets = s3_targets(engine.estate, &actions, scope);
+        let targets = s3_targets(&engine.index, &actions, scope);
         let ev = evaluate(engine, &subjects, &targets, &Given::default());
         sanity += ev.stats();
         out.extend(answers_of(
