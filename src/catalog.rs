@@ -95,8 +95,8 @@ impl Catalog {
                     "IPAddress" => KeyType::Ip,
                     _ => KeyType::Multi,
                 };
-                let spelled = match k.key.split_once('/') {
-                    Some((prefix, _)) => format!("{prefix}/"),
+                let spelled = match k.key.split_once("${") {
+                    Some((prefix, _)) => prefix.to_string(),
                     None => k.key.clone(),
                 };
                 keys.insert(key_name(&k.key), (ty, spelled));
@@ -108,6 +108,7 @@ impl Catalog {
             for text in [
                 include_str!("../data/s3.json"),
                 include_str!("../data/sts.json"),
+                include_str!("../data/kms.json"),
             ] {
                 let raw: RawService = serde_json::from_str(text)
                     .expect("data/ catalogue is valid JSON (checked by tests)");
@@ -161,6 +162,9 @@ impl Catalog {
     /// here; a tag key keeps its tag part as given.
     pub fn key_spelling(&self, key: &str) -> String {
         match (self.keys.get(&key_name(key)), key.split_once('/')) {
+            (Some((_, prefix)), _) if prefix.ends_with(':') => {
+                format!("{prefix}{}", &key[prefix.len()..])
+            }
             (Some((_, prefix)), Some((_, tag))) => format!("{prefix}{tag}"),
             (Some((_, spelled)), None) => spelled.clone(),
             (None, _) => key.to_string(),
@@ -229,11 +233,23 @@ impl Catalog {
 }
 
 /// A condition key as the catalogue stores it: lower-case, a tag key cut
-/// after its `/` (`aws:RequestTag/${TagKey}` and `aws:RequestTag/team` alike).
+/// after its `/` (`aws:RequestTag/${TagKey}` and `aws:RequestTag/team`
+/// alike), an encryption-context key after its prefix
+/// (`kms:EncryptionContext:aws:s3:arn`).
 fn key_name(key: &str) -> String {
     let lower = key.to_ascii_lowercase();
+    if let Some(prefix) = lower.split_once("${").map(|(p, _)| p.to_string()) {
+        return prefix;
+    }
+    if lower.starts_with(ENCRYPTION_CONTEXT) {
+        return ENCRYPTION_CONTEXT.to_string();
+    }
     match lower.split_once('/') {
         Some((prefix, _)) => format!("{prefix}/"),
         None => lower,
     }
 }
+
+/// The prefix of KMS's encryption-context keys, whose own key follows it
+/// after a colon, not a slash.
+const ENCRYPTION_CONTEXT: &str = "kms:encryptioncontext:";

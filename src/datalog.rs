@@ -48,6 +48,8 @@ pub enum Layer {
     MfaDelete,
     /// The policy of the access point a request goes through (rules/77).
     AccessPointPolicy,
+    /// The key policy of the KMS key an object is encrypted under (rules/78).
+    KeyPolicy,
 }
 
 impl Layer {
@@ -64,6 +66,7 @@ impl Layer {
             Layer::Ownership => "ownership",
             Layer::MfaDelete => "mfa-delete",
             Layer::AccessPointPolicy => "access-point-policy",
+            Layer::KeyPolicy => "key-policy",
         }
     }
 }
@@ -145,6 +148,15 @@ pub enum Open {
     /// request at the bucket: whether AWS asks the identity policy about
     /// the bucket ARN there is not documented (semantics.md 5.8).
     AccessPointIdentity,
+    /// The object is encrypted under a KMS key the snapshot does not have
+    /// (or names by alias, or as the AWS managed key), or the bucket's
+    /// encryption.json could not be read (rules/78).
+    KeyUnresolved,
+    /// The KMS key has grants (or its grants could not be read): grants
+    /// only add access and are not evaluated (rules/78).
+    KeyGrants,
+    /// The KMS key has no key policy in the snapshot (rules/78).
+    KeyPolicyMissing,
 }
 
 impl Open {
@@ -198,6 +210,18 @@ impl Open {
                  under retention cannot be deleted in compliance mode and needs \
                  s3:BypassGovernanceRetention in governance mode, and the snapshot does not say \
                  which versions are under retention"
+            }
+            Open::KeyUnresolved => {
+                "the object is encrypted under a KMS key the snapshot does not describe (no kms/<key-id>/, \
+                 a key named by alias, or the AWS managed key aws/s3), or the bucket's encryption.json \
+                 could not be read: whether the caller may use the key is unknown"
+            }
+            Open::KeyGrants => {
+                "the KMS key has grants (or its grants.json could not be read), which may allow what \
+                 its key policy does not; grants are not evaluated"
+            }
+            Open::KeyPolicyMissing => {
+                "the KMS key has no policy.json: its key policy, which decides who may use the key, is unknown"
             }
             Open::VersioningUnreadable => {
                 "the bucket's versioning.json could not be read: MFA Delete, which lets only the \
@@ -304,6 +328,9 @@ pub struct Facts {
     pub chain_links: Vec<ChainLink>,
     pub assume_edges: Vec<AssumeEdge>,
     pub through_access_point: Vec<ThroughAccessPoint>,
+    pub kms_actions: Vec<IsKmsAction>,
+    pub key_sides: Vec<KeySide>,
+    pub key_unresolved: Vec<KeyUnresolved>,
     pub not_principal: Vec<NotPrincipalOf>,
     pub not_principal_names: Vec<NotPrincipalNames>,
     pub not_principal_everyone: Vec<NotPrincipalEveryone>,
@@ -402,6 +429,10 @@ pub fn run(f: &Facts) -> Derived {
     rt.extend(&f.assume_edges);
     facts += f.through_access_point.len();
     rt.extend(&f.through_access_point);
+    facts += f.kms_actions.len() + f.key_sides.len() + f.key_unresolved.len();
+    rt.extend(&f.kms_actions);
+    rt.extend(&f.key_sides);
+    rt.extend(&f.key_unresolved);
     facts += f.not_principal.len();
     rt.extend(&f.not_principal);
     facts += f.not_principal_names.len();

@@ -9,7 +9,7 @@ use crate::datalog::*;
 use crate::glob::{self, Relation};
 use crate::index::{HeadersRead, Index};
 use crate::model::{
-    arn_fields, AclGrant, AclPermission, Bucket, ConditionEntry, Effect, Estate, Grantee, IamState,
+    arn_fields, AclGrant, AclPermission, Bucket, ConditionEntry, Effect, Encryption, Estate, Grantee, IamState,
     Ownership, PolicyKind, PrincipalKind, PrincipalPattern, PublicAccessBlock, Statement,
     MFA_DELETE_ACTIONS,
 };
@@ -47,6 +47,10 @@ pub enum Resource {
     /// What a request through an access point asks (`Built::request`): its
     /// answer is the access point's and the bucket's together (rules/77).
     Through(usize, Option<String>),
+    /// A KMS key of the estate, as S3 asks KMS to use it for an object:
+    /// with the ARN the encryption context names (the object's, or the
+    /// bucket's under S3 Bucket Keys) (rules/78).
+    Key(usize, String),
 }
 
 impl Resource {
@@ -381,6 +385,9 @@ impl<'e> Built<'e> {
         let n = self.actions.len() as u32;
         let id = *self.actions.entry(name.to_string()).or_insert(ActId(n));
         if id.0 == n {
+            if name.starts_with("kms:") {
+                self.facts.kms_actions.push(IsKmsAction(id));
+            }
             match name {
                 ASSUME_ROLE => self.facts.assume_role.push(IsAssumeRole(id)),
                 "s3:GetBucketPolicy" | "s3:PutBucketPolicy" | "s3:DeleteBucketPolicy" => self
@@ -555,6 +562,20 @@ impl<'e> Built<'e> {
             Resource::Role(i) => {
                 let role = &estate.principals[*i];
                 self.owned_by(id, &role.account, Layer::Trust, role.trust);
+            }
+            Resource::Key(k, _) => {
+                let key = &estate.kms_keys[*k];
+                self.owned_by(id, &key.account, Layer::KeyPolicy, key.policy);
+                if key.policy.is_none() {
+                    self.facts
+                        .resource_open
+                        .push(ResourceOpen(id, Open::KeyPolicyMissing));
+                }
+                if key.grants {
+                    self.facts
+                        .resource_open
+                        .push(ResourceOpen(id, Open::KeyGrants));
+                }
             }
             // The access point's side: its policy, account and its own Block
             // Public Access, with its account's (S3 User Guide, "Configuring
@@ -836,6 +857,7 @@ impl<'e> Built<'e> {
         }
         let r = self.new_request(subject, action, resource.clone());
         self.req_ids.insert(key, r);
+        self.key_side(r, subject, action, &resource);
         if let Resource::Objects(b, pattern) = &resource {
             let x = self.ents[&EntKey::Resource(resource.clone())];
             let free = self.facts.free_owner.contains(&FreeOwner(x));
@@ -880,6 +902,43 @@ impl<'e> Built<'e> {
             .through_access_point
             .push(ThroughAccessPoint(r, at_ap, at_bucket));
         r
+    }
+
+    /// The request S3 makes to KMS on the caller's behalf for a read of an
+    /// object encrypted under a KMS key (rules/78): kms:Decrypt on the key
+    /// the bucket's default encryption names, with the object's ARN (the
+    /// bucket's under S3 Bucket Keys) as encryption context. A key the
+    /// snapshot does not describe leaves the read open.
+    fn key_side(&mut self, r: ReqId, subject: &Subject, action: &Action, resource: &Resource) {
+        let (Resource::Objects(b, _) | Resource::Uploaded(b, _, _)) = resource else {
+            return;
+        };
+        if !DECRYPTS.contains(&action.name.as_str()) {
+            return;
+        }
+        let estate = self.estate;
+        let bucket = &estate.buckets[*b];
+        let bucket_key = match &bucket.encryption {
+            Ok(Encryption::S3Managed) => return,
+            Ok(Encryption::Kms { bucket_key, .. }) => *bucket_key,
+            Err(_) => false,
+        };
+        let Some(k) = estate.bucket_kms_key(*b) else {
+            self.facts.key_unresolved.push(KeyUnresolved(r));
+            return;
+        };
+        let context = match bucket_key {
+            true => self.resource_arn(&Resource::Bucket(*b)),
+            false => self.resource_arn(resource),
+        };
+        let decrypt = crate::catalog::Catalog::get()
+            .find(KMS_DECRYPT)
+            .expect("the catalogue has kms:Decrypt");
+        // KMS requests carry no access point's keys.
+        let via = self.via.take();
+        let rk = self.request(subject, decrypt, Resource::Key(k, context));
+        self.via = via;
+        self.facts.key_sides.push(KeySide(r, rk));
     }
 
     /// The access point a request carries the keys of: the one it is made
@@ -1014,6 +1073,7 @@ impl<'e> Built<'e> {
     fn request_keys(&self, subject: &Subject, action: &str, resource: &Resource) -> KeysOf<'_> {
         let resource_account = self.resource_account(resource).to_string();
         KeysOf {
+            kms: self.kms_keys(resource),
             caller: caller(self.estate, subject),
             action: action.to_string(),
             resource_account,
@@ -1025,8 +1085,19 @@ impl<'e> Built<'e> {
         }
     }
 
+    /// What S3's request to KMS carries about the key and the object.
+    fn kms_keys(&self, resource: &Resource) -> Option<smt::keys::KmsKeys> {
+        let Resource::Key(k, context) = resource else {
+            return None;
+        };
+        Some(smt::keys::KmsKeys {
+            via_service: format!("s3.{}.amazonaws.com", self.estate.kms_keys[*k].region),
+            context: context.clone(),
+        })
+    }
+
     /// The account that owns a resource: the bucket's, the role's, the
-    /// access point's.
+    /// access point's, the key's.
     fn resource_account(&self, resource: &Resource) -> &'e str {
         let estate = self.estate;
         match resource {
@@ -1037,6 +1108,7 @@ impl<'e> Built<'e> {
             Resource::AccessPoint(ap, _) | Resource::Through(ap, _) => {
                 &estate.access_points[*ap].account
             }
+            Resource::Key(k, _) => &estate.kms_keys[*k].account,
         }
     }
 
@@ -1320,6 +1392,7 @@ impl<'e> Built<'e> {
             Resource::AccessPoint(ap, _) | Resource::Through(ap, _) => {
                 estate.access_points[*ap].policy
             }
+            Resource::Key(k, _) => estate.kms_keys[*k].policy,
         };
         candidates.extend(resource_policy);
         // MFA Delete's ceiling: its Action element names what it guards.
@@ -1771,6 +1844,7 @@ impl<'e> Built<'e> {
                 format!("arn:aws:s3:::{}/{key}", self.estate.buckets[*b].name)
             }
             Resource::Role(i) => self.estate.principals[*i].arn.clone(),
+            Resource::Key(k, _) => self.estate.kms_keys[*k].arn.clone(),
             Resource::AccessPoint(ap, key) | Resource::Through(ap, key) => {
                 let arn = self.estate.access_points[*ap].arn();
                 match key {
@@ -1792,6 +1866,7 @@ struct KeysOf<'b> {
     closed: bool,
     org: Option<&'b crate::model::Organization>,
     access_point: Option<smt::keys::AccessPointKeys>,
+    kms: Option<smt::keys::KmsKeys>,
 }
 
 impl KeysOf<'_> {
@@ -1805,6 +1880,7 @@ impl KeysOf<'_> {
             closed: self.closed,
             org: self.org,
             access_point: self.access_point.as_ref(),
+            kms: self.kms.as_ref(),
         }
     }
 }
@@ -1838,6 +1914,12 @@ fn caller(estate: &Estate, subject: &Subject) -> smt::keys::Caller {
     }
 }
 
+/// The S3 actions that read an object's data, for which S3 asks KMS to
+/// decrypt an SSE-KMS object (AWS KMS Developer Guide, "How Amazon S3 uses
+/// AWS KMS").
+const DECRYPTS: [&str; 2] = ["s3:GetObject", "s3:GetObjectVersion"];
+const KMS_DECRYPT: &str = "kms:Decrypt";
+
 /// The layer a policy's statements sit in.
 pub fn layer_of(kind: PolicyKind) -> Layer {
     match kind {
@@ -1848,6 +1930,7 @@ pub fn layer_of(kind: PolicyKind) -> Layer {
         PolicyKind::Scp => Layer::Scp,
         PolicyKind::Rcp => Layer::Rcp,
         PolicyKind::AccessPoint => Layer::AccessPointPolicy,
+        PolicyKind::Key => Layer::KeyPolicy,
         PolicyKind::MfaDelete => Layer::MfaDelete,
     }
 }

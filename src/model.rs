@@ -28,6 +28,8 @@ pub enum PolicyKind {
     MfaDelete,
     /// An S3 access point's resource policy (`get-access-point-policy`).
     AccessPoint,
+    /// A KMS key's key policy (`aws kms get-key-policy`).
+    Key,
 }
 
 #[derive(Clone, Debug)]
@@ -283,6 +285,46 @@ pub struct Bucket {
     pub mfa_delete: Option<usize>,
     /// `Err` with the reason when `object-lock.json` could not be read.
     pub object_lock: Result<ObjectLock, String>,
+    /// Default encryption (`encryption.json`; none: SSE-S3, AWS's default
+    /// since January 2023). `Err` with the reason when it could not be read.
+    pub encryption: Result<Encryption, String>,
+    pub span: Span,
+}
+
+/// How S3 encrypts what is written without encryption headers
+/// (`aws s3api get-bucket-encryption`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Encryption {
+    /// SSE-S3 (`AES256`): S3's own keys, no KMS request.
+    #[default]
+    S3Managed,
+    /// SSE-KMS or DSSE-KMS under a KMS key: `key` as the configuration
+    /// names it (key ID, key ARN or alias; `None`: the account's AWS
+    /// managed key `aws/s3`), and whether S3 Bucket Keys are on (the
+    /// encryption context is then the bucket's ARN).
+    Kms {
+        key: Option<String>,
+        bucket_key: bool,
+    },
+}
+
+/// A KMS key of the snapshot (`kms/<key-id>/`: `describe-key`,
+/// `get-key-policy`).
+#[derive(Clone, Debug)]
+pub struct KmsKey {
+    pub id: String,
+    pub arn: String,
+    pub account: String,
+    pub region: String,
+    /// `KeyManager: AWS` (an AWS managed key such as `aws/s3`).
+    pub aws_managed: bool,
+    /// `Enabled` and `KeyState: Enabled`: a disabled key decrypts nothing.
+    pub enabled: bool,
+    /// The key policy; `None` when the snapshot has no `policy.json`.
+    pub policy: Option<usize>,
+    /// It has grants (or its `list-grants` could not be read): grants only
+    /// add access and are not evaluated yet (rules/78).
+    pub grants: bool,
     pub span: Span,
 }
 
@@ -385,6 +427,7 @@ pub struct Estate {
     /// Access points whose `get-access-point` could not be read
     /// (`ACCOUNT/NAME`): which bucket they serve is unknown.
     pub unreadable_access_points: Vec<String>,
+    pub kms_keys: Vec<KmsKey>,
     pub policies: Vec<Policy>,
     pub diagnostics: Vec<Diagnostic>,
     /// The organization, when the snapshot has Organizations data.
@@ -467,6 +510,21 @@ impl Estate {
         self.buckets
             .iter()
             .position(|b| b.name == ap.bucket && b.account == ap.bucket_account)
+    }
+
+    /// The enabled KMS key of the snapshot that a bucket's default
+    /// encryption names, by ARN or (in the bucket's account) by key ID;
+    /// `None` for an alias, the AWS managed key, a key the snapshot does
+    /// not describe or a disabled one — or when the bucket does not encrypt
+    /// under KMS.
+    pub fn bucket_kms_key(&self, bucket: usize) -> Option<usize> {
+        let b = &self.buckets[bucket];
+        let Ok(Encryption::Kms { key: Some(named), .. }) = &b.encryption else {
+            return None;
+        };
+        self.kms_keys.iter().position(|k| {
+            k.enabled && (k.arn == *named || (k.id == *named && k.account == b.account))
+        })
     }
 
     /// The account whose canonical user ID this is, when the snapshot knows it.

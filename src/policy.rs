@@ -194,7 +194,11 @@ fn parse_statement(
     let principal = principal_set(s, diags)?;
     let resource_based = matches!(
         kind,
-        PolicyKind::Bucket | PolicyKind::Trust | PolicyKind::Rcp | PolicyKind::AccessPoint
+        PolicyKind::Bucket
+            | PolicyKind::Trust
+            | PolicyKind::Rcp
+            | PolicyKind::AccessPoint
+            | PolicyKind::Key
     );
     if principal.is_some() && !resource_based {
         diags.push(Diagnostic::error(

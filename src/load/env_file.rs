@@ -7,7 +7,7 @@ use super::snapshot::{ownership_value, public_access_block_env};
 use super::{policy_from, record};
 use crate::diag::Diagnostic;
 use crate::model::{
-    arn_fields, is_account_id, Account, Bucket, Estate, Group, IamState, ListedObject, ObjectLock,
+    arn_fields, is_account_id, Account, Bucket, Encryption, Estate, Group, IamState, ListedObject, ObjectLock,
     OrgPolicy, Organization, Ownership, PolicyKind, Principal, PrincipalKind, PublicAccessBlock,
 };
 
@@ -30,12 +30,13 @@ fn account_entry<'e>(estate: &'e mut Estate, id: &str) -> &'e mut Account {
 }
 
 /// The top-level fields of an environment file (docs/env-file.md).
-const FIELDS: [&str; 9] = [
+const FIELDS: [&str; 10] = [
     "accounts",
     "groups",
     "principals",
     "buckets",
     "access_points",
+    "kms_keys",
     "account_public_access_block",
     "organization",
     "scps",
@@ -197,6 +198,10 @@ fn load_doc(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
             None => Ok(ObjectLock::default()),
             Some(n) => super::data_protection::object_lock(n).map_err(|d| record(d, estate)),
         };
+        let encryption = match b.get("encryption") {
+            None => Ok(Encryption::S3Managed),
+            Some(n) => super::kms::encryption(n).map_err(|d| record(d, estate)),
+        };
         estate.buckets.push(Bucket {
             name,
             account,
@@ -208,8 +213,32 @@ fn load_doc(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
             versioning,
             mfa_delete,
             object_lock,
+            encryption,
             span: b.span.clone(),
         });
+    }
+    for k in doc.array_field("kms_keys")? {
+        // The entry is what `describe-key` prints (its `KeyMetadata`), plus
+        // the key's `policy` and, if any, its `grants`; the owning account
+        // is the one its `Arn` names.
+        let meta = k.get("KeyMetadata").unwrap_or(k);
+        let account = meta
+            .str_field("Arn")?
+            .split(':')
+            .nth(4)
+            .filter(|acct| is_account_id(acct))
+            .ok_or_else(|| k.error("an `Arn` of the form arn:aws:kms:REGION:ACCOUNT:key/KEY-ID"))?
+            .to_string();
+        let mut key = super::kms::key_metadata(k, &account)?;
+        account_entry(estate, &account);
+        key.policy = k
+            .present("policy")
+            .map(|p| policy_from(p, &key.id, PolicyKind::Key, estate));
+        key.grants = match k.present("grants") {
+            None => false,
+            Some(g) => super::kms::has_grants(g)?,
+        };
+        estate.kms_keys.push(key);
     }
     for a in doc.array_field("access_points")? {
         // The entry is what `get-access-point` prints, plus its `policy`;

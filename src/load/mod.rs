@@ -9,6 +9,7 @@ pub mod acl;
 pub mod data_protection;
 pub mod env_file;
 pub mod json;
+pub mod kms;
 pub mod org;
 pub mod snapshot;
 

@@ -4,7 +4,7 @@ use super::json::{Node, Value};
 use super::{missing_policy, parse_file, policy_from, record, FileSet};
 use crate::diag::{Diagnostic, Span};
 use crate::model::{
-    is_account_id, Account, Bucket, Estate, Group, IamState, ListedObject, ObjectLock, Ownership,
+    is_account_id, Account, Bucket, Encryption, Estate, Group, IamState, ListedObject, ObjectLock, Ownership,
     PolicyKind, Principal, PrincipalKind, PublicAccessBlock,
 };
 use std::collections::{BTreeMap, BTreeSet};
@@ -86,6 +86,9 @@ fn load_account(files: &FileSet, id: &str, estate: &mut Estate) {
         }
         super::access_point::load(files, id, name, estate);
     }
+    for key in folders(files, &format!("{base}/kms/")) {
+        super::kms::load(files, id, key, estate);
+    }
 }
 
 /// The names directly under a folder of the snapshot (each a bucket, an
@@ -145,6 +148,12 @@ fn load_bucket(files: &FileSet, account: &str, name: &str, estate: &mut Estate) 
             .and_then(|d| super::data_protection::object_lock(&d))
             .map_err(|e| record(e, estate)),
     };
+    let encryption = match file("encryption.json") {
+        (_, None) => Ok(Encryption::S3Managed),
+        (shown, Some(bytes)) => parse_file(&shown, bytes)
+            .and_then(|d| super::kms::encryption(&d))
+            .map_err(|e| record(e, estate)),
+    };
     let acl = match file("acl.json") {
         (_, None) => None,
         (shown, Some(bytes)) => Some(
@@ -184,6 +193,7 @@ fn load_bucket(files: &FileSet, account: &str, name: &str, estate: &mut Estate) 
         versioning,
         mfa_delete,
         object_lock,
+        encryption,
         span: Span::file(&files.display(&dir)),
     });
 }

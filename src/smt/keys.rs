@@ -71,6 +71,22 @@ pub struct RequestKeys<'a> {
     pub org: Option<&'a crate::model::Organization>,
     /// The access point the request goes through, if any.
     pub access_point: Option<&'a AccessPointKeys>,
+    /// For S3's request to KMS on the caller's behalf: what it carries.
+    pub kms: Option<&'a KmsKeys>,
+}
+
+/// What S3's request to KMS for an SSE-KMS object carries (AWS KMS
+/// Developer Guide, "kms:ViaService", "Encryption context": S3 sends
+/// `aws:s3:arn` with the object's ARN, or the bucket's with S3 Bucket
+/// Keys). Being a forward access session, it also has
+/// `aws:ViaAWSService` true and `aws:CalledVia` S3 (IAM User Guide,
+/// "Forward access sessions").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KmsKeys {
+    pub via_service: String,
+    /// The ARN of the encryption context; a pattern (`…/reports/*`) when
+    /// the request stands for every object of a scope.
+    pub context: String,
 }
 
 /// What a request through an access point carries about it (S3 User
@@ -100,6 +116,9 @@ impl RequestKeys<'_> {
         // through an access point carries its keys; a direct one does not
         // (`carried`: the catalogue lists them for no data action).
         if let Some(avail) = self.access_point_key(&lower) {
+            return (ty, avail);
+        }
+        if let Some(avail) = self.kms_key(&lower) {
             return (ty, avail);
         }
         // A service's key that this action never carries stays absent
@@ -328,6 +347,36 @@ impl RequestKeys<'_> {
             ("aws:sourcevpc", Some(vpc)) => one(vpc),
             ("aws:sourcevpce" | "aws:vpcsourceip", Some(_)) => Free,
             ("aws:sourceip", Some(_)) => Absent,
+            _ => return None,
+        })
+    }
+
+    /// The keys S3's request to KMS carries (`KmsKeys`); `None` for the
+    /// keys it shares with any request, and for every key of an S3 request.
+    fn kms_key(&self, lower: &str) -> Option<Availability> {
+        use Availability::*;
+        let kms = self.kms?;
+        let one = |v: &str| Value(vec![v.to_string()]);
+        Some(match lower {
+            "kms:viaservice" => one(&kms.via_service),
+            "kms:calleraccount" => match &self.caller {
+                Caller::User { account, .. }
+                | Caller::Role { account, .. }
+                | Caller::Root { account, .. }
+                | Caller::Outside { account } => one(account),
+                Caller::Anonymous | Caller::Service { .. } => Absent,
+            },
+            "kms:encryptioncontext:aws:s3:arn" if kms.context.contains(['*', '?']) => Free,
+            "kms:encryptioncontext:aws:s3:arn" => one(&kms.context),
+            "kms:encryptioncontextkeys" => one("aws:s3:arn"),
+            "kms:encryptionalgorithm" => one("SYMMETRIC_DEFAULT"),
+            "aws:viaawsservice" => one("true"),
+            "aws:calledvia" | "aws:calledviafirst" | "aws:calledvialast" => {
+                one("s3.amazonaws.com")
+            }
+            // Every other KMS key (aliases, grants, attestation…) is
+            // absent from a decryption S3 asks for.
+            k if k.starts_with("kms:") => Absent,
             _ => return None,
         })
     }
