@@ -9,9 +9,9 @@ use crate::datalog::*;
 use crate::glob::{self, Relation};
 use crate::index::{HeadersRead, Index};
 use crate::model::{
-    arn_fields, AclGrant, AclPermission, Bucket, ConditionEntry, Effect, Encryption, Estate, Grantee, IamState,
-    Ownership, PolicyKind, PrincipalKind, PrincipalPattern, PublicAccessBlock, Statement,
-    MFA_DELETE_ACTIONS,
+    arn_fields, AclGrant, AclPermission, Bucket, ConditionEntry, Effect, Encryption, Estate,
+    Grantee, IamState, Ownership, PolicyKind, PrincipalKind, PrincipalPattern, PublicAccessBlock,
+    Statement, MFA_DELETE_ACTIONS,
 };
 use crate::smt::{self, Verdict};
 use std::collections::{HashMap, HashSet};

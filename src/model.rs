@@ -519,7 +519,10 @@ impl Estate {
     /// under KMS.
     pub fn bucket_kms_key(&self, bucket: usize) -> Option<usize> {
         let b = &self.buckets[bucket];
-        let Ok(Encryption::Kms { key: Some(named), .. }) = &b.encryption else {
+        let Ok(Encryption::Kms {
+            key: Some(named), ..
+        }) = &b.encryption
+        else {
             return None;
         };
         self.kms_keys.iter().position(|k| {

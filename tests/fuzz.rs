@@ -1479,6 +1479,7 @@ mod conditions {
                 closed: false,
                 org: None,
                 access_point: None,
+                kms: None,
             };
             let verdict = smt::condition(&entries, version, &req);
             if let Some(ways) = smt::assignments(&[(entries.as_slice(), version)], &req, 16) {

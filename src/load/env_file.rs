@@ -7,8 +7,9 @@ use super::snapshot::{ownership_value, public_access_block_env};
 use super::{policy_from, record};
 use crate::diag::Diagnostic;
 use crate::model::{
-    arn_fields, is_account_id, Account, Bucket, Encryption, Estate, Group, IamState, ListedObject, ObjectLock,
-    OrgPolicy, Organization, Ownership, PolicyKind, Principal, PrincipalKind, PublicAccessBlock,
+    arn_fields, is_account_id, Account, Bucket, Encryption, Estate, Group, IamState, ListedObject,
+    ObjectLock, OrgPolicy, Organization, Ownership, PolicyKind, Principal, PrincipalKind,
+    PublicAccessBlock,
 };
 
 /// Loads the file into `estate`. A file that is not JSON, or whose shape is

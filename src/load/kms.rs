@@ -18,12 +18,14 @@ pub(crate) fn encryption(doc: &Node) -> Result<Encryption, Diagnostic> {
     let Some(rule) = rules.first() else {
         return Err(config.error("`Rules` with one `ApplyServerSideEncryptionByDefault` rule"));
     };
-    let default = rule.get("ApplyServerSideEncryptionByDefault").ok_or_else(|| {
-        Diagnostic::error(
-            rule.span.clone(),
-            "expected an `ApplyServerSideEncryptionByDefault` field",
-        )
-    })?;
+    let default = rule
+        .get("ApplyServerSideEncryptionByDefault")
+        .ok_or_else(|| {
+            Diagnostic::error(
+                rule.span.clone(),
+                "expected an `ApplyServerSideEncryptionByDefault` field",
+            )
+        })?;
     let algorithm = default.str_field("SSEAlgorithm")?;
     let bucket_key = match rule.present("BucketKeyEnabled") {
         None => false,
@@ -135,23 +137,25 @@ pub(super) fn load(files: &super::FileSet, account: &str, dir_name: &str, estate
         ));
         return;
     };
-    let mut key =
-        match super::parse_file(&shown("key.json"), bytes).and_then(|d| key_metadata(&d, account)) {
-            Ok(k) => k,
-            Err(d) => {
-                record(d, estate);
-                return;
-            }
-        };
-    key.policy = read("policy.json").map(|bytes| {
-        match super::parse_file(&shown("policy.json"), bytes) {
-            Ok(doc) => {
-                let node = doc.get("Policy").cloned().unwrap_or(doc);
-                policy_from(&node, &key.id, PolicyKind::Key, estate)
-            }
-            Err(d) => super::missing_policy(&key.id, PolicyKind::Key, d, estate),
+    let mut key = match super::parse_file(&shown("key.json"), bytes)
+        .and_then(|d| key_metadata(&d, account))
+    {
+        Ok(k) => k,
+        Err(d) => {
+            record(d, estate);
+            return;
         }
-    });
+    };
+    key.policy =
+        read("policy.json").map(
+            |bytes| match super::parse_file(&shown("policy.json"), bytes) {
+                Ok(doc) => {
+                    let node = doc.get("Policy").cloned().unwrap_or(doc);
+                    policy_from(&node, &key.id, PolicyKind::Key, estate)
+                }
+                Err(d) => super::missing_policy(&key.id, PolicyKind::Key, d, estate),
+            },
+        );
     if key.policy.is_none() {
         estate.diagnostics.push(Diagnostic::warning(
             Span::file(&files.display(&dir)),

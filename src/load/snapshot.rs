@@ -4,8 +4,8 @@ use super::json::{Node, Value};
 use super::{missing_policy, parse_file, policy_from, record, FileSet};
 use crate::diag::{Diagnostic, Span};
 use crate::model::{
-    is_account_id, Account, Bucket, Encryption, Estate, Group, IamState, ListedObject, ObjectLock, Ownership,
-    PolicyKind, Principal, PrincipalKind, PublicAccessBlock,
+    is_account_id, Account, Bucket, Encryption, Estate, Group, IamState, ListedObject, ObjectLock,
+    Ownership, PolicyKind, Principal, PrincipalKind, PublicAccessBlock,
 };
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -52,6 +52,8 @@ pub(super) struct Evaluation<'e> {
     /// A request through an access point: its requests at the access point
     /// and at the bucket (rules/77).
     through: HashMap<ReqId, [ReqId; 2]>,
+    /// The request S3 makes to KMS for a read (rules/78), by the read.
+    key_sides: HashMap<ReqId, ReqId>,
     /// The can-assume graph the chains were read from (none in the graph's
     /// own evaluations, and in a batch of decisions).
     graph: Option<Rc<AssumeGraph<'e>>>,
@@ -291,6 +293,7 @@ impl<'e> Evaluation<'e> {
                 .iter()
                 .map(|t| (t.0, [t.1, t.2]))
                 .collect(),
+            key_sides: built.facts.key_sides.iter().map(|k| (k.0, k.1)).collect(),
             graph: None,
             assume_stats: Stats::default(),
             chains,
@@ -390,6 +393,7 @@ impl Evaluation<'_> {
             decision,
             via,
             access_point: info.resource.route(self.built.estate),
+            kms_key: self.kms_key(r),
             because,
             blocked_by,
             implicit: self
@@ -541,6 +545,17 @@ impl Evaluation<'_> {
     /// An object state under which the request is allowed (or denied): a
     /// variant that decides so outright, else a conditional one, whose
     /// uploader-chosen ACL then grants the caller (or does not).
+    /// The ARN of the KMS key a read needs (at the bucket, for one through
+    /// an access point).
+    fn kms_key(&self, r: ReqId) -> Option<String> {
+        let at_bucket = self.through.get(&r).map_or(r, |sides| sides[1]);
+        let rk = self.key_sides.get(&at_bucket)?;
+        match &self.built.requests[rk.0 as usize].resource {
+            Resource::Key(k, _) => Some(self.built.estate.kms_keys[*k].arn.clone()),
+            _ => None,
+        }
+    }
+
     fn witness(&self, r: ReqId, allowed: bool) -> Option<Witness> {
         if let Some(sides) = self.through.get(&r) {
             return self.through_witness(sides, allowed);

@@ -371,9 +371,7 @@ impl RequestKeys<'_> {
             "kms:encryptioncontextkeys" => one("aws:s3:arn"),
             "kms:encryptionalgorithm" => one("SYMMETRIC_DEFAULT"),
             "aws:viaawsservice" => one("true"),
-            "aws:calledvia" | "aws:calledviafirst" | "aws:calledvialast" => {
-                one("s3.amazonaws.com")
-            }
+            "aws:calledvia" | "aws:calledviafirst" | "aws:calledvialast" => one("s3.amazonaws.com"),
             // Every other KMS key (aliases, grants, attestation…) is
             // absent from a decryption S3 asks for.
             k if k.starts_with("kms:") => Absent,

@@ -1368,6 +1368,7 @@ mod tests {
             closed: false,
             org: None,
             access_point: None,
+            kms: None,
         }
     }
 
