@@ -331,6 +331,7 @@ pub struct Facts {
     pub kms_actions: Vec<IsKmsAction>,
     pub key_sides: Vec<KeySide>,
     pub key_unresolved: Vec<KeyUnresolved>,
+    pub states_listed: Vec<StatesListed>,
     pub not_principal: Vec<NotPrincipalOf>,
     pub not_principal_names: Vec<NotPrincipalNames>,
     pub not_principal_everyone: Vec<NotPrincipalEveryone>,
@@ -433,6 +434,8 @@ pub fn run(f: &Facts) -> Derived {
     rt.extend(&f.kms_actions);
     rt.extend(&f.key_sides);
     rt.extend(&f.key_unresolved);
+    facts += f.states_listed.len();
+    rt.extend(&f.states_listed);
     facts += f.not_principal.len();
     rt.extend(&f.not_principal);
     facts += f.not_principal_names.len();

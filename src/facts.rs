@@ -863,6 +863,8 @@ impl<'e> Built<'e> {
             let free = self.facts.free_owner.contains(&FreeOwner(x));
             if free && !self.grantor_is_bucket_owner(&action.name) {
                 self.object_variants(r, subject, action, *b, pattern, x);
+            } else if !free && self.encryption_varies(*b, pattern, action) {
+                self.encryption_variants(r, subject, action, *b, pattern, x);
             }
         }
         r
@@ -906,11 +908,13 @@ impl<'e> Built<'e> {
 
     /// The request S3 makes to KMS on the caller's behalf for a read of an
     /// object encrypted under a KMS key (rules/78): kms:Decrypt on the key
-    /// the bucket's default encryption names, with the object's ARN (the
-    /// bucket's under S3 Bucket Keys) as encryption context. A key the
-    /// snapshot does not describe leaves the read open.
+    /// the object was written with (a listed object's head.json) or, for
+    /// the objects the snapshot does not list, the key the bucket's default
+    /// encryption names; the object's ARN (the bucket's under S3 Bucket
+    /// Keys) is the encryption context. A key the snapshot does not
+    /// describe leaves the read open.
     fn key_side(&mut self, r: ReqId, subject: &Subject, action: &Action, resource: &Resource) {
-        let (Resource::Objects(b, _) | Resource::Uploaded(b, _, _)) = resource else {
+        let (Resource::Objects(b, key) | Resource::Uploaded(b, key, _)) = resource else {
             return;
         };
         if !DECRYPTS.contains(&action.name.as_str()) {
@@ -918,12 +922,20 @@ impl<'e> Built<'e> {
         }
         let estate = self.estate;
         let bucket = &estate.buckets[*b];
-        let bucket_key = match &bucket.encryption {
-            Ok(Encryption::S3Managed) => return,
-            Ok(Encryption::Kms { bucket_key, .. }) => *bucket_key,
-            Err(_) => false,
+        let listed = match resource {
+            Resource::Objects(..) => bucket.objects.iter().find(|o| o.key == *key),
+            _ => None,
         };
-        let Some(k) = estate.bucket_kms_key(*b) else {
+        let encryption = match listed.and_then(|o| o.encryption.as_ref()) {
+            Some(e) => e,
+            None => &bucket.encryption,
+        };
+        let (named, bucket_key) = match encryption {
+            Ok(Encryption::S3Managed) => return,
+            Ok(Encryption::Kms { key, bucket_key }) => (key.as_deref(), *bucket_key),
+            Err(_) => (None, false),
+        };
+        let Some(k) = named.and_then(|n| estate.kms_key_named(&bucket.account, n)) else {
             self.facts.key_unresolved.push(KeyUnresolved(r));
             return;
         };
@@ -939,6 +951,44 @@ impl<'e> Built<'e> {
         let rk = self.request(subject, decrypt, Resource::Key(k, context));
         self.via = via;
         self.facts.key_sides.push(KeySide(r, rk));
+    }
+
+    /// Whether the objects of a scope of a bucket without ACLs may differ
+    /// in how a read of them is decided: a listed object under it has its
+    /// own head.json, so each is a state of the scope (rules/75).
+    fn encryption_varies(&self, b: usize, pattern: &str, action: &Action) -> bool {
+        DECRYPTS.contains(&action.name.as_str())
+            && self.estate.buckets[b].objects.iter().any(|o| {
+                o.encryption.is_some() && o.key != pattern && glob::matches(pattern, &o.key, false)
+            })
+    }
+
+    /// The states an object of a scope of a bucket without ACLs may be in,
+    /// for how it is encrypted: each listed object the pattern matches,
+    /// and one the snapshot does not list, which the bucket owner owns and
+    /// the default encryption covers.
+    fn encryption_variants(
+        &mut self,
+        r: ReqId,
+        subject: &Subject,
+        action: &Action,
+        b: usize,
+        pattern: &str,
+        x: EntId,
+    ) {
+        let estate = self.estate;
+        let bucket = &estate.buckets[b];
+        self.facts.states_listed.push(StatesListed(x));
+        for o in &bucket.objects {
+            if glob::matches(pattern, &o.key, false) && o.key != pattern {
+                let v = self.request(subject, action, Resource::Objects(b, o.key.clone()));
+                self.facts.variant_of.push(VariantOf(v, r));
+                self.facts.listed_variant.push(ListedVariant(v));
+            }
+        }
+        let unlisted = Resource::Uploaded(b, pattern.to_string(), bucket.account.clone());
+        let v = self.request(subject, action, unlisted);
+        self.facts.variant_of.push(VariantOf(v, r));
     }
 
     /// The access point a request carries the keys of: the one it is made
@@ -1609,8 +1659,15 @@ impl<'e> Built<'e> {
         };
         let key = match resource {
             Resource::Objects(_, key) => key,
+            Resource::Uploaded(_, _, owner) if !acls_on => {
+                // An encryption state of a scope (`encryption_variants`):
+                // the bucket owner owns it, ACLs grant nothing.
+                let o = self.account(owner);
+                self.facts.object_owners.push(ObjectOwner(id, o));
+                return;
+            }
             Resource::Uploaded(_, _, owner) => {
-                // Only variants of free-owner scopes exist, so ACLs are on.
+                // Variants of free-owner scopes: ACLs are on.
                 self.bucket_acl(id, b);
                 let o = self.account(owner);
                 self.facts.object_owners.push(ObjectOwner(id, o));
@@ -1917,7 +1974,7 @@ fn caller(estate: &Estate, subject: &Subject) -> smt::keys::Caller {
 /// The S3 actions that read an object's data, for which S3 asks KMS to
 /// decrypt an SSE-KMS object (AWS KMS Developer Guide, "How Amazon S3 uses
 /// AWS KMS").
-const DECRYPTS: [&str; 2] = ["s3:GetObject", "s3:GetObjectVersion"];
+pub const DECRYPTS: [&str; 2] = ["s3:GetObject", "s3:GetObjectVersion"];
 const KMS_DECRYPT: &str = "kms:Decrypt";
 
 /// The layer a policy's statements sit in.

@@ -266,6 +266,9 @@ pub struct Acl {
 pub struct ListedObject {
     pub key: String,
     pub acl: Result<Acl, String>,
+    /// How it is encrypted (`head-object`); `None` when the snapshot has no
+    /// head.json for it (the bucket's default encryption is taken).
+    pub encryption: Option<Result<Encryption, String>>,
 }
 
 #[derive(Clone, Debug)]
@@ -512,22 +515,14 @@ impl Estate {
             .position(|b| b.name == ap.bucket && b.account == ap.bucket_account)
     }
 
-    /// The enabled KMS key of the snapshot that a bucket's default
-    /// encryption names, by ARN or (in the bucket's account) by key ID;
-    /// `None` for an alias, the AWS managed key, a key the snapshot does
-    /// not describe or a disabled one — or when the bucket does not encrypt
-    /// under KMS.
-    pub fn bucket_kms_key(&self, bucket: usize) -> Option<usize> {
-        let b = &self.buckets[bucket];
-        let Ok(Encryption::Kms {
-            key: Some(named), ..
-        }) = &b.encryption
-        else {
-            return None;
-        };
-        self.kms_keys.iter().position(|k| {
-            k.enabled && (k.arn == *named || (k.id == *named && k.account == b.account))
-        })
+    /// The enabled KMS key of the snapshot that an encryption setting of
+    /// a bucket of `account` names, by ARN or (in that account) by key ID;
+    /// `None` for an alias, a key the snapshot does not describe or a
+    /// disabled one.
+    pub fn kms_key_named(&self, account: &str, named: &str) -> Option<usize> {
+        self.kms_keys
+            .iter()
+            .position(|k| k.enabled && (k.arn == named || (k.id == named && k.account == account)))
     }
 
     /// The account whose canonical user ID this is, when the snapshot knows it.

@@ -182,11 +182,21 @@ fn load_doc(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
             .iter()
             .map(|o| {
                 let key = o.str_field("key")?.to_string();
-                let acl = o
-                    .get("acl")
-                    .ok_or_else(|| o.error("an object with `key` and `acl`"))?;
-                let acl = super::acl::object_acl(acl).map_err(|d| record(d, estate));
-                Ok(ListedObject { key, acl })
+                let (acl, head) = (o.present("acl"), o.present("head"));
+                if acl.is_none() && head.is_none() {
+                    return Err(o.error("an object with `key` and its `acl`, `head` or both"));
+                }
+                let acl = match acl {
+                    Some(a) => super::acl::object_acl(a).map_err(|d| record(d, estate)),
+                    None => Err(super::snapshot::NO_OBJECT_ACL.to_string()),
+                };
+                let encryption =
+                    head.map(|h| super::kms::object_head(h).map_err(|d| record(d, estate)));
+                Ok(ListedObject {
+                    key,
+                    acl,
+                    encryption,
+                })
             })
             .collect::<Result<_, Diagnostic>>()?;
         let versioning = b.get("versioning").map(|n| {

@@ -54,6 +54,37 @@ pub(crate) fn encryption(doc: &Node) -> Result<Encryption, Diagnostic> {
     }
 }
 
+/// A listed object's `head.json` (`aws s3api head-object`): its
+/// `ServerSideEncryption` (absent: not encrypted) and, under SSE-KMS, the
+/// `SSEKMSKeyId` it was written with and `BucketKeyEnabled`. Its other
+/// fields are not read here.
+pub(crate) fn object_head(doc: &Node) -> Result<Encryption, Diagnostic> {
+    if !matches!(doc.value, Value::Object(_)) {
+        return Err(doc.error("the object `aws s3api head-object` prints"));
+    }
+    let Some(sse) = doc.present("ServerSideEncryption") else {
+        return Ok(Encryption::S3Managed);
+    };
+    match sse.as_str() {
+        Some("AES256") => Ok(Encryption::S3Managed),
+        Some("aws:kms" | "aws:kms:dsse") => {
+            let key = doc.str_field("SSEKMSKeyId")?.to_string();
+            let bucket_key = match doc.present("BucketKeyEnabled") {
+                None => false,
+                Some(n) => match n.value {
+                    Value::Bool(b) => b,
+                    _ => return Err(n.error("`BucketKeyEnabled` as true or false")),
+                },
+            };
+            Ok(Encryption::Kms {
+                key: Some(key),
+                bucket_key,
+            })
+        }
+        _ => Err(sse.error("`ServerSideEncryption` as AES256, aws:kms or aws:kms:dsse")),
+    }
+}
+
 /// What `describe-key` prints, read into a key of `account` (the policy is
 /// attached by the caller). `KeyId` and `Arn` are required: without them
 /// no ARN that policies and encryption settings name is known.

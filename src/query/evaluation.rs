@@ -556,6 +556,34 @@ impl Evaluation<'_> {
         }
     }
 
+    /// How the object of a read's state is encrypted, as a witness names
+    /// it (`bucketlog:object-encryption`); `None` for other requests.
+    fn encryption_of(&self, v: ReqId) -> Option<String> {
+        let info = &self.built.requests[v.0 as usize];
+        let (Resource::Objects(b, _) | Resource::Uploaded(b, _, _)) = info.resource else {
+            return None;
+        };
+        // Only where encryption may tell the bucket's objects apart.
+        let bucket = &self.built.estate.buckets[b];
+        let varies = !matches!(bucket.encryption, Ok(crate::model::Encryption::S3Managed))
+            || bucket.objects.iter().any(|o| o.encryption.is_some());
+        if !varies || !crate::facts::DECRYPTS.contains(&info.action.as_str()) {
+            return None;
+        }
+        Some(match self.kms_key(v) {
+            Some(arn) => format!("SSE-KMS {arn}"),
+            None if self
+                .built
+                .facts
+                .key_unresolved
+                .contains(&datalog::KeyUnresolved(v)) =>
+            {
+                "SSE-KMS under a key the snapshot does not describe".into()
+            }
+            None => "SSE-S3".into(),
+        })
+    }
+
     fn witness(&self, r: ReqId, allowed: bool) -> Option<Witness> {
         if let Some(sides) = self.through.get(&r) {
             return self.through_witness(sides, allowed);
@@ -619,6 +647,9 @@ impl Evaluation<'_> {
             None => Witness::new(),
         };
         let estate = self.built.estate;
+        if let Some(e) = self.encryption_of(*v) {
+            w.insert("bucketlog:object-encryption".into(), Some(e));
+        }
         match &self.built.requests[v.0 as usize].resource {
             Resource::Objects(b, key) => {
                 w.insert("bucketlog:object-key".into(), Some(key.clone()));
