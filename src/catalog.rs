@@ -95,9 +95,12 @@ impl Catalog {
                     "IPAddress" => KeyType::Ip,
                     _ => KeyType::Multi,
                 };
-                let spelled = match k.key.split_once("${") {
-                    Some((prefix, _)) => prefix.to_string(),
-                    None => k.key.clone(),
+                // A parameterised key by its prefix: `aws:RequestTag/`,
+                // `s3:ExistingObjectTag/`, `kms:EncryptionContext:`.
+                let spelled = match (k.key.split_once("${"), k.key.split_once('/')) {
+                    (Some((prefix, _)), _) => prefix.to_string(),
+                    (None, Some((prefix, _))) => format!("{prefix}/"),
+                    (None, None) => k.key.clone(),
                 };
                 keys.insert(key_name(&k.key), (ty, spelled));
             };

@@ -23,7 +23,10 @@ id!(
     /// One statement (or one invalid policy).
     StmtId,
     AcctId,
-    ActId
+    ActId,
+    /// An encryption an uploader may choose other than the bucket's
+    /// default (rules/78): 0 SSE-S3, k + 1 the estate's KMS key k.
+    SseId
 );
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -157,6 +160,9 @@ pub enum Open {
     KeyGrants,
     /// The KMS key has no key policy in the snapshot (rules/78).
     KeyPolicyMissing,
+    /// Whether an upload may have encrypted an unlisted object otherwise
+    /// than by default turns on an upload whose decision is unknown.
+    EncryptionUncertain,
 }
 
 impl Open {
@@ -219,6 +225,11 @@ impl Open {
             Open::KeyGrants => {
                 "the KMS key has grants (or its grants.json could not be read), which may allow what \
                  its key policy does not; grants are not evaluated"
+            }
+            Open::EncryptionUncertain => {
+                "whether an object the snapshot does not list may be encrypted otherwise than by the \
+                 bucket's default (an upload asking for SSE-S3 or another KMS key) depends on an upload \
+                 that is itself unknown"
             }
             Open::KeyPolicyMissing => {
                 "the KMS key has no policy.json: its key policy, which decides who may use the key, is unknown"
@@ -332,6 +343,8 @@ pub struct Facts {
     pub key_sides: Vec<KeySide>,
     pub key_unresolved: Vec<KeyUnresolved>,
     pub states_listed: Vec<StatesListed>,
+    pub sse_checks: Vec<SseCheck>,
+    pub variant_sse: Vec<VariantSse>,
     pub not_principal: Vec<NotPrincipalOf>,
     pub not_principal_names: Vec<NotPrincipalNames>,
     pub not_principal_everyone: Vec<NotPrincipalEveryone>,
@@ -436,6 +449,9 @@ pub fn run(f: &Facts) -> Derived {
     rt.extend(&f.key_unresolved);
     facts += f.states_listed.len();
     rt.extend(&f.states_listed);
+    facts += f.sse_checks.len() + f.variant_sse.len();
+    rt.extend(&f.sse_checks);
+    rt.extend(&f.variant_sse);
     facts += f.not_principal.len();
     rt.extend(&f.not_principal);
     facts += f.not_principal_names.len();

@@ -38,8 +38,9 @@ pub enum Resource {
     /// A role, for sts:AssumeRole.
     Role(usize),
     /// An object of the pattern the snapshot does not list, uploaded by an
-    /// account (or `ANONYMOUS_OWNER`) that owns it, with the ACL it chose.
-    Uploaded(usize, String, String),
+    /// account (or `ANONYMOUS_OWNER`) that owns it, with the ACL and the
+    /// encryption it chose.
+    Uploaded(usize, String, String, Sse),
     /// An access point (`None`, bucket actions) or an object pattern through
     /// it: the request's authorisation at the access point — its policy,
     /// account and Block Public Access (rules/77).
@@ -51,6 +52,28 @@ pub enum Resource {
     /// with the ARN the encryption context names (the object's, or the
     /// bucket's under S3 Bucket Keys) (rules/78).
     Key(usize, String),
+}
+
+/// How the uploader of an unlisted object asked S3 to encrypt it (rules/78).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Sse {
+    /// No encryption headers: the bucket's default encryption.
+    Default,
+    /// `x-amz-server-side-encryption: AES256`.
+    S3Managed,
+    /// `aws:kms` with this KMS key of the estate.
+    Key(usize),
+}
+
+impl Sse {
+    /// The id the rules know a chosen encryption by (`SseId`).
+    fn id(self) -> Option<SseId> {
+        match self {
+            Sse::Default => None,
+            Sse::S3Managed => Some(SseId(0)),
+            Sse::Key(k) => Some(SseId(k as u32 + 1)),
+        }
+    }
 }
 
 impl Resource {
@@ -249,6 +272,8 @@ pub struct Built<'e> {
     unsettled_acl: Vec<(usize, ReqId)>,
     /// Scopes whose upload requests (R75.1) exist already.
     uploads_requested: std::collections::HashSet<EntId>,
+    /// Scopes whose encryption upload checks (R78.5) exist already.
+    sse_requested: std::collections::HashSet<EntId>,
     /// The scope each unlisted scope takes its uploads from.
     upload_via: HashMap<EntId, EntId>,
     /// Per bucket and relation to its Resource patterns, the scope whose
@@ -296,6 +321,7 @@ impl<'e> Built<'e> {
             upload_cases: HashMap::new(),
             unsettled_acl: Vec::new(),
             uploads_requested: Default::default(),
+            sse_requested: Default::default(),
             upload_via: HashMap::new(),
             upload_scopes: HashMap::new(),
             req_ids: HashMap::new(),
@@ -518,7 +544,7 @@ impl<'e> Built<'e> {
     fn describe_resource(&mut self, id: EntId, r: &Resource) {
         let estate = self.estate;
         match r {
-            Resource::Bucket(b) | Resource::Objects(b, _) | Resource::Uploaded(b, _, _) => {
+            Resource::Bucket(b) | Resource::Objects(b, _) | Resource::Uploaded(b, _, _, _) => {
                 let bucket = &estate.buckets[*b];
                 let a = self.owned_by(id, &bucket.account, Layer::BucketPolicy, bucket.policy);
                 if let Some(p) = bucket.mfa_delete {
@@ -914,7 +940,7 @@ impl<'e> Built<'e> {
     /// Keys) is the encryption context. A key the snapshot does not
     /// describe leaves the read open.
     fn key_side(&mut self, r: ReqId, subject: &Subject, action: &Action, resource: &Resource) {
-        let (Resource::Objects(b, key) | Resource::Uploaded(b, key, _)) = resource else {
+        let (Resource::Objects(b, key) | Resource::Uploaded(b, key, _, _)) = resource else {
             return;
         };
         if !DECRYPTS.contains(&action.name.as_str()) {
@@ -930,10 +956,14 @@ impl<'e> Built<'e> {
             Some(e) => e,
             None => &bucket.encryption,
         };
-        let (named, bucket_key) = match encryption {
-            Ok(Encryption::S3Managed) => return,
-            Ok(Encryption::Kms { key, bucket_key }) => (key.as_deref(), *bucket_key),
-            Err(_) => (None, false),
+        let (named, bucket_key) = match (resource, encryption) {
+            (Resource::Uploaded(_, _, _, Sse::S3Managed), _) => return,
+            (Resource::Uploaded(_, _, _, Sse::Key(k)), _) => {
+                (Some(estate.kms_keys[*k].arn.as_str()), false)
+            }
+            (_, Ok(Encryption::S3Managed)) => return,
+            (_, Ok(Encryption::Kms { key, bucket_key })) => (key.as_deref(), *bucket_key),
+            (_, Err(_)) => (None, false),
         };
         let Some(k) = named.and_then(|n| estate.kms_key_named(&bucket.account, n)) else {
             self.facts.key_unresolved.push(KeyUnresolved(r));
@@ -955,12 +985,105 @@ impl<'e> Built<'e> {
 
     /// Whether the objects of a scope of a bucket without ACLs may differ
     /// in how a read of them is decided: a listed object under it has its
-    /// own head.json, so each is a state of the scope (rules/75).
+    /// own head.json, or an upload may ask for another encryption than the
+    /// default (R78.5), so each is a state of the scope (rules/75).
     fn encryption_varies(&self, b: usize, pattern: &str, action: &Action) -> bool {
+        let objects = &self.estate.buckets[b].objects;
+        // A listed object is as the snapshot lists it.
         DECRYPTS.contains(&action.name.as_str())
-            && self.estate.buckets[b].objects.iter().any(|o| {
-                o.encryption.is_some() && o.key != pattern && glob::matches(pattern, &o.key, false)
-            })
+            && !objects.iter().any(|o| o.key == pattern)
+            && (!self.sse_choices(b).is_empty()
+                || objects.iter().any(|o| {
+                    o.encryption.is_some()
+                        && o.key != pattern
+                        && glob::matches(pattern, &o.key, false)
+                }))
+    }
+
+    /// The encryptions other than the default that an upload to the bucket
+    /// may ask for (rules/78 R78.5): SSE-S3 where the default is not, and
+    /// every enabled KMS key of the estate but the default's.
+    fn sse_choices(&self, b: usize) -> Vec<Sse> {
+        let estate = self.estate;
+        let bucket = &estate.buckets[b];
+        let default_key = match &bucket.encryption {
+            Ok(Encryption::Kms { key: Some(k), .. }) => estate.kms_key_named(&bucket.account, k),
+            _ => None,
+        };
+        let mut out = Vec::new();
+        if !matches!(bucket.encryption, Ok(Encryption::S3Managed)) {
+            out.push(Sse::S3Managed);
+        }
+        out.extend(
+            (0..estate.kms_keys.len())
+                .filter(|&k| estate.kms_keys[k].enabled && Some(k) != default_key)
+                .map(Sse::Key),
+        );
+        out
+    }
+
+    /// The uploads that say how unlisted objects of `scope` may be
+    /// encrypted (R78.5): a PutObject by each possible uploader asking for
+    /// each encryption other than the default, with the
+    /// kms:GenerateDataKey an upload under a KMS key needs; once per scope.
+    fn sse_checks(&mut self, b: usize, scope: EntId, pattern: &str, choices: &[Sse]) {
+        if !self.sse_requested.insert(scope) {
+            return;
+        }
+        let catalog = crate::catalog::Catalog::get();
+        let put = catalog
+            .find("s3:PutObject")
+            .expect("the catalogue has s3:PutObject");
+        let generate = catalog
+            .find(KMS_GENERATE_DATA_KEY)
+            .expect("the catalogue has kms:GenerateDataKey");
+        let objects = Resource::Objects(b, pattern.to_string());
+        let context = self.resource_arn(&objects);
+        self.past = true;
+        for w in self.uploaders(b) {
+            for &c in choices {
+                let (sse, key) = match c {
+                    Sse::Default => continue,
+                    Sse::S3Managed => ("AES256", None),
+                    Sse::Key(k) => ("aws:kms", Some(self.estate.kms_keys[k].arn.clone())),
+                };
+                let keys = WayKeys::from([
+                    (SSE_HEADER.to_string(), Some(sse.to_string())),
+                    (SSE_KEY_HEADER.to_string(), key),
+                ]);
+                let u = self.pinned_request(&w, put, objects.clone(), keys);
+                if let Sse::Key(k) = c {
+                    let gk = self.request(&w, generate, Resource::Key(k, context.clone()));
+                    self.facts.key_sides.push(KeySide(u, gk));
+                }
+                if let Some(id) = c.id() {
+                    self.facts.sse_checks.push(SseCheck(u, id));
+                }
+            }
+        }
+        self.past = false;
+    }
+
+    /// The unlisted states of a scope for a read: one per owner and
+    /// encryption (the default, and each other an upload may ask for).
+    fn unlisted_variants(
+        &mut self,
+        (r, subject, action): (ReqId, &Subject, &Action),
+        b: usize,
+        pattern: &str,
+        owners: Vec<String>,
+        choices: &[Sse],
+    ) {
+        for owner in owners {
+            for &sse in std::iter::once(&Sse::Default).chain(choices) {
+                let unlisted = Resource::Uploaded(b, pattern.to_string(), owner.clone(), sse);
+                let v = self.request(subject, action, unlisted);
+                self.facts.variant_of.push(VariantOf(v, r));
+                if let Some(id) = sse.id() {
+                    self.facts.variant_sse.push(VariantSse(v, id));
+                }
+            }
+        }
     }
 
     /// The states an object of a scope of a bucket without ACLs may be in,
@@ -979,6 +1102,15 @@ impl<'e> Built<'e> {
         let estate = self.estate;
         let bucket = &estate.buckets[b];
         self.facts.states_listed.push(StatesListed(x));
+        let choices = self.sse_choices(b);
+        if !choices.is_empty() {
+            let shared = self.upload_scope(b, pattern);
+            let via = self.entity(EntKey::Resource(Resource::Objects(b, shared.clone())));
+            if self.upload_via.insert(x, via).is_none() {
+                self.facts.uploads_via.push(UploadsVia(x, via));
+            }
+            self.sse_checks(b, via, &shared, &choices);
+        }
         for o in &bucket.objects {
             if glob::matches(pattern, &o.key, false) && o.key != pattern {
                 let v = self.request(subject, action, Resource::Objects(b, o.key.clone()));
@@ -986,9 +1118,8 @@ impl<'e> Built<'e> {
                 self.facts.listed_variant.push(ListedVariant(v));
             }
         }
-        let unlisted = Resource::Uploaded(b, pattern.to_string(), bucket.account.clone());
-        let v = self.request(subject, action, unlisted);
-        self.facts.variant_of.push(VariantOf(v, r));
+        let owner = vec![bucket.account.clone()];
+        self.unlisted_variants((r, subject, action), b, pattern, owner, &choices);
     }
 
     /// The access point a request carries the keys of: the one it is made
@@ -1151,7 +1282,7 @@ impl<'e> Built<'e> {
     fn resource_account(&self, resource: &Resource) -> &'e str {
         let estate = self.estate;
         match resource {
-            Resource::Bucket(b) | Resource::Objects(b, _) | Resource::Uploaded(b, _, _) => {
+            Resource::Bucket(b) | Resource::Objects(b, _) | Resource::Uploaded(b, ..) => {
                 &estate.buckets[*b].account
             }
             Resource::Role(i) => &estate.principals[*i].account,
@@ -1214,14 +1345,16 @@ impl<'e> Built<'e> {
         owners.push(bucket.account.clone());
         owners.sort();
         owners.dedup();
-        for owner in owners {
-            let v = self.request(
-                subject,
-                action,
-                Resource::Uploaded(b, pattern.to_string(), owner),
-            );
-            self.facts.variant_of.push(VariantOf(v, r));
+        let choices = match DECRYPTS.contains(&action.name.as_str()) {
+            true => self.sse_choices(b),
+            false => Vec::new(),
+        };
+        if !choices.is_empty() {
+            let shared = self.upload_scope(b, pattern);
+            let via = self.upload_via[&x];
+            self.sse_checks(b, via, &shared, &choices);
         }
+        self.unlisted_variants((r, subject, action), b, pattern, owners, &choices);
     }
 
     /// The uploads that say who may own the unlisted objects of `scope`
@@ -1435,7 +1568,7 @@ impl<'e> Built<'e> {
             _ => Vec::new(),
         };
         let resource_policy = match &resource {
-            Resource::Bucket(b) | Resource::Objects(b, _) | Resource::Uploaded(b, _, _) => {
+            Resource::Bucket(b) | Resource::Objects(b, _) | Resource::Uploaded(b, ..) => {
                 estate.buckets[*b].policy
             }
             Resource::Role(i) => estate.principals[*i].trust,
@@ -1446,8 +1579,7 @@ impl<'e> Built<'e> {
         };
         candidates.extend(resource_policy);
         // MFA Delete's ceiling: its Action element names what it guards.
-        if let Resource::Bucket(b) | Resource::Objects(b, _) | Resource::Uploaded(b, _, _) =
-            &resource
+        if let Resource::Bucket(b) | Resource::Objects(b, _) | Resource::Uploaded(b, ..) = &resource
         {
             candidates.extend(estate.buckets[*b].mfa_delete);
         }
@@ -1533,7 +1665,7 @@ impl<'e> Built<'e> {
             // account means something only when that account does not own
             // the object (the owner's own grant adds nothing, semantics.md 5.1).
             let owner = match &resource {
-                Resource::Uploaded(_, _, o) => Some(o.as_str()),
+                Resource::Uploaded(_, _, o, _) => Some(o.as_str()),
                 _ => None,
             };
             let account = match subject {
@@ -1591,7 +1723,7 @@ impl<'e> Built<'e> {
         for &(i, r) in &self.unsettled_acl {
             let Matches(_, s, _) = self.facts.matches[i];
             let info = &self.requests[r.0 as usize];
-            let (Resource::Uploaded(b, pattern, owner), StmtOrigin::UploaderAcl { public, .. }) =
+            let (Resource::Uploaded(b, pattern, owner, _), StmtOrigin::UploaderAcl { public, .. }) =
                 (&info.resource, &self.stmts[s.0 as usize])
             else {
                 continue;
@@ -1659,14 +1791,14 @@ impl<'e> Built<'e> {
         };
         let key = match resource {
             Resource::Objects(_, key) => key,
-            Resource::Uploaded(_, _, owner) if !acls_on => {
+            Resource::Uploaded(_, _, owner, _) if !acls_on => {
                 // An encryption state of a scope (`encryption_variants`):
                 // the bucket owner owns it, ACLs grant nothing.
                 let o = self.account(owner);
                 self.facts.object_owners.push(ObjectOwner(id, o));
                 return;
             }
-            Resource::Uploaded(_, _, owner) => {
+            Resource::Uploaded(_, _, owner, _) => {
                 // Variants of free-owner scopes: ACLs are on.
                 self.bucket_acl(id, b);
                 let o = self.account(owner);
@@ -1897,7 +2029,7 @@ impl<'e> Built<'e> {
             Resource::Objects(b, key) => {
                 format!("arn:aws:s3:::{}/{key}", self.estate.buckets[*b].name)
             }
-            Resource::Uploaded(b, key, _) => {
+            Resource::Uploaded(b, key, ..) => {
                 format!("arn:aws:s3:::{}/{key}", self.estate.buckets[*b].name)
             }
             Resource::Role(i) => self.estate.principals[*i].arn.clone(),
@@ -1976,6 +2108,11 @@ fn caller(estate: &Estate, subject: &Subject) -> smt::keys::Caller {
 /// AWS KMS").
 pub const DECRYPTS: [&str; 2] = ["s3:GetObject", "s3:GetObjectVersion"];
 const KMS_DECRYPT: &str = "kms:Decrypt";
+const KMS_GENERATE_DATA_KEY: &str = "kms:GenerateDataKey";
+/// The headers with which an upload asks for an encryption (S3 API
+/// Reference, PutObject), as condition keys.
+const SSE_HEADER: &str = "s3:x-amz-server-side-encryption";
+const SSE_KEY_HEADER: &str = "s3:x-amz-server-side-encryption-aws-kms-key-id";
 
 /// The layer a policy's statements sit in.
 pub fn layer_of(kind: PolicyKind) -> Layer {

@@ -560,12 +560,13 @@ impl Evaluation<'_> {
     /// it (`bucketlog:object-encryption`); `None` for other requests.
     fn encryption_of(&self, v: ReqId) -> Option<String> {
         let info = &self.built.requests[v.0 as usize];
-        let (Resource::Objects(b, _) | Resource::Uploaded(b, _, _)) = info.resource else {
+        let (Resource::Objects(b, _) | Resource::Uploaded(b, ..)) = info.resource else {
             return None;
         };
         // Only where encryption may tell the bucket's objects apart.
         let bucket = &self.built.estate.buckets[b];
         let varies = !matches!(bucket.encryption, Ok(crate::model::Encryption::S3Managed))
+            || !self.built.estate.kms_keys.is_empty()
             || bucket.objects.iter().any(|o| o.encryption.is_some());
         if !varies || !crate::facts::DECRYPTS.contains(&info.action.as_str()) {
             return None;
@@ -668,7 +669,7 @@ impl Evaluation<'_> {
                     w.insert("bucketlog:object-owner".into(), Some(o));
                 }
             }
-            Resource::Uploaded(b, _, owner) => {
+            Resource::Uploaded(b, _, owner, _) => {
                 w.insert("bucketlog:object-owner".into(), Some(owner.clone()));
                 // The narrower grant (to the caller's account) when both would do.
                 let chosen_acl = self
