@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 
 /// Every `aws` command `collect` runs, with the IAM action it needs: all
 /// read-only. A policy allowing these actions is all `collect` needs.
-pub const CALLS: [(&str, &str); 24] = [
+pub const CALLS: [(&str, &str); 30] = [
     ("sts get-caller-identity", "sts:GetCallerIdentity"),
     // Only with --assume-role: a session in each member account, to read it.
     ("sts assume-role", "sts:AssumeRole"),
@@ -49,6 +49,10 @@ pub const CALLS: [(&str, &str); 24] = [
         "s3api get-object-lock-configuration",
         "s3:GetBucketObjectLockConfiguration",
     ),
+    (
+        "s3api get-bucket-encryption",
+        "s3:GetEncryptionConfiguration",
+    ),
     ("s3api list-objects-v2", "s3:ListBucket"),
     ("s3control list-access-points", "s3:ListAccessPoints"),
     ("s3control get-access-point", "s3:GetAccessPoint"),
@@ -57,6 +61,12 @@ pub const CALLS: [(&str, &str); 24] = [
         "s3:GetAccessPointPolicy",
     ),
     ("s3api get-object-acl", "s3:GetObjectAcl"),
+    // Only under --objects: an object's encryption (HeadObject needs s3:GetObject).
+    ("s3api head-object", "s3:GetObject"),
+    ("kms list-keys", "kms:ListKeys"),
+    ("kms describe-key", "kms:DescribeKey"),
+    ("kms get-key-policy", "kms:GetKeyPolicy"),
+    ("kms list-grants", "kms:ListGrants"),
     (
         "organizations describe-organization",
         "organizations:DescribeOrganization",
@@ -83,8 +93,9 @@ pub const CALLS: [(&str, &str); 24] = [
 ];
 
 /// The error codes AWS uses for a setting that was never configured.
-const ABSENT: [&str; 7] = [
+const ABSENT: [&str; 8] = [
     "NoSuchBucketPolicy",
+    "ServerSideEncryptionConfigurationNotFoundError",
     "NoSuchAccessPointPolicy",
     "NoSuchPublicAccessBlockConfiguration",
     "OwnershipControlsNotFoundError",
@@ -374,6 +385,7 @@ fn account(
             ("public-access-block.json", "get-public-access-block"),
             ("versioning.json", "get-bucket-versioning"),
             ("object-lock.json", "get-object-lock-configuration"),
+            ("encryption.json", "get-bucket-encryption"),
         ] {
             w.fetch(aws, &bdir.join(file), &["s3api", call, "--bucket", b])?;
         }
@@ -393,6 +405,7 @@ fn account(
         .map_err(|e| format!("cannot start {} threads: {e}", opts.jobs))?;
     pool.install(|| buckets.par_iter().try_for_each(bucket))?;
     access_points(&w, aws, &dir, &id)?;
+    kms_keys(&w, aws, &dir)?;
     organization(&w, aws, out)
 }
 
@@ -449,8 +462,52 @@ fn access_points(w: &Writer, aws: &Aws, dir: &Path, id: &str) -> Result<(), Stri
 /// Where `collect` records a refused `list-access-points` (docs/inputs.md).
 pub const LIST_ACCESS_POINTS: &str = "list-access-points.json";
 
-/// The ACL of every object under a prefix (never a whole bucket unless
-/// asked for with an empty prefix).
+/// The account's KMS keys (in the CLI's region: keys are regional), each
+/// with its metadata, key policy and grants. A refused listing is written
+/// as the error document `kms/list-keys.json`, which the loader reports.
+fn kms_keys(w: &Writer, aws: &Aws, dir: &Path) -> Result<(), String> {
+    let base = dir.join("kms");
+    let listed = match aws.call(&["kms", "list-keys"]) {
+        Ok(out) => out,
+        Err(f) if f.code == "NoAwsCli" => return Err(f.message),
+        Err(f) => return w.refused(&base.join(LIST_KEYS), f),
+    };
+    let ids: Vec<String> = each(&parse(&listed, "kms list-keys")?, "Keys", "KeyId")
+        .map(str::to_string)
+        .collect();
+    for id in &ids {
+        let kdir = base.join(id);
+        w.fetch(
+            aws,
+            &kdir.join("key.json"),
+            &["kms", "describe-key", "--key-id", id],
+        )?;
+        w.fetch(
+            aws,
+            &kdir.join("policy.json"),
+            &[
+                "kms",
+                "get-key-policy",
+                "--key-id",
+                id,
+                "--policy-name",
+                "default",
+            ],
+        )?;
+        w.fetch(
+            aws,
+            &kdir.join("grants.json"),
+            &["kms", "list-grants", "--key-id", id],
+        )?;
+    }
+    Ok(())
+}
+
+/// Where `collect` records a refused `kms list-keys` (docs/inputs.md).
+pub const LIST_KEYS: &str = "list-keys.json";
+
+/// The ACL and the encryption (`head-object`) of every object under a
+/// prefix (never a whole bucket unless asked for with an empty prefix).
 fn objects(w: &Writer, aws: &Aws, bdir: &Path, bucket: &str, prefix: &str) -> Result<(), String> {
     let listed = match aws.call(&[
         "s3api",
@@ -475,11 +532,13 @@ fn objects(w: &Writer, aws: &Aws, bdir: &Path, bucket: &str, prefix: &str) -> Re
         .collect();
     for key in keys {
         let name = percent_encoding::utf8_percent_encode(&key, percent_encoding::NON_ALPHANUMERIC);
-        w.fetch(
-            aws,
-            &bdir.join("objects").join(format!("{name}.acl.json")),
-            &["s3api", "get-object-acl", "--bucket", bucket, "--key", &key],
-        )?;
+        for (suffix, call) in [("acl", "get-object-acl"), ("head", "head-object")] {
+            w.fetch(
+                aws,
+                &bdir.join("objects").join(format!("{name}.{suffix}.json")),
+                &["s3api", call, "--bucket", bucket, "--key", &key],
+            )?;
+        }
     }
     Ok(())
 }

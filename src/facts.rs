@@ -1001,24 +1001,35 @@ impl<'e> Built<'e> {
     }
 
     /// The encryptions other than the default that an upload to the bucket
-    /// may ask for (rules/78 R78.5): SSE-S3 where the default is not, and
-    /// every enabled KMS key of the estate but the default's.
+    /// may ask for and bucketlog considers (rules/78 R78.5): SSE-S3 where
+    /// the default is not, and the KMS keys of the snapshot that the
+    /// bucket's listed objects show in use, but the default's. An upload
+    /// may name any key; an estate's keys that nothing ties to the bucket
+    /// are left out, or every reader without them would be `conditional`
+    /// on objects written under keys the bucket never sees
+    /// (docs/decisions.md).
     fn sse_choices(&self, b: usize) -> Vec<Sse> {
         let estate = self.estate;
         let bucket = &estate.buckets[b];
-        let default_key = match &bucket.encryption {
-            Ok(Encryption::Kms { key: Some(k), .. }) => estate.kms_key_named(&bucket.account, k),
+        let named = |e: &Encryption| match e {
+            Encryption::Kms { key: Some(k), .. } => estate.kms_key_named(&bucket.account, k),
             _ => None,
         };
+        let default_key = bucket.encryption.as_ref().ok().and_then(named);
+        let mut keys: Vec<usize> = bucket
+            .objects
+            .iter()
+            .filter_map(|o| o.encryption.as_ref()?.as_ref().ok())
+            .filter_map(named)
+            .filter(|&k| Some(k) != default_key)
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
         let mut out = Vec::new();
         if !matches!(bucket.encryption, Ok(Encryption::S3Managed)) {
             out.push(Sse::S3Managed);
         }
-        out.extend(
-            (0..estate.kms_keys.len())
-                .filter(|&k| estate.kms_keys[k].enabled && Some(k) != default_key)
-                .map(Sse::Key),
-        );
+        out.extend(keys.into_iter().map(Sse::Key));
         out
     }
 

@@ -286,6 +286,58 @@ fn build(m: &Moto) {
             arn("user/alice")
         )),
     ]);
+    // A bucket encrypted by default under a customer managed key (whose
+    // key policy, moto's default, enables IAM policies), whose policy
+    // refuses uploads that ask for another encryption; carol may read it
+    // but not decrypt, dave may do both.
+    let key: serde_json::Value =
+        serde_json::from_str(&m.aws(&["kms", "create-key", "--description", "vault"])).unwrap();
+    let key_arn = key["KeyMetadata"]["Arn"].as_str().unwrap().to_string();
+    m.aws(&["s3api", "create-bucket", "--bucket", "demo-vault"]);
+    m.aws(&[
+        "s3api",
+        "put-bucket-encryption",
+        "--bucket",
+        "demo-vault",
+        "--server-side-encryption-configuration",
+        &format!(
+            r#"{{"Rules":[{{"ApplyServerSideEncryptionByDefault":{{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"{key_arn}"}}}}]}}"#
+        ),
+    ]);
+    m.aws(&[
+        "s3api",
+        "put-bucket-ownership-controls",
+        "--bucket",
+        "demo-vault",
+        "--ownership-controls",
+        "Rules=[{ObjectOwnership=BucketOwnerEnforced}]",
+    ]);
+    m.aws(&[
+        "s3api",
+        "put-bucket-policy",
+        "--bucket",
+        "demo-vault",
+        "--policy",
+        &doc(r#"{"Sid":"OnlyKms","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::demo-vault/*","Condition":{"StringNotEqualsIfExists":{"s3:x-amz-server-side-encryption":"aws:kms"}}}"#),
+    ]);
+    for (user, actions) in [
+        ("carol", r#""s3:GetObject""#),
+        ("dave", r#""s3:GetObject","kms:Decrypt""#),
+    ] {
+        m.aws(&["iam", "create-user", "--user-name", user]);
+        m.aws(&[
+            "iam",
+            "put-user-policy",
+            "--user-name",
+            user,
+            "--policy-name",
+            "read-vault",
+            "--policy-document",
+            &doc(&format!(
+                r#"{{"Effect":"Allow","Action":[{actions}],"Resource":"*"}}"#
+            )),
+        ]);
+    }
     // A group whose managed policy is read-write in v1, write-only in v2 (default).
     m.aws(&["iam", "create-group", "--group-name", "uploaders"]);
     m.aws(&[
@@ -444,7 +496,7 @@ fn a_collected_snapshot_loads_clean_and_answers_as_the_estate_was_built() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "collect failed: {stderr}");
     assert!(
-        stderr.contains("collected 1 account(s) (123456789012), 2 bucket(s)"),
+        stderr.contains("collected 1 account(s) (123456789012), 3 bucket(s)"),
         "{stderr}"
     );
     assert!(!stderr.contains("unreadable"), "{stderr}");
@@ -463,8 +515,17 @@ fn a_collected_snapshot_loads_clean_and_answers_as_the_estate_was_built() {
         "accounts/123456789012/buckets/demo-public/object-lock.json",
         "accounts/123456789012/access-points/uploads-ap/access-point.json",
         "accounts/123456789012/access-points/uploads-ap/policy.json",
+        "accounts/123456789012/buckets/demo-vault/encryption.json",
     ] {
         assert!(snap.join(file).is_file(), "{file} not written");
+    }
+    // The key's metadata, policy and grants, under its ID.
+    let kms = snap.join("accounts/123456789012/kms");
+    let keys: Vec<_> = std::fs::read_dir(&kms).expect("kms/ written").collect();
+    assert_eq!(keys.len(), 1, "one key collected");
+    let key_dir = keys[0].as_ref().unwrap().path();
+    for file in ["key.json", "policy.json", "grants.json"] {
+        assert!(key_dir.join(file).is_file(), "kms/…/{file} not written");
     }
     // Settings never made are left out, as absence: not as errors.
     for file in [
@@ -472,6 +533,7 @@ fn a_collected_snapshot_loads_clean_and_answers_as_the_estate_was_built() {
         "accounts/123456789012/buckets/demo-public/public-access-block.json",
         "accounts/123456789012/buckets/demo-public/ownership-controls.json",
         "accounts/123456789012/buckets/demo-uploads/object-lock.json",
+        "accounts/123456789012/buckets/demo-uploads/encryption.json",
     ] {
         assert!(
             !snap.join(file).exists(),
@@ -553,6 +615,20 @@ fn a_collected_snapshot_loads_clean_and_answers_as_the_estate_was_built() {
     assert_eq!(
         decision("can user/alice s3:PutObject ap:uploads-ap/a with aws:SecureTransport = false").0,
         "deny"
+    );
+    // demo-vault: reading needs kms:Decrypt on its key, which the key
+    // policy lets IAM policies grant; no upload may ask for another
+    // encryption, so every unlisted object is under the key.
+    assert_eq!(estate.kms_keys.len(), 1);
+    let carol = first_answer(&engine, "can user/carol s3:GetObject demo-vault/a").unwrap();
+    assert_eq!(
+        (carol.decision.names().0, carol.kms_key.as_deref()),
+        ("deny", Some(estate.kms_keys[0].arn.as_str()))
+    );
+    assert_eq!(carol.blocked_by, vec!["identity"]);
+    assert_eq!(
+        decision("can user/dave s3:GetObject demo-vault/a"),
+        ("allow", 1)
     );
     // The bucket policy's DenyInsecureTransport.
     assert_eq!(

@@ -87,6 +87,13 @@ fn load_account(files: &FileSet, id: &str, estate: &mut Estate) {
         super::access_point::load(files, id, name, estate);
     }
     for key in folders(files, &format!("{base}/kms/")) {
+        if key == crate::collect::LIST_KEYS {
+            estate.diagnostics.push(Diagnostic::error(
+                Span::file(&files.display(&format!("{base}/kms/{key}"))),
+                "the account's KMS keys could not be listed: objects encrypted under them are answered unknown",
+            ));
+            continue;
+        }
         super::kms::load(files, id, key, estate);
     }
 }

@@ -566,7 +566,6 @@ impl Evaluation<'_> {
         // Only where encryption may tell the bucket's objects apart.
         let bucket = &self.built.estate.buckets[b];
         let varies = !matches!(bucket.encryption, Ok(crate::model::Encryption::S3Managed))
-            || !self.built.estate.kms_keys.is_empty()
             || bucket.objects.iter().any(|o| o.encryption.is_some());
         if !varies || !crate::facts::DECRYPTS.contains(&info.action.as_str()) {
             return None;
