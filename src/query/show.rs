@@ -183,6 +183,31 @@ fn acl_items(items: &mut Vec<Item>, field: &'static str, acl: &Acl) {
     }
 }
 
+/// How a bucket's default (or a listed object's) encryption reads: the
+/// key's ARN where the snapshot describes it (rules/78).
+fn encryption(
+    estate: &crate::model::Estate,
+    account: &str,
+    e: &Result<crate::model::Encryption, String>,
+) -> String {
+    use crate::model::Encryption;
+    match e {
+        Ok(Encryption::S3Managed) => "SSE-S3".into(),
+        Ok(Encryption::Kms { key, bucket_key }) => {
+            let keys = if *bucket_key { ", S3 Bucket Keys" } else { "" };
+            let named = match key.as_deref() {
+                None => "the AWS managed key aws/s3 (not in the snapshot)".to_string(),
+                Some(k) => match estate.kms_key_named(account, k) {
+                    Some(i) => estate.kms_keys[i].arn.clone(),
+                    None => format!("{k} (not in the snapshot)"),
+                },
+            };
+            format!("SSE-KMS {named}{keys}")
+        }
+        Err(e) => format!("unreadable: {e}"),
+    }
+}
+
 fn bucket(engine: &Engine, b: usize) -> Shown {
     let estate = engine.estate;
     let bucket = &estate.buckets[b];
@@ -214,6 +239,11 @@ fn bucket(engine: &Engine, b: usize) -> Shown {
         Ok(_) => {}
         Err(e) => items.push(item("object lock", format!("unreadable: {e}"), None)),
     }
+    items.push(item(
+        "encryption",
+        encryption(estate, &bucket.account, &bucket.encryption),
+        None,
+    ));
     match &bucket.public_access_block {
         Ok(f) => items.push(item("bpa", flags(f), None)),
         Err(e) => items.push(item("bpa", format!("unreadable: {e}"), None)),
@@ -253,11 +283,23 @@ fn bucket(engine: &Engine, b: usize) -> Shown {
                 items.push(item("object", o.key.clone(), None));
                 acl_items(&mut items, "object acl", acl);
             }
+            Err(e) if o.encryption.is_some() => items.push(item(
+                "object",
+                format!("{} — ACL not in the snapshot: {e}", o.key),
+                None,
+            )),
             Err(e) => items.push(item(
                 "object",
                 format!("{} — ACL unreadable: {e}", o.key),
                 None,
             )),
+        }
+        if let Some(e) = &o.encryption {
+            items.push(item(
+                "object encryption",
+                encryption(estate, &bucket.account, e),
+                None,
+            ));
         }
     }
     Shown {
