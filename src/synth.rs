@@ -140,6 +140,12 @@ pub fn generate(size: &Size) -> FileSet {
         let mut managed: Vec<Value> = (0..groups)
             .map(|g| managed_json(&id, &format!("team-{g}"), &assuming(&mut rng, size)))
             .collect();
+        // The first team may decrypt with the estate's KMS keys (no draw
+        // from `rng`).
+        managed[0]["PolicyVersionList"][0]["Document"]["Statement"]
+            .as_array_mut()
+            .expect("array")
+            .push(json!({"Sid": "UseKeys", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}));
         let home = bucket_name(a, 0);
         managed.push(managed_json(&id, "home", &json!({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": format!("arn:aws:s3:::{home}/home/${{aws:username}}/*")}]})));
@@ -216,6 +222,27 @@ pub fn generate(size: &Size) -> FileSet {
             format!("{base}/list-buckets.json"),
             pretty(&json!({"Buckets": names, "Owner": {"ID": format!("{:064x}", a + 1)}})),
         );
+        // The account's KMS key: its policy enables IAM policies, and lets
+        // the next account decrypt.
+        let key_id = format!("00000000-0000-4000-8000-{a:012}");
+        let key_arn = format!("arn:aws:kms:us-east-1:{id}:key/{key_id}");
+        let partner = account_id((a + 1) % size.accounts);
+        files.insert(
+            format!("{base}/kms/{key_id}/key.json"),
+            pretty(
+                &json!({"KeyMetadata": {"AWSAccountId": id, "KeyId": key_id, "Arn": key_arn,
+                "Enabled": true, "KeyState": "Enabled", "KeyManager": "CUSTOMER"}}),
+            ),
+        );
+        let key_policy = json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "EnableIam", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{id}:root")},
+             "Action": "kms:*", "Resource": "*"},
+            {"Sid": "PartnerDecrypts", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{partner}:root")},
+             "Action": "kms:Decrypt", "Resource": "*"}]});
+        files.insert(
+            format!("{base}/kms/{key_id}/policy.json"),
+            pretty(&json!({"Policy": key_policy.to_string()})),
+        );
         for b in 0..size.buckets {
             let dir = format!("{base}/buckets/{}", bucket_name(a, b));
             let other = account_id(rng.gen_range(0..size.accounts));
@@ -264,6 +291,15 @@ pub fn generate(size: &Size) -> FileSet {
                 format!("{dir}/policy.json"),
                 pretty(&json!({"Policy": doc.to_string()})),
             );
+            // One bucket in four (ACLs off) and one in eight (ACLs on)
+            // encrypt by default under the account's KMS key.
+            if b % 4 == 2 || b % 8 == 3 {
+                files.insert(
+                    format!("{dir}/encryption.json"),
+                    pretty(&json!({"ServerSideEncryptionConfiguration": {"Rules": [
+                        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn}}]}})),
+                );
+            }
             // Every other bucket keeps ACLs on (ObjectWriter, the owner's
             // FULL_CONTROL only), so its unlisted objects have free owners.
             let ownership = if b % 2 == 0 {

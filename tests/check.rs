@@ -41,7 +41,7 @@ fn the_shipped_demo_assertions_hold() {
     let out = bucketlog(&["--env", "examples/demo", "check", "examples/demo.check"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains("12 passed, 0 failed"), "{text}");
+    assert!(text.contains("14 passed, 0 failed"), "{text}");
 }
 
 #[test]

@@ -93,7 +93,7 @@ fn a_policy_shows_every_statement_where_it_was_written() {
     let statements: Vec<_> = p.iter().filter(|(f, _, _)| f == "statement").collect();
     assert_eq!(statements.len(), 1, "{p:?}");
     assert_eq!(statements[0].1, "0: Allow; Action *; Resource *");
-    assert!(statements[0].2.ends_with("iam.json:156"), "{p:?}");
+    assert!(statements[0].2.ends_with("iam.json:223"), "{p:?}");
     let o = Engine::new(&e)
         .answer("show policy AdminAccess", Options::default())
         .expect("answers");
