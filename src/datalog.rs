@@ -219,7 +219,7 @@ impl Open {
             }
             Open::KeyUnresolved => {
                 "the object is encrypted under a KMS key the snapshot does not describe (no kms/<key-id>/, \
-                 a key named by alias, or the AWS managed key aws/s3), or the bucket's encryption.json \
+                 a key named by alias, or another account's AWS managed key aws/s3), or the bucket's encryption.json \
                  could not be read: whether the caller may use the key is unknown"
             }
             Open::KeyGrants => {

@@ -274,6 +274,8 @@ pub struct Built<'e> {
     uploads_requested: std::collections::HashSet<EntId>,
     /// Scopes whose encryption upload checks (R78.5) exist already.
     sse_requested: std::collections::HashSet<EntId>,
+    /// The ways an upload asked for its encryption (`encryption_ways`).
+    encryption_way: std::collections::HashSet<ReqId>,
     /// The scope each unlisted scope takes its uploads from.
     upload_via: HashMap<EntId, EntId>,
     /// Per bucket and relation to its Resource patterns, the scope whose
@@ -322,6 +324,7 @@ impl<'e> Built<'e> {
             unsettled_acl: Vec::new(),
             uploads_requested: Default::default(),
             sse_requested: Default::default(),
+            encryption_way: Default::default(),
             upload_via: HashMap::new(),
             upload_scopes: HashMap::new(),
             req_ids: HashMap::new(),
@@ -756,18 +759,17 @@ impl<'e> Built<'e> {
         let action = crate::catalog::Catalog::get()
             .find(&info.action)
             .expect("requests name catalogue actions");
-        self.past = info.past;
-        self.via = info.via;
+        let outer = (self.past, self.via, self.way);
+        (self.past, self.via, self.way) = (info.past, info.via, info.way);
         let v = self.pinned_request(&info.subject, action, info.resource, keys);
-        self.past = false;
-        self.via = None;
+        (self.past, self.via, self.way) = outer;
         self.facts.variant_of.push(VariantOf(v, r));
         self.facts.way_variants.push(WayVariant(v));
         v
     }
 
     /// A request with `keys` fixed on top of what requests of its kind
-    /// (past or present) fix.
+    /// (past or present) fix — or, when one is being built, its way's.
     fn pinned_request(
         &mut self,
         subject: &Subject,
@@ -775,15 +777,81 @@ impl<'e> Built<'e> {
         resource: Resource,
         keys: WayKeys,
     ) -> ReqId {
-        let mut fixed = self.fixed().clone();
-        for (k, v) in &keys {
+        let (mut all, mut fixed) = match self.way {
+            Some(w) => self.ways[w].clone(),
+            None => (WayKeys::new(), self.fixed().clone()),
+        };
+        for (k, v) in keys {
             fixed.insert(k.to_ascii_lowercase(), v.iter().cloned().collect());
+            all.insert(k, v);
         }
-        self.ways.push((keys, fixed));
-        self.way = Some(self.ways.len() - 1);
+        self.ways.push((all, fixed));
+        let outer = self.way.replace(self.ways.len() - 1);
         let r = self.request(subject, action, resource);
-        self.way = None;
+        self.way = outer;
         r
+    }
+
+    /// The ways an upload to a bucket encrypted by default under KMS may
+    /// ask for its encryption (rules/78): without headers (the default
+    /// key), SSE-S3, or each key bucketlog considers for the bucket — each
+    /// a way of the request with the headers fixed, whose decision
+    /// includes the kms:GenerateDataKey it needs. The query's own `with`
+    /// may fix the headers instead.
+    fn encryption_ways(
+        &mut self,
+        r: ReqId,
+        subject: &Subject,
+        action: &Action,
+        resource: &Resource,
+    ) {
+        let Resource::Objects(b, _) = resource else {
+            return;
+        };
+        let bucket = &self.estate.buckets[*b];
+        if action.name != PUT_OBJECT
+            || self.past
+            || self.way.is_some()
+            || matches!(bucket.encryption, Ok(Encryption::S3Managed))
+            || self.fixed().contains_key(SSE_HEADER)
+        {
+            return;
+        }
+        let default_key = match &bucket.encryption {
+            Ok(Encryption::Kms { key: Some(k), .. }) => {
+                self.estate.kms_key_named(&bucket.account, k)
+            }
+            _ => None,
+        };
+        let mut ways = vec![(None, None), (Some("AES256".to_string()), None)];
+        let keys = default_key
+            .into_iter()
+            .chain(self.sse_choices(*b).into_iter().filter_map(|c| match c {
+                Sse::Key(k) => Some(k),
+                _ => None,
+            }));
+        for k in keys {
+            ways.push((
+                Some("aws:kms".to_string()),
+                Some(self.estate.kms_keys[k].arn.clone()),
+            ));
+        }
+        for (sse, key) in ways {
+            let keys = WayKeys::from([
+                (SSE_HEADER.to_string(), sse),
+                (SSE_KEY_HEADER.to_string(), key),
+            ]);
+            let v = self.pinned_request(subject, action, resource.clone(), keys);
+            self.facts.variant_of.push(VariantOf(v, r));
+            self.facts.way_variants.push(WayVariant(v));
+            self.encryption_way.insert(v);
+        }
+    }
+
+    /// Whether a request is a way an upload asked for its encryption
+    /// (`encryption_ways`): its conditions get ways of their own.
+    pub fn is_encryption_way(&self, r: ReqId) -> bool {
+        self.encryption_way.contains(&r)
     }
 
     /// The keys a way request fixes, for its witness.
@@ -884,6 +952,7 @@ impl<'e> Built<'e> {
         let r = self.new_request(subject, action, resource.clone());
         self.req_ids.insert(key, r);
         self.key_side(r, subject, action, &resource);
+        self.encryption_ways(r, subject, action, &resource);
         if let Resource::Objects(b, pattern) = &resource {
             let x = self.ents[&EntKey::Resource(resource.clone())];
             let free = self.facts.free_owner.contains(&FreeOwner(x));
@@ -943,6 +1012,10 @@ impl<'e> Built<'e> {
         let (Resource::Objects(b, key) | Resource::Uploaded(b, key, _, _)) = resource else {
             return;
         };
+        if action.name == PUT_OBJECT {
+            self.upload_key_side(r, subject, *b, resource);
+            return;
+        }
         if !DECRYPTS.contains(&action.name.as_str()) {
             return;
         }
@@ -965,8 +1038,12 @@ impl<'e> Built<'e> {
             (_, Ok(Encryption::Kms { key, bucket_key })) => (key.as_deref(), *bucket_key),
             (_, Err(_)) => (None, false),
         };
+        let named = named.filter(|n| *n != AWS_MANAGED_S3_KEY);
         let Some(k) = named.and_then(|n| estate.kms_key_named(&bucket.account, n)) else {
-            self.facts.key_unresolved.push(KeyUnresolved(r));
+            if named.is_some() || encryption.is_err() || !self.own_aws_managed_key(subject, bucket)
+            {
+                self.facts.key_unresolved.push(KeyUnresolved(r));
+            }
             return;
         };
         let context = match bucket_key {
@@ -981,6 +1058,67 @@ impl<'e> Built<'e> {
         let rk = self.request(subject, decrypt, Resource::Key(k, context));
         self.via = via;
         self.facts.key_sides.push(KeySide(r, rk));
+    }
+
+    /// The kms:GenerateDataKey an upload needs (rules/78): under the key
+    /// its headers name, or — without them — the bucket's default key;
+    /// none under SSE-S3. An upload made to learn who may own unlisted
+    /// objects fixes no headers and may always have asked for SSE-S3, so
+    /// it has none.
+    fn upload_key_side(&mut self, r: ReqId, subject: &Subject, b: usize, resource: &Resource) {
+        let fixed = self.fixed();
+        let sse = fixed.get(SSE_HEADER).map(|v| v.first().cloned());
+        let named_key = fixed.get(SSE_KEY_HEADER).and_then(|v| v.first().cloned());
+        let estate = self.estate;
+        let bucket = &estate.buckets[b];
+        let default = match &bucket.encryption {
+            Ok(Encryption::S3Managed) => None,
+            Ok(Encryption::Kms { key, .. }) => Some(key.clone()),
+            Err(_) => Some(None),
+        };
+        let unreadable = bucket.encryption.is_err() && !matches!(sse, Some(Some(_)));
+        let named: Option<Option<String>> = match sse {
+            Some(Some(v)) if v.starts_with("aws:kms") => Some(named_key.or(default.flatten())),
+            Some(Some(_)) => None,
+            None if self.past => None,
+            Some(None) | None => default,
+        };
+        let Some(named) = named else {
+            return;
+        };
+        let named = named.filter(|n| n != AWS_MANAGED_S3_KEY);
+        let Some(k) = named
+            .as_deref()
+            .and_then(|n| estate.kms_key_named(&bucket.account, n))
+        else {
+            if named.is_some() || unreadable || !self.own_aws_managed_key(subject, bucket) {
+                self.facts.key_unresolved.push(KeyUnresolved(r));
+            }
+            return;
+        };
+        let context = self.resource_arn(resource);
+        let generate = crate::catalog::Catalog::get()
+            .find(KMS_GENERATE_DATA_KEY)
+            .expect("the catalogue has kms:GenerateDataKey");
+        let via = self.via.take();
+        let rk = self.request(subject, generate, Resource::Key(k, context));
+        self.via = via;
+        self.facts.key_sides.push(KeySide(r, rk));
+    }
+
+    /// Whether SSE-KMS without a key names the bucket account's AWS managed
+    /// key `aws/s3` for a caller of that account: its documented key
+    /// policy lets every principal of the account use it through S3
+    /// (AWS KMS Developer Guide, "AWS managed keys"), so bucketlog adds no
+    /// KMS request for it (docs/decisions.md); another account's caller
+    /// cannot use it, and is left open.
+    fn own_aws_managed_key(&self, subject: &Subject, bucket: &Bucket) -> bool {
+        let account = match subject {
+            Subject::Known(i) => Some(self.estate.principals[*i].account.as_str()),
+            Subject::Outside(a) => Some(a.as_str()),
+            _ => None,
+        };
+        account == Some(bucket.account.as_str())
     }
 
     /// Whether the objects of a scope of a bucket without ACLs may differ
@@ -1041,15 +1179,10 @@ impl<'e> Built<'e> {
         if !self.sse_requested.insert(scope) {
             return;
         }
-        let catalog = crate::catalog::Catalog::get();
-        let put = catalog
-            .find("s3:PutObject")
+        let put = crate::catalog::Catalog::get()
+            .find(PUT_OBJECT)
             .expect("the catalogue has s3:PutObject");
-        let generate = catalog
-            .find(KMS_GENERATE_DATA_KEY)
-            .expect("the catalogue has kms:GenerateDataKey");
         let objects = Resource::Objects(b, pattern.to_string());
-        let context = self.resource_arn(&objects);
         self.past = true;
         for w in self.uploaders(b) {
             for &c in choices {
@@ -1062,11 +1195,8 @@ impl<'e> Built<'e> {
                     (SSE_HEADER.to_string(), Some(sse.to_string())),
                     (SSE_KEY_HEADER.to_string(), key),
                 ]);
+                // Its kms:GenerateDataKey is its key side (`upload_key_side`).
                 let u = self.pinned_request(&w, put, objects.clone(), keys);
-                if let Sse::Key(k) = c {
-                    let gk = self.request(&w, generate, Resource::Key(k, context.clone()));
-                    self.facts.key_sides.push(KeySide(u, gk));
-                }
                 if let Some(id) = c.id() {
                     self.facts.sse_checks.push(SseCheck(u, id));
                 }
@@ -2120,6 +2250,9 @@ fn caller(estate: &Estate, subject: &Subject) -> smt::keys::Caller {
 pub const DECRYPTS: [&str; 2] = ["s3:GetObject", "s3:GetObjectVersion"];
 const KMS_DECRYPT: &str = "kms:Decrypt";
 const KMS_GENERATE_DATA_KEY: &str = "kms:GenerateDataKey";
+const PUT_OBJECT: &str = "s3:PutObject";
+/// How an encryption setting may name the AWS managed key for S3.
+const AWS_MANAGED_S3_KEY: &str = "alias/aws/s3";
 /// The headers with which an upload asks for an encryption (S3 API
 /// Reference, PutObject), as condition keys.
 const SSE_HEADER: &str = "s3:x-amz-server-side-encryption";

@@ -98,8 +98,9 @@ fn answer_json(a: &Answer) -> Value {
     if let Some(ap) = &a.access_point {
         v["access_point"] = json!(ap);
     }
-    if let Some(k) = &a.kms_key {
-        v["kms_key"] = json!(k);
+    if let Some((action, key)) = &a.kms_key {
+        v["kms_action"] = json!(action);
+        v["kms_key"] = json!(key);
     }
     // Where only part of a glob is granted or denied (conditional answers).
     for side in ["allowed", "denied"] {
@@ -348,8 +349,8 @@ pub fn outcome_text(o: &Outcome, view: View) -> String {
         if let Some(ap) = &a.access_point {
             out.push_str(&format!("      through access point {ap}\n"));
         }
-        if let Some(k) = &a.kms_key {
-            out.push_str(&format!("      needs kms:Decrypt on {k}\n"));
+        if let Some((action, key)) = &a.kms_key {
+            out.push_str(&format!("      needs {action} on {key}\n"));
         }
         for r in &a.because {
             out.push_str(&format!("      because {}\n", reason_text(r)));

@@ -317,7 +317,7 @@ impl<'e> Evaluation<'e> {
                 // A request through an access point is its two sides, each
                 // made exact by its own ways.
                 **d == Decision::Conditional
-                    && (!variants.contains(r) || state)
+                    && (!variants.contains(r) || state || self.built.is_encryption_way(**r))
                     && !info.past
                     && !self.through.contains_key(r)
             })
@@ -547,11 +547,14 @@ impl Evaluation<'_> {
     /// uploader-chosen ACL then grants the caller (or does not).
     /// The ARN of the KMS key a read needs (at the bucket, for one through
     /// an access point).
-    fn kms_key(&self, r: ReqId) -> Option<String> {
+    fn kms_key(&self, r: ReqId) -> Option<(String, String)> {
         let at_bucket = self.through.get(&r).map_or(r, |sides| sides[1]);
-        let rk = self.key_sides.get(&at_bucket)?;
-        match &self.built.requests[rk.0 as usize].resource {
-            Resource::Key(k, _) => Some(self.built.estate.kms_keys[*k].arn.clone()),
+        let info = &self.built.requests[self.key_sides.get(&at_bucket)?.0 as usize];
+        match &info.resource {
+            Resource::Key(k, _) => Some((
+                info.action.clone(),
+                self.built.estate.kms_keys[*k].arn.clone(),
+            )),
             _ => None,
         }
     }
@@ -571,7 +574,7 @@ impl Evaluation<'_> {
             return None;
         }
         Some(match self.kms_key(v) {
-            Some(arn) => format!("SSE-KMS {arn}"),
+            Some((_, arn)) => format!("SSE-KMS {arn}"),
             None if self
                 .built
                 .facts

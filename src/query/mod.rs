@@ -143,9 +143,10 @@ pub struct Answer {
     /// The ARN of the access point the request goes through (semantics.md
     /// 5.8); `resource` then names the object (or the access point) by it.
     pub access_point: Option<String>,
-    /// The ARN of the KMS key S3 must use for the caller to read the
-    /// object (semantics.md 5.9): its answer is part of this one.
-    pub kms_key: Option<String>,
+    /// The KMS action S3 asks for the caller (`kms:Decrypt` for a read,
+    /// `kms:GenerateDataKey` for an upload) and the ARN of its key
+    /// (semantics.md 5.9): its answer is part of this one.
+    pub kms_key: Option<(String, String)>,
     pub because: Vec<Reason>,
     pub blocked_by: Vec<&'static str>,
     /// Why an allow needs no statement (the owner's root user…).
