@@ -1038,24 +1038,45 @@ impl<'e> Built<'e> {
             (_, Ok(Encryption::Kms { key, bucket_key })) => (key.as_deref(), *bucket_key),
             (_, Err(_)) => (None, false),
         };
-        let named = named.filter(|n| *n != AWS_MANAGED_S3_KEY);
-        let Some(k) = named.and_then(|n| estate.kms_key_named(&bucket.account, n)) else {
-            if named.is_some() || encryption.is_err() || !self.own_aws_managed_key(subject, bucket)
-            {
-                self.facts.key_unresolved.push(KeyUnresolved(r));
-            }
-            return;
-        };
         let context = match bucket_key {
             true => self.resource_arn(&Resource::Bucket(*b)),
             false => self.resource_arn(resource),
         };
-        let decrypt = crate::catalog::Catalog::get()
-            .find(KMS_DECRYPT)
-            .expect("the catalogue has kms:Decrypt");
+        let named = named.map(str::to_string);
+        let unreadable = encryption.is_err();
+        self.kms_side((r, subject, KMS_DECRYPT), *b, named, unreadable, context);
+    }
+
+    /// The KMS request S3 makes for the caller (`action` on the key
+    /// `named`, `None`: the AWS managed key), as the request's key side;
+    /// a key the snapshot does not describe, or an unreadable setting,
+    /// leaves the request open.
+    fn kms_side(
+        &mut self,
+        (r, subject, action): (ReqId, &Subject, &str),
+        b: usize,
+        named: Option<String>,
+        unreadable: bool,
+        context: String,
+    ) {
+        let estate = self.estate;
+        let bucket = &estate.buckets[b];
+        let named = named.filter(|n| n != AWS_MANAGED_S3_KEY);
+        let Some(k) = named
+            .as_deref()
+            .and_then(|n| estate.kms_key_named(&bucket.account, n))
+        else {
+            if named.is_some() || unreadable || !self.own_aws_managed_key(subject, bucket) {
+                self.facts.key_unresolved.push(KeyUnresolved(r));
+            }
+            return;
+        };
+        let action = crate::catalog::Catalog::get()
+            .find(action)
+            .expect("the catalogue has S3's KMS actions");
         // KMS requests carry no access point's keys.
         let via = self.via.take();
-        let rk = self.request(subject, decrypt, Resource::Key(k, context));
+        let rk = self.request(subject, action, Resource::Key(k, context));
         self.via = via;
         self.facts.key_sides.push(KeySide(r, rk));
     }
@@ -1086,24 +1107,14 @@ impl<'e> Built<'e> {
         let Some(named) = named else {
             return;
         };
-        let named = named.filter(|n| n != AWS_MANAGED_S3_KEY);
-        let Some(k) = named
-            .as_deref()
-            .and_then(|n| estate.kms_key_named(&bucket.account, n))
-        else {
-            if named.is_some() || unreadable || !self.own_aws_managed_key(subject, bucket) {
-                self.facts.key_unresolved.push(KeyUnresolved(r));
-            }
-            return;
-        };
         let context = self.resource_arn(resource);
-        let generate = crate::catalog::Catalog::get()
-            .find(KMS_GENERATE_DATA_KEY)
-            .expect("the catalogue has kms:GenerateDataKey");
-        let via = self.via.take();
-        let rk = self.request(subject, generate, Resource::Key(k, context));
-        self.via = via;
-        self.facts.key_sides.push(KeySide(r, rk));
+        self.kms_side(
+            (r, subject, KMS_GENERATE_DATA_KEY),
+            b,
+            named,
+            unreadable,
+            context,
+        );
     }
 
     /// Whether SSE-KMS without a key names the bucket account's AWS managed

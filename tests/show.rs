@@ -93,14 +93,14 @@ fn a_policy_shows_every_statement_where_it_was_written() {
     let statements: Vec<_> = p.iter().filter(|(f, _, _)| f == "statement").collect();
     assert_eq!(statements.len(), 1, "{p:?}");
     assert_eq!(statements[0].1, "0: Allow; Action *; Resource *");
-    assert!(statements[0].2.ends_with("iam.json:223"), "{p:?}");
+    assert!(statements[0].2.ends_with("iam.json:226"), "{p:?}");
     let o = Engine::new(&e)
         .answer("show policy AdminAccess", Options::default())
         .expect("answers");
     let json = report::outcome_json(&o);
     assert_eq!(json["kind"], "show");
     assert_eq!(json["shown"][0]["kind"], "policy");
-    assert_eq!(json["shown"][0]["items"][2]["line"], 156);
+    assert_eq!(json["shown"][0]["items"][2]["line"], 226);
 }
 
 #[test]

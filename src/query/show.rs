@@ -198,6 +198,9 @@ fn encryption(
             let named = match key.as_deref() {
                 None => "the AWS managed key aws/s3 (not in the snapshot)".to_string(),
                 Some(k) => match estate.kms_key_named(account, k) {
+                    Some(i) if estate.kms_keys[i].aws_managed => {
+                        format!("{} (AWS managed)", estate.kms_keys[i].arn)
+                    }
                     Some(i) => estate.kms_keys[i].arn.clone(),
                     None => format!("{k} (not in the snapshot)"),
                 },
