@@ -13,7 +13,7 @@
 use bucketlog::datalog::Decision;
 use bucketlog::diag::{Diagnostic, Severity};
 use bucketlog::load::json::{self, Node, Source};
-use bucketlog::model::{Effect, PolicyBody, PolicyKind};
+use bucketlog::model::{Effect, Encryption, PolicyBody, PolicyKind};
 use bucketlog::query::{self, Options, QueryError};
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -1081,6 +1081,11 @@ fn access_point_bytes() -> impl Strategy<Value = Vec<u8>> {
             "BlockPublicPolicy": true, "RestrictPublicBuckets": false}},
             "AccessPointArn": "arn:aws:s3:us-east-1:{ACCT}:accesspoint/ap", "BucketAccountId": "{ACCT}"}}"#
     );
+    fuzzed(valid)
+}
+
+/// A valid file, or it with 1–3 JSON edits.
+fn fuzzed(valid: String) -> impl Strategy<Value = Vec<u8>> {
     let edited = valid.clone();
     prop_oneof![
         Just(valid.into_bytes()),
@@ -1092,6 +1097,26 @@ fn access_point_bytes() -> impl Strategy<Value = Vec<u8>> {
             bytes
         }),
     ]
+}
+
+const KEY_ARN: &str = "arn:aws:kms:us-east-1:111122223333:key/1111aaaa-0000-0000-0000-000000000001";
+
+/// `get-bucket-encryption` under the key, `head-object` of one object,
+/// `describe-key`: valid or edited.
+fn kms_files() -> impl Strategy<Value = (Vec<u8>, Vec<u8>, Vec<u8>)> {
+    (
+        fuzzed(format!(
+            r#"{{"ServerSideEncryptionConfiguration": {{"Rules": [{{"ApplyServerSideEncryptionByDefault":
+                {{"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "{KEY_ARN}"}}, "BucketKeyEnabled": true}}]}}}}"#
+        )),
+        fuzzed(format!(
+            r#"{{"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "{KEY_ARN}", "ContentLength": 3}}"#
+        )),
+        fuzzed(format!(
+            r#"{{"KeyMetadata": {{"AWSAccountId": "{ACCT}", "KeyId": "1111aaaa-0000-0000-0000-000000000001",
+                "Arn": "{KEY_ARN}", "Enabled": true, "KeyState": "Enabled", "KeyManager": "CUSTOMER"}}}}"#
+        )),
+    )
 }
 
 /// A fuzzed snapshot directory: it loads, and every diagnostic names a file
@@ -1271,6 +1296,49 @@ proptest! {
 
 proptest! {
     #![proptest_config(config(CASES / 8))]
+
+    /// SSE-KMS files with JSON edits (the bucket's default encryption, an
+    /// object's head, the key's description; the key policy a fuzzed
+    /// policy): the snapshot loads with every diagnostic at a position,
+    /// and a read through a key that is not loaded, or whose settings or
+    /// policy cannot be read, is never an allow.
+    #[test]
+    fn snapshots_with_fuzzed_kms_files_load_and_answer(
+        identity in small_policy(PolicyKind::Identity).prop_map(|p| p.json()),
+        (encryption, head, key) in kms_files(),
+        key_policy in bucket_policy_bytes(),
+    ) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        snapshot(dir.path(), &identity, br#"{"Version": "2012-10-17", "Statement": []}"#, Wrapping::Bare);
+        let base = format!("accounts/{ACCT}");
+        write(dir.path(), &format!("{base}/buckets/b/encryption.json"), &encryption);
+        write(dir.path(), &format!("{base}/buckets/b/objects/x.txt.head.json"), &head);
+        let kdir = format!("{base}/kms/1111aaaa-0000-0000-0000-000000000001");
+        write(dir.path(), &format!("{kdir}/key.json"), &key);
+        write(dir.path(), &format!("{kdir}/policy.json"), &key_policy);
+        let estate = load_fuzzed(dir.path())?;
+        let bucket = &estate.buckets[0];
+        // Whether a read under this encryption may be an allow at all.
+        let may_allow = |e: &Result<Encryption, String>| match e {
+            Ok(Encryption::S3Managed) | Ok(Encryption::Kms { key: None, .. }) => true,
+            Ok(Encryption::Kms { key: Some(k), .. }) => estate
+                .kms_key_named(ACCT, k)
+                .and_then(|i| estate.kms_keys[i].policy)
+                .is_some_and(|p| estate.policies[p].body.is_ok()),
+            Err(_) => false,
+        };
+        let listed = bucket.objects.iter().find(|o| o.key == "x.txt");
+        let of_x = listed.and_then(|o| o.encryption.as_ref()).unwrap_or(&bucket.encryption);
+        for (q, encryption) in [("can alice read b/x.txt", of_x), ("can alice read b/y.txt", &bucket.encryption)] {
+            let allowed = may_allow(encryption);
+            answered(&estate, q, |a| {
+                (allowed || a.decision != Decision::Allow)
+                    .then_some(())
+                    .ok_or("allow of a read whose key or settings could not be read")
+            })?;
+        }
+        answered(&estate, "who can read b/*", |_| Ok(()))?;
+    }
 
     /// Snapshots with a fuzzed `access-point.json` and access point policy:
     /// loading never fails, diagnostics name a file of the snapshot with a

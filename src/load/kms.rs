@@ -47,10 +47,10 @@ pub(crate) fn encryption(doc: &Node) -> Result<Encryption, Diagnostic> {
             };
             Ok(Encryption::Kms { key, bucket_key })
         }
-        _ => Err(default
-            .get("SSEAlgorithm")
-            .unwrap_or(default)
-            .error("`SSEAlgorithm` as AES256, aws:kms or aws:kms:dsse")),
+        other => Err(Diagnostic::error(
+            default.get("SSEAlgorithm").unwrap_or(default).span.clone(),
+            format!("unknown `SSEAlgorithm` `{other}`: expected AES256, aws:kms or aws:kms:dsse"),
+        )),
     }
 }
 
@@ -81,7 +81,11 @@ pub(crate) fn object_head(doc: &Node) -> Result<Encryption, Diagnostic> {
                 bucket_key,
             })
         }
-        _ => Err(sse.error("`ServerSideEncryption` as AES256, aws:kms or aws:kms:dsse")),
+        Some(other) => Err(Diagnostic::error(
+            sse.span.clone(),
+            format!("unknown `ServerSideEncryption` `{other}`: expected AES256, aws:kms or aws:kms:dsse"),
+        )),
+        None => Err(sse.error("`ServerSideEncryption` as a string")),
     }
 }
 
