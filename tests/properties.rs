@@ -78,6 +78,8 @@ const AP_RESOURCES: [&str; 4] = [
     "arn:aws:s3:us-east-1:111111111111:accesspoint/*",
     "*",
 ];
+/// What a key policy grants, and on what (a key policy's Resource is the key).
+const KMS_ACTIONS: [&str; 4] = ["kms:Decrypt", "kms:GenerateDataKey", "kms:*", "*"];
 const QUERY_ACTIONS: [&str; 4] = [
     "s3:GetObject",
     "s3:PutObject",
@@ -107,6 +109,7 @@ enum Kind {
     Trust,
     Bucket,
     AccessPoint,
+    Key,
 }
 
 #[derive(Clone, Debug)]
@@ -154,6 +157,8 @@ struct BucketSpec {
     listed: Option<(usize, Option<usize>)>,
     /// An access point `ap<n>` of the first account serving the bucket, with its policy.
     access_point: Option<Vec<Stmt>>,
+    /// Default encryption under a KMS key `k<n>` of the bucket's account, with its key policy.
+    key: Option<Vec<Stmt>>,
 }
 
 #[derive(Clone, Debug)]
@@ -176,6 +181,8 @@ enum Target {
     Bucket(usize),
     /// A bucket's access point policy (its bucket policy when it has none).
     AccessPoint(usize),
+    /// The key policy of a bucket's key (its bucket policy when it has none).
+    Key(usize),
 }
 
 /// A statement to add, one drawn for each kind of policy it may land in.
@@ -186,6 +193,7 @@ struct Addition {
     trust: Stmt,
     bucket: Stmt,
     access_point: Stmt,
+    key: Stmt,
 }
 
 impl Spec {
@@ -269,6 +277,13 @@ impl Spec {
                     None => Target::Bucket(i),
                 }
             }
+            Target::Key(i) => {
+                let i = i % self.buckets.len();
+                match self.buckets[i].key {
+                    Some(_) => Target::Key(i),
+                    None => Target::Bucket(i),
+                }
+            }
         }
     }
 
@@ -347,7 +362,7 @@ impl Spec {
                     .iter()
                     .map(|&(owner, reader)| json!({"key": "x/a.txt", "acl": acl(owner, reader)}))
                     .collect();
-                json!({
+                let mut bucket = json!({
                     "name": format!("b{}", i + 1),
                     "account": ACCOUNTS[b.account],
                     "ownership": OWNERSHIP[b.ownership],
@@ -360,7 +375,25 @@ impl Spec {
                         "RestrictPublicBuckets": false,
                     },
                     "policy": policy,
-                })
+                });
+                if b.key.is_some() {
+                    bucket["encryption"] = json!({"ServerSideEncryptionConfiguration": {"Rules": [
+                        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn(i, b)}}]}});
+                }
+                bucket
+            })
+            .collect();
+        let kms_keys: Vec<Value> = self
+            .buckets
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| {
+                let stmts = b.key.as_ref()?;
+                Some(json!({
+                    "KeyId": format!("k{}", i + 1),
+                    "Arn": key_arn(i, b),
+                    "policy": self.maybe_broken(Target::Key(i), stmts, Kind::Key, &[]),
+                }))
             })
             .collect();
         let access_points: Vec<Value> = self
@@ -387,6 +420,7 @@ impl Spec {
             "principals": principals,
             "buckets": buckets,
             "access_points": access_points,
+            "kms_keys": kms_keys,
         })
     }
 
@@ -394,7 +428,11 @@ impl Spec {
         self.identity.iter_mut().chain(self.trust.iter_mut()).chain(
             self.buckets
                 .iter_mut()
-                .flat_map(|b| std::iter::once(&mut b.policy).chain(b.access_point.as_mut())),
+                .flat_map(|b| {
+                    std::iter::once(&mut b.policy)
+                        .chain(b.access_point.as_mut())
+                        .chain(b.key.as_mut())
+                }),
         )
     }
 
@@ -421,6 +459,14 @@ impl Spec {
                 let b = &mut out.buckets[i % nb];
                 match b.access_point.as_mut() {
                     Some(ap) => (ap, &add.access_point),
+                    None => (&mut b.policy, &add.bucket),
+                }
+            }
+            Target::Key(i) => {
+                let nb = out.buckets.len();
+                let b = &mut out.buckets[i % nb];
+                match b.key.as_mut() {
+                    Some(k) => (k, &add.key),
                     None => (&mut b.policy, &add.bucket),
                 }
             }
@@ -461,6 +507,11 @@ impl Spec {
     }
 }
 
+/// The ARN of bucket `i`'s key, in the bucket's account.
+fn key_arn(i: usize, b: &BucketSpec) -> String {
+    format!("arn:aws:kms:us-east-1:{}:key/k{}", ACCOUNTS[b.account], i + 1)
+}
+
 fn splitmix(x: u64) -> u64 {
     let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -474,7 +525,9 @@ fn who(kind: Kind) -> BoxedStrategy<Who> {
     let account = (0..ACCOUNTS.len()).prop_map(Who::Account);
     let slot = (0..MAX_SLOTS).prop_map(Who::Slot);
     match kind {
-        Kind::Bucket | Kind::AccessPoint => prop_oneof![Just(Who::Everyone), account, slot].boxed(),
+        Kind::Bucket | Kind::AccessPoint | Kind::Key => {
+            prop_oneof![Just(Who::Everyone), account, slot].boxed()
+        }
         _ => prop_oneof![1 => account, 2 => slot].boxed(),
     }
 }
@@ -499,10 +552,17 @@ fn stmt(kind: Kind) -> BoxedStrategy<Stmt> {
         Just(false),
         vec(select(AP_RESOURCES.to_vec()).prop_map(Res::Lit), 1..=2),
     );
+    let at_key = (
+        prop::bool::weighted(0.1),
+        vec(select(KMS_ACTIONS.to_vec()), 1..=2),
+        Just(false),
+        Just(vec![Res::Lit("*")]),
+    );
     let body: BoxedStrategy<Body> = match kind {
         Kind::Identity => prop_oneof![2 => s3, 1 => assume].boxed(),
         Kind::Bucket => s3.boxed(),
         Kind::AccessPoint => at_access_point.boxed(),
+        Kind::Key => at_key.boxed(),
         Kind::Trust => Just((false, vec!["sts:AssumeRole"], false, vec![])).boxed(),
     };
     let principals = match kind {
@@ -548,15 +608,17 @@ fn spec() -> impl Strategy<Value = Spec> {
         0..OWNERSHIP.len(),
         option::of((0..ACCOUNTS.len(), option::of(0..ACCOUNTS.len()))),
         option::weighted(0.4, vec(stmt(Kind::AccessPoint), 0..=3)),
+        option::weighted(0.3, vec(stmt(Kind::Key), 0..=3)),
     )
         .prop_map(
-            |(account, block, policy, ownership, listed, access_point)| BucketSpec {
+            |(account, block, policy, ownership, listed, access_point, key)| BucketSpec {
                 account,
                 block,
                 policy,
                 ownership,
                 listed,
                 access_point,
+                key,
             },
         );
     (
@@ -595,6 +657,7 @@ fn addition() -> impl Strategy<Value = Addition> {
         (0..MAX_SLOTS).prop_map(Target::Trust),
         (0..2usize).prop_map(Target::Bucket),
         (0..2usize).prop_map(Target::AccessPoint),
+        (0..2usize).prop_map(Target::Key),
     ];
     (
         target,
@@ -602,13 +665,15 @@ fn addition() -> impl Strategy<Value = Addition> {
         stmt(Kind::Trust),
         stmt(Kind::Bucket),
         stmt(Kind::AccessPoint),
+        stmt(Kind::Key),
     )
-        .prop_map(|(target, identity, trust, bucket, access_point)| Addition {
+        .prop_map(|(target, identity, trust, bucket, access_point, key)| Addition {
             target,
             identity,
             trust,
             bucket,
             access_point,
+            key,
         })
 }
 
@@ -1020,6 +1085,12 @@ impl Spec {
                     .access_point
                     .as_mut()
                     .expect("resolve keeps AccessPoint only where there is one"),
+            ),
+            Target::Key(i) => edit(
+                out.buckets[i]
+                    .key
+                    .as_mut()
+                    .expect("resolve keeps Key only where there is one"),
             ),
         }
         out.number_statements()
