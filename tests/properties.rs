@@ -426,13 +426,11 @@ impl Spec {
 
     fn policies_mut(&mut self) -> impl Iterator<Item = &mut Vec<Stmt>> {
         self.identity.iter_mut().chain(self.trust.iter_mut()).chain(
-            self.buckets
-                .iter_mut()
-                .flat_map(|b| {
-                    std::iter::once(&mut b.policy)
-                        .chain(b.access_point.as_mut())
-                        .chain(b.key.as_mut())
-                }),
+            self.buckets.iter_mut().flat_map(|b| {
+                std::iter::once(&mut b.policy)
+                    .chain(b.access_point.as_mut())
+                    .chain(b.key.as_mut())
+            }),
         )
     }
 
@@ -509,7 +507,11 @@ impl Spec {
 
 /// The ARN of bucket `i`'s key, in the bucket's account.
 fn key_arn(i: usize, b: &BucketSpec) -> String {
-    format!("arn:aws:kms:us-east-1:{}:key/k{}", ACCOUNTS[b.account], i + 1)
+    format!(
+        "arn:aws:kms:us-east-1:{}:key/k{}",
+        ACCOUNTS[b.account],
+        i + 1
+    )
 }
 
 fn splitmix(x: u64) -> u64 {
@@ -667,14 +669,16 @@ fn addition() -> impl Strategy<Value = Addition> {
         stmt(Kind::AccessPoint),
         stmt(Kind::Key),
     )
-        .prop_map(|(target, identity, trust, bucket, access_point, key)| Addition {
-            target,
-            identity,
-            trust,
-            bucket,
-            access_point,
-            key,
-        })
+        .prop_map(
+            |(target, identity, trust, bucket, access_point, key)| Addition {
+                target,
+                identity,
+                trust,
+                bucket,
+                access_point,
+                key,
+            },
+        )
 }
 
 // ------------------------------------------------------------- answering

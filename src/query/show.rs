@@ -183,31 +183,41 @@ fn acl_items(items: &mut Vec<Item>, field: &'static str, acl: &Acl) {
     }
 }
 
-/// How a bucket's default (or a listed object's) encryption reads: the
-/// key's ARN where the snapshot describes it (rules/78).
+/// How a bucket's default (or a listed object's) encryption reads, as an
+/// item: the key's ARN where the snapshot describes it (rules/78), with
+/// where its description was read.
 fn encryption(
     estate: &crate::model::Estate,
+    field: &'static str,
     account: &str,
     e: &Result<crate::model::Encryption, String>,
-) -> String {
+) -> Item {
     use crate::model::Encryption;
     match e {
-        Ok(Encryption::S3Managed) => "SSE-S3".into(),
+        Ok(Encryption::S3Managed) => item(field, "SSE-S3", None),
         Ok(Encryption::Kms { key, bucket_key }) => {
             let keys = if *bucket_key { ", S3 Bucket Keys" } else { "" };
-            let named = match key.as_deref() {
-                None => "the AWS managed key aws/s3 (not in the snapshot)".to_string(),
+            let (named, at) = match key.as_deref() {
+                None => (
+                    "the AWS managed key aws/s3 (not in the snapshot)".to_string(),
+                    None,
+                ),
                 Some(k) => match estate.kms_key_named(account, k) {
-                    Some(i) if estate.kms_keys[i].aws_managed => {
-                        format!("{} (AWS managed)", estate.kms_keys[i].arn)
+                    Some(i) => {
+                        let key = &estate.kms_keys[i];
+                        let managed = if key.aws_managed {
+                            " (AWS managed)"
+                        } else {
+                            ""
+                        };
+                        (format!("{}{managed}", key.arn), Some(&key.span))
                     }
-                    Some(i) => estate.kms_keys[i].arn.clone(),
-                    None => format!("{k} (not in the snapshot)"),
+                    None => (format!("{k} (not in the snapshot)"), None),
                 },
             };
-            format!("SSE-KMS {named}{keys}")
+            item(field, format!("SSE-KMS {named}{keys}"), at)
         }
-        Err(e) => format!("unreadable: {e}"),
+        Err(e) => item(field, format!("unreadable: {e}"), None),
     }
 }
 
@@ -242,10 +252,11 @@ fn bucket(engine: &Engine, b: usize) -> Shown {
         Ok(_) => {}
         Err(e) => items.push(item("object lock", format!("unreadable: {e}"), None)),
     }
-    items.push(item(
+    items.push(encryption(
+        estate,
         "encryption",
-        encryption(estate, &bucket.account, &bucket.encryption),
-        None,
+        &bucket.account,
+        &bucket.encryption,
     ));
     match &bucket.public_access_block {
         Ok(f) => items.push(item("bpa", flags(f), None)),
@@ -298,11 +309,7 @@ fn bucket(engine: &Engine, b: usize) -> Shown {
             )),
         }
         if let Some(e) = &o.encryption {
-            items.push(item(
-                "object encryption",
-                encryption(estate, &bucket.account, e),
-                None,
-            ));
+            items.push(encryption(estate, "object encryption", &bucket.account, e));
         }
     }
     Shown {
