@@ -956,10 +956,12 @@ impl<'e> Built<'e> {
         if let Resource::Objects(b, pattern) = &resource {
             let x = self.ents[&EntKey::Resource(resource.clone())];
             let free = self.facts.free_owner.contains(&FreeOwner(x));
-            if free && !self.grantor_is_bucket_owner(&action.name) {
-                self.object_variants(r, subject, action, *b, pattern, x);
-            } else if !free && self.encryption_varies(*b, pattern, action) {
-                self.encryption_variants(r, subject, action, *b, pattern, x);
+            let varies = match free {
+                true => !self.grantor_is_bucket_owner(&action.name),
+                false => self.encryption_varies(*b, pattern, action),
+            };
+            if varies {
+                self.scope_variants((r, subject, action), *b, pattern, (x, free));
             }
         }
         r
@@ -1238,42 +1240,6 @@ impl<'e> Built<'e> {
         }
     }
 
-    /// The states an object of a scope of a bucket without ACLs may be in,
-    /// for how it is encrypted: each listed object the pattern matches,
-    /// and one the snapshot does not list, which the bucket owner owns and
-    /// the default encryption covers.
-    fn encryption_variants(
-        &mut self,
-        r: ReqId,
-        subject: &Subject,
-        action: &Action,
-        b: usize,
-        pattern: &str,
-        x: EntId,
-    ) {
-        let estate = self.estate;
-        let bucket = &estate.buckets[b];
-        self.facts.states_listed.push(StatesListed(x));
-        let choices = self.sse_choices(b);
-        if !choices.is_empty() {
-            let shared = self.upload_scope(b, pattern);
-            let via = self.entity(EntKey::Resource(Resource::Objects(b, shared.clone())));
-            if self.upload_via.insert(x, via).is_none() {
-                self.facts.uploads_via.push(UploadsVia(x, via));
-            }
-            self.sse_checks(b, via, &shared, &choices);
-        }
-        for o in &bucket.objects {
-            if glob::matches(pattern, &o.key, false) && o.key != pattern {
-                let v = self.request(subject, action, Resource::Objects(b, o.key.clone()));
-                self.facts.variant_of.push(VariantOf(v, r));
-                self.facts.listed_variant.push(ListedVariant(v));
-            }
-        }
-        let owner = vec![bucket.account.clone()];
-        self.unlisted_variants((r, subject, action), b, pattern, owner, &choices);
-    }
-
     /// The access point a request carries the keys of: the one it is made
     /// at, or the one the bucket's side of a request goes through.
     fn access_point_keys(
@@ -1457,31 +1423,51 @@ impl<'e> Built<'e> {
             .contains(&GrantorIsBucketOwner(a))
     }
 
-    /// The states an object of a free-owner scope may be in (rules/75): each
-    /// listed object the pattern matches, and an unlisted one per account
-    /// that may own it — with the upload requests that say which may.
-    fn object_variants(
+    /// The states an object of a scope may be in (rules/75): each listed
+    /// object the pattern matches, and unlisted ones — per account that may
+    /// own it (a free-owner scope; otherwise the bucket owner's, R75.1), and
+    /// for a read, per encryption it may have (R78.5) — with the upload
+    /// requests that say which may occur.
+    fn scope_variants(
         &mut self,
-        r: ReqId,
-        subject: &Subject,
-        action: &Action,
+        (r, subject, action): (ReqId, &Subject, &Action),
         b: usize,
         pattern: &str,
-        x: EntId,
+        (x, free): (EntId, bool),
     ) {
         let estate = self.estate;
         let bucket = &estate.buckets[b];
-        let index = Rc::clone(&self.index);
-        let subjects = &index.subjects;
-        let shared = match self.upload_via.get(&x) {
-            Some(_) => None,
-            None => Some(self.upload_scope(b, pattern)),
+        let shared = self.upload_scope(b, pattern);
+        let via = match self.upload_via.get(&x) {
+            Some(&via) => via,
+            None => {
+                let via = self.entity(EntKey::Resource(Resource::Objects(b, shared.clone())));
+                self.upload_via.insert(x, via);
+                self.facts.uploads_via.push(UploadsVia(x, via));
+                via
+            }
         };
-        if let Some(shared) = shared {
-            let via = self.entity(EntKey::Resource(Resource::Objects(b, shared.clone())));
-            self.upload_via.insert(x, via);
-            self.facts.uploads_via.push(UploadsVia(x, via));
+        let mut owners = vec![bucket.account.clone()];
+        if free {
             self.upload_checks(b, via, &shared);
+            let index = Rc::clone(&self.index);
+            owners.extend(
+                index
+                    .subjects
+                    .iter()
+                    .filter_map(|w| uploader_account(estate, w)),
+            );
+            owners.sort();
+            owners.dedup();
+        } else {
+            self.facts.states_listed.push(StatesListed(x));
+        }
+        let choices = match DECRYPTS.contains(&action.name.as_str()) {
+            true => self.sse_choices(b),
+            false => Vec::new(),
+        };
+        if !choices.is_empty() {
+            self.sse_checks(b, via, &shared, &choices);
         }
         for o in &bucket.objects {
             if glob::matches(pattern, &o.key, false) && o.key != pattern {
@@ -1489,22 +1475,6 @@ impl<'e> Built<'e> {
                 self.facts.variant_of.push(VariantOf(v, r));
                 self.facts.listed_variant.push(ListedVariant(v));
             }
-        }
-        let mut owners: Vec<String> = subjects
-            .iter()
-            .filter_map(|w| uploader_account(estate, w))
-            .collect();
-        owners.push(bucket.account.clone());
-        owners.sort();
-        owners.dedup();
-        let choices = match DECRYPTS.contains(&action.name.as_str()) {
-            true => self.sse_choices(b),
-            false => Vec::new(),
-        };
-        if !choices.is_empty() {
-            let shared = self.upload_scope(b, pattern);
-            let via = self.upload_via[&x];
-            self.sse_checks(b, via, &shared, &choices);
         }
         self.unlisted_variants((r, subject, action), b, pattern, owners, &choices);
     }
@@ -1944,7 +1914,7 @@ impl<'e> Built<'e> {
         let key = match resource {
             Resource::Objects(_, key) => key,
             Resource::Uploaded(_, _, owner, _) if !acls_on => {
-                // An encryption state of a scope (`encryption_variants`):
+                // An unlisted state of a scope without ACLs (`scope_variants`):
                 // the bucket owner owns it, ACLs grant nothing.
                 let o = self.account(owner);
                 self.facts.object_owners.push(ObjectOwner(id, o));
