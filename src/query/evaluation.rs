@@ -430,7 +430,18 @@ impl Evaluation<'_> {
         }
         let estate = self.built.estate;
         let mut guards = Vec::new();
-        for &(s, g) in self.applicable.get(&r).into_iter().flatten() {
+        // The KMS request S3 makes for it carries the caller's context (a
+        // forward access session), so its conditions go together with the
+        // request's — except those on what only it carries (`KmsKeys`),
+        // which the request's own keys cannot fix.
+        let key_side = self.key_sides.get(&r);
+        let statements = self
+            .applicable
+            .get(&r)
+            .into_iter()
+            .chain(key_side.and_then(|rk| self.applicable.get(rk)))
+            .flatten();
+        for &(s, g) in statements {
             if g != datalog::Guard::Conditional {
                 continue;
             }
@@ -445,7 +456,7 @@ impl Evaluation<'_> {
             };
             let body = estate.policies[policy].body.as_ref().ok()?;
             let st = &body.statements[i];
-            if st.condition.is_empty() {
+            if st.condition.is_empty() || st.condition.iter().any(|c| kms_only(&c.key)) {
                 return None;
             }
             guards.push((st.condition.as_slice(), body.version.as_deref()));
@@ -602,10 +613,12 @@ impl Evaluation<'_> {
         // A conditional state is a witness only when the uploader's ACL is
         // all that is open in it; otherwise its condition decides, and the
         // object's state alone does not.
+        // (A state's KMS request counts: its conditions are the state's.)
         let only_acl_open = |v: &ReqId| {
             self.applicable
                 .get(v)
                 .into_iter()
+                .chain(self.key_sides.get(v).and_then(|rk| self.applicable.get(rk)))
                 .flatten()
                 .filter(|(_, g)| *g != datalog::Guard::Definite)
                 .all(|(s, _)| {
@@ -1116,4 +1129,11 @@ impl Paths {
         path.reverse();
         Some(path)
     }
+}
+
+/// Whether a condition key is one that only S3's request to KMS carries
+/// (`smt::keys::KmsKeys`): the S3 request's keys cannot fix it.
+fn kms_only(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    key.starts_with("kms:") || key == "aws:viaawsservice" || key.starts_with("aws:calledvia")
 }
