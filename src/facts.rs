@@ -276,8 +276,8 @@ pub struct Built<'e> {
     sse_requested: std::collections::HashSet<EntId>,
     /// The ways an upload asked for its encryption (`encryption_ways`).
     encryption_way: std::collections::HashSet<ReqId>,
-    /// The scope each unlisted scope takes its uploads from.
-    upload_via: HashMap<EntId, EntId>,
+    /// The scope each unlisted scope takes its uploads from, and its pattern.
+    upload_via: HashMap<EntId, (EntId, String)>,
     /// Per bucket and relation to its Resource patterns, the scope whose
     /// upload checks stand for every scope so related (`upload_scope`).
     upload_scopes: HashMap<(usize, Vec<Relation>), String>,
@@ -1437,14 +1437,16 @@ impl<'e> Built<'e> {
     ) {
         let estate = self.estate;
         let bucket = &estate.buckets[b];
-        let shared = self.upload_scope(b, pattern);
-        let via = match self.upload_via.get(&x) {
-            Some(&via) => via,
+        // Which scope's uploads stand for this one's is worked out once per
+        // scope: relating the bucket's patterns to it is the cost.
+        let (via, shared) = match self.upload_via.get(&x) {
+            Some(known) => known.clone(),
             None => {
+                let shared = self.upload_scope(b, pattern);
                 let via = self.entity(EntKey::Resource(Resource::Objects(b, shared.clone())));
-                self.upload_via.insert(x, via);
+                self.upload_via.insert(x, (via, shared.clone()));
                 self.facts.uploads_via.push(UploadsVia(x, via));
-                via
+                (via, shared)
             }
         };
         let mut owners = vec![bucket.account.clone()];
@@ -1851,7 +1853,7 @@ impl<'e> Built<'e> {
                 continue;
             };
             let scope = self.ents[&EntKey::Resource(Resource::Objects(*b, pattern.clone()))];
-            let Some(via) = self.upload_via.get(&scope) else {
+            let Some((via, _)) = self.upload_via.get(&scope) else {
                 continue;
             };
             let anonymous = matches!(info.subject, Subject::Anonymous);
