@@ -190,6 +190,18 @@ fn read_only_but(left_out: &[&str]) -> String {
     ))
 }
 
+/// Object Ownership BucketOwnerEnforced on a bucket.
+fn acls_disabled(m: &Moto, bucket: &str) {
+    m.aws(&[
+        "s3api",
+        "put-bucket-ownership-controls",
+        "--bucket",
+        bucket,
+        "--ownership-controls",
+        "Rules=[{ObjectOwnership=BucketOwnerEnforced}]",
+    ]);
+}
+
 fn doc(statements: &str) -> String {
     format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#)
 }
@@ -246,14 +258,7 @@ fn build(m: &Moto) {
         "--public-access-block-configuration",
         "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true",
     ]);
-    m.aws(&[
-        "s3api",
-        "put-bucket-ownership-controls",
-        "--bucket",
-        "demo-uploads",
-        "--ownership-controls",
-        "Rules=[{ObjectOwnership=BucketOwnerEnforced}]",
-    ]);
+    acls_disabled(m, "demo-uploads");
     m.aws(&[
         "s3api",
         "put-bucket-policy",
@@ -304,14 +309,7 @@ fn build(m: &Moto) {
             r#"{{"Rules":[{{"ApplyServerSideEncryptionByDefault":{{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"{key_arn}"}}}}]}}"#
         ),
     ]);
-    m.aws(&[
-        "s3api",
-        "put-bucket-ownership-controls",
-        "--bucket",
-        "demo-vault",
-        "--ownership-controls",
-        "Rules=[{ObjectOwnership=BucketOwnerEnforced}]",
-    ]);
+    acls_disabled(m, "demo-vault");
     m.aws(&[
         "s3api",
         "put-bucket-policy",
