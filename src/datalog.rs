@@ -342,6 +342,7 @@ pub struct Facts {
     pub kms_actions: Vec<IsKmsAction>,
     pub key_sides: Vec<KeySide>,
     pub key_unresolved: Vec<KeyUnresolved>,
+    pub aws_managed_key: Vec<AwsManagedKey>,
     pub states_listed: Vec<StatesListed>,
     pub sse_checks: Vec<SseCheck>,
     pub variant_sse: Vec<VariantSse>,
@@ -444,6 +445,8 @@ pub fn run(f: &Facts) -> Derived {
     facts += f.through_access_point.len();
     rt.extend(&f.through_access_point);
     facts += f.kms_actions.len() + f.key_sides.len() + f.key_unresolved.len();
+    facts += f.aws_managed_key.len();
+    rt.extend(&f.aws_managed_key);
     rt.extend(&f.kms_actions);
     rt.extend(&f.key_sides);
     rt.extend(&f.key_unresolved);

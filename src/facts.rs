@@ -1050,9 +1050,9 @@ impl<'e> Built<'e> {
     }
 
     /// The KMS request S3 makes for the caller (`action` on the key
-    /// `named`, `None`: the AWS managed key), as the request's key side;
-    /// a key the snapshot does not describe, or an unreadable setting,
-    /// leaves the request open.
+    /// `named`), as the request's key side; a key the snapshot does not
+    /// describe, or an unreadable setting, leaves the request open; the
+    /// AWS managed key `aws/s3` (`None`) is for the rules to judge (R78.3b).
     fn kms_side(
         &mut self,
         (r, subject, action): (ReqId, &Subject, &str),
@@ -1068,8 +1068,9 @@ impl<'e> Built<'e> {
             .as_deref()
             .and_then(|n| estate.kms_key_named(&bucket.account, n))
         else {
-            if named.is_some() || unreadable || !self.own_aws_managed_key(subject, bucket) {
-                self.facts.key_unresolved.push(KeyUnresolved(r));
+            match named.is_some() || unreadable {
+                true => self.facts.key_unresolved.push(KeyUnresolved(r)),
+                false => self.facts.aws_managed_key.push(AwsManagedKey(r)),
             }
             return;
         };
@@ -1117,21 +1118,6 @@ impl<'e> Built<'e> {
             unreadable,
             context,
         );
-    }
-
-    /// Whether SSE-KMS without a key names the bucket account's AWS managed
-    /// key `aws/s3` for a caller of that account: its documented key
-    /// policy lets every principal of the account use it through S3
-    /// (AWS KMS Developer Guide, "AWS managed keys"), so bucketlog adds no
-    /// KMS request for it (docs/decisions.md); another account's caller
-    /// cannot use it, and is left open.
-    fn own_aws_managed_key(&self, subject: &Subject, bucket: &Bucket) -> bool {
-        let account = match subject {
-            Subject::Known(i) => Some(self.estate.principals[*i].account.as_str()),
-            Subject::Outside(a) => Some(a.as_str()),
-            _ => None,
-        };
-        account == Some(bucket.account.as_str())
     }
 
     /// Whether the objects of a scope of a bucket without ACLs may differ

@@ -22,30 +22,13 @@ pub(super) fn settings(
     }
     let name = doc.str_field("Name")?.to_string();
     let bucket = doc.str_field("Bucket")?.to_string();
-    let arn_node = doc.get("AccessPointArn").ok_or_else(|| {
-        Diagnostic::error(
-            doc.span.clone(),
-            "expected an `AccessPointArn` field (`arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME`)",
-        )
-    })?;
-    let arn = arn_node
-        .as_str()
-        .ok_or_else(|| arn_node.error("`AccessPointArn` as a string"))?;
-    let expected_tail = format!(":{account}:accesspoint/{name}");
-    let region = arn
-        .strip_prefix("arn:aws:s3:")
-        .and_then(|rest| rest.strip_suffix(&expected_tail))
-        .filter(|r| !r.is_empty() && !r.contains(':'))
-        .ok_or_else(|| {
-            Diagnostic::error(
-                arn_node.span.clone(),
-                format!(
-                    "`{arn}`: expected `arn:aws:s3:REGION{expected_tail}` (the access point's \
-                     account and name)"
-                ),
-            )
-        })?
-        .to_string();
+    let (_, region) = super::regional_arn(
+        doc,
+        "AccessPointArn",
+        ("arn:aws:s3:", &format!(":{account}:accesspoint/{name}")),
+        "arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME",
+        "the access point's account and name",
+    )?;
     let bucket_account = match doc.present("BucketAccountId") {
         None => account.to_string(),
         Some(n) => match n.as_str() {

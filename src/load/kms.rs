@@ -98,27 +98,13 @@ pub(super) fn key_metadata(doc: &Node, account: &str) -> Result<KmsKey, Diagnost
         return Err(meta.error("the object `aws kms describe-key` prints"));
     }
     let id = meta.str_field("KeyId")?.to_string();
-    let arn_node = meta.get("Arn").ok_or_else(|| {
-        Diagnostic::error(
-            meta.span.clone(),
-            "expected an `Arn` field (`arn:aws:kms:REGION:ACCOUNT:key/KEY-ID`)",
-        )
-    })?;
-    let arn = arn_node
-        .as_str()
-        .ok_or_else(|| arn_node.error("`Arn` as a string"))?;
-    let tail = format!(":{account}:key/{id}");
-    let region = arn
-        .strip_prefix("arn:aws:kms:")
-        .and_then(|rest| rest.strip_suffix(&tail))
-        .filter(|r| !r.is_empty() && !r.contains(':'))
-        .ok_or_else(|| {
-            Diagnostic::error(
-                arn_node.span.clone(),
-                format!("`{arn}`: expected `arn:aws:kms:REGION{tail}` (the key's account and ID)"),
-            )
-        })?
-        .to_string();
+    let (arn, region) = super::regional_arn(
+        meta,
+        "Arn",
+        ("arn:aws:kms:", &format!(":{account}:key/{id}")),
+        "arn:aws:kms:REGION:ACCOUNT:key/KEY-ID",
+        "the key's account and ID",
+    )?;
     let aws_managed = match meta.present("KeyManager").map(|n| (n, n.as_str())) {
         None | Some((_, Some("CUSTOMER"))) => false,
         Some((_, Some("AWS"))) => true,
@@ -140,7 +126,7 @@ pub(super) fn key_metadata(doc: &Node, account: &str) -> Result<KmsKey, Diagnost
     };
     Ok(KmsKey {
         id,
-        arn: arn.to_string(),
+        arn,
         account: account.to_string(),
         region,
         aws_managed,

@@ -171,6 +171,39 @@ pub(crate) fn parse_file(file: &str, bytes: &[u8]) -> Result<Node, Diagnostic> {
 }
 
 /// Keeps a diagnostic and returns its text, as the reason something is unknown.
+/// A regional ARN field of `doc` (an access point's, a KMS key's), which
+/// must read `PREFIX` REGION `TAIL` — its account and name as the snapshot
+/// places it: `shape` spells it, `what` says what the tail carries. The
+/// ARN and its region.
+pub(crate) fn regional_arn(
+    doc: &Node,
+    field: &str,
+    (prefix, tail): (&str, &str),
+    shape: &str,
+    what: &str,
+) -> Result<(String, String), Diagnostic> {
+    let node = doc.get(field).ok_or_else(|| {
+        Diagnostic::error(
+            doc.span.clone(),
+            format!("expected an `{field}` field (`{shape}`)"),
+        )
+    })?;
+    let arn = node
+        .as_str()
+        .ok_or_else(|| node.error(&format!("`{field}` as a string")))?;
+    let region = arn
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.strip_suffix(tail))
+        .filter(|r| !r.is_empty() && !r.contains(':'))
+        .ok_or_else(|| {
+            Diagnostic::error(
+                node.span.clone(),
+                format!("`{arn}`: expected `{prefix}REGION{tail}` ({what})"),
+            )
+        })?;
+    Ok((arn.to_string(), region.to_string()))
+}
+
 pub(crate) fn record(d: Diagnostic, estate: &mut Estate) -> String {
     let why = format!("{}: {}", d.span, d.message);
     estate.diagnostics.push(d);

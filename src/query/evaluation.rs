@@ -456,7 +456,12 @@ impl Evaluation<'_> {
             };
             let body = estate.policies[policy].body.as_ref().ok()?;
             let st = &body.statements[i];
-            if st.condition.is_empty() || st.condition.iter().any(|c| kms_only(&c.key)) {
+            if st.condition.is_empty()
+                || st
+                    .condition
+                    .iter()
+                    .any(|c| crate::smt::keys::KmsKeys::only_kms(&c.key))
+            {
                 return None;
             }
             guards.push((st.condition.as_slice(), body.version.as_deref()));
@@ -1129,11 +1134,4 @@ impl Paths {
         path.reverse();
         Some(path)
     }
-}
-
-/// Whether a condition key is one that only S3's request to KMS carries
-/// (`smt::keys::KmsKeys`): the S3 request's keys cannot fix it.
-fn kms_only(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
-    key.starts_with("kms:") || key == "aws:viaawsservice" || key.starts_with("aws:calledvia")
 }

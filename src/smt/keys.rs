@@ -89,6 +89,16 @@ pub struct KmsKeys {
     pub context: String,
 }
 
+impl KmsKeys {
+    /// Whether a condition key is one that only S3's request to KMS
+    /// carries with a value of its own (`RequestKeys::kms_key`): the S3
+    /// request's keys cannot fix it for both.
+    pub fn only_kms(key: &str) -> bool {
+        let key = key.to_ascii_lowercase();
+        key.starts_with("kms:") || key == "aws:viaawsservice" || key.starts_with("aws:calledvia")
+    }
+}
+
 /// What a request through an access point carries about it (S3 User
 /// Guide, "Configuring IAM policies for using access points": the
 /// `s3:DataAccessPoint*` and `s3:AccessPointNetworkOrigin` keys); a request
