@@ -558,11 +558,8 @@ impl Evaluation<'_> {
         out.into_iter().collect()
     }
 
-    /// An object state under which the request is allowed (or denied): a
-    /// variant that decides so outright, else a conditional one, whose
-    /// uploader-chosen ACL then grants the caller (or does not).
-    /// The ARN of the KMS key a read needs (at the bucket, for one through
-    /// an access point).
+    /// The KMS action and key a request needs S3 to use for the caller (at
+    /// the bucket, for one through an access point).
     fn kms_key(&self, r: ReqId) -> Option<(String, String)> {
         let at_bucket = self.through.get(&r).map_or(r, |sides| sides[1]);
         let info = &self.built.requests[self.key_sides.get(&at_bucket)?.0 as usize];
@@ -589,20 +586,22 @@ impl Evaluation<'_> {
         if !varies || !crate::facts::DECRYPTS.contains(&info.action.as_str()) {
             return None;
         }
+        let facts = &self.built.facts;
         Some(match self.kms_key(v) {
             Some((_, arn)) => format!("SSE-KMS {arn}"),
-            None if self
-                .built
-                .facts
-                .key_unresolved
-                .contains(&datalog::KeyUnresolved(v)) =>
-            {
+            None if facts.aws_managed_key.contains(&datalog::AwsManagedKey(v)) => {
+                "SSE-KMS under the AWS managed key aws/s3".into()
+            }
+            None if facts.key_unresolved.contains(&datalog::KeyUnresolved(v)) => {
                 "SSE-KMS under a key the snapshot does not describe".into()
             }
             None => "SSE-S3".into(),
         })
     }
 
+    /// An object state under which the request is allowed (or denied): a
+    /// variant that decides so outright, else a conditional one, whose
+    /// uploader-chosen ACL then grants the caller (or does not).
     fn witness(&self, r: ReqId, allowed: bool) -> Option<Witness> {
         if let Some(sides) = self.through.get(&r) {
             return self.through_witness(sides, allowed);
