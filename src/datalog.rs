@@ -53,6 +53,8 @@ pub enum Layer {
     AccessPointPolicy,
     /// The key policy of the KMS key an object is encrypted under (rules/78).
     KeyPolicy,
+    /// A listed version's retention or legal hold (rules/46).
+    ObjectLock,
 }
 
 impl Layer {
@@ -70,6 +72,7 @@ impl Layer {
             Layer::MfaDelete => "mfa-delete",
             Layer::AccessPointPolicy => "access-point-policy",
             Layer::KeyPolicy => "key-policy",
+            Layer::ObjectLock => "object-lock",
         }
     }
 }
@@ -215,7 +218,8 @@ impl Open {
                 "the bucket has Object Lock on (or its object-lock.json could not be read): a version \
                  under retention cannot be deleted in compliance mode and needs \
                  s3:BypassGovernanceRetention in governance mode, and the snapshot does not say \
-                 which versions are under retention"
+                 which versions are under retention (a listed object's head.json describes one \
+                 version: ask about it with `with s3:versionid = ID`)"
             }
             Open::KeyUnresolved => {
                 "the object is encrypted under a KMS key the snapshot does not describe (no kms/<key-id>/, \
@@ -340,7 +344,7 @@ pub struct Facts {
     pub assume_edges: Vec<AssumeEdge>,
     pub through_access_point: Vec<ThroughAccessPoint>,
     pub kms_actions: Vec<IsKmsAction>,
-    pub key_sides: Vec<KeySide>,
+    pub side_requests: Vec<SideRequest>,
     pub key_unresolved: Vec<KeyUnresolved>,
     pub aws_managed_key: Vec<AwsManagedKey>,
     pub states_listed: Vec<StatesListed>,
@@ -360,6 +364,9 @@ pub struct Facts {
     pub lifecycle_actions: Vec<IsLifecycleAction>,
     pub versioning_unreadable: Vec<VersioningUnreadable>,
     pub object_lock_may: Vec<ObjectLockMay>,
+    pub version_listed: Vec<VersionListed>,
+    pub retained: Vec<Retained>,
+    pub legal_hold: Vec<LegalHold>,
     pub delete_version_actions: Vec<IsDeleteVersion>,
     pub grantor_is_owner: Vec<GrantorIsBucketOwner>,
     pub org_members: Vec<OrgMember>,
@@ -444,11 +451,11 @@ pub fn run(f: &Facts) -> Derived {
     rt.extend(&f.assume_edges);
     facts += f.through_access_point.len();
     rt.extend(&f.through_access_point);
-    facts += f.kms_actions.len() + f.key_sides.len() + f.key_unresolved.len();
+    facts += f.kms_actions.len() + f.side_requests.len() + f.key_unresolved.len();
     facts += f.aws_managed_key.len();
     rt.extend(&f.aws_managed_key);
     rt.extend(&f.kms_actions);
-    rt.extend(&f.key_sides);
+    rt.extend(&f.side_requests);
     rt.extend(&f.key_unresolved);
     facts += f.states_listed.len();
     rt.extend(&f.states_listed);
@@ -483,6 +490,10 @@ pub fn run(f: &Facts) -> Derived {
     rt.extend(&f.versioning_unreadable);
     facts += f.object_lock_may.len();
     rt.extend(&f.object_lock_may);
+    facts += f.version_listed.len() + f.retained.len() + f.legal_hold.len();
+    rt.extend(&f.version_listed);
+    rt.extend(&f.retained);
+    rt.extend(&f.legal_hold);
     facts += f.delete_version_actions.len();
     rt.extend(&f.delete_version_actions);
     facts += f.grantor_is_owner.len();

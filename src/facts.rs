@@ -11,7 +11,7 @@ use crate::index::{HeadersRead, Index};
 use crate::model::{
     arn_fields, AclGrant, AclPermission, Bucket, ConditionEntry, Effect, Encryption, Estate,
     Grantee, IamState, Ownership, PolicyKind, PrincipalKind, PrincipalPattern, PublicAccessBlock,
-    Statement, MFA_DELETE_ACTIONS,
+    RetentionMode, Statement, MFA_DELETE_ACTIONS,
 };
 use crate::smt::{self, Verdict};
 use std::collections::{HashMap, HashSet};
@@ -274,8 +274,10 @@ pub struct Built<'e> {
     uploads_requested: std::collections::HashSet<EntId>,
     /// Scopes whose encryption upload checks (R78.5) exist already.
     sse_requested: std::collections::HashSet<EntId>,
-    /// The ways an upload asked for its encryption (`encryption_ways`).
-    encryption_way: std::collections::HashSet<ReqId>,
+    /// The ways a request asks for something by its headers: an upload
+    /// its encryption (`encryption_ways`), a delete to bypass governance
+    /// retention (`version_lock`).
+    header_way: std::collections::HashSet<ReqId>,
     /// The scope each unlisted scope takes its uploads from, and its pattern.
     upload_via: HashMap<EntId, (EntId, String)>,
     /// Per bucket and relation to its Resource patterns, the scope whose
@@ -324,7 +326,7 @@ impl<'e> Built<'e> {
             unsettled_acl: Vec::new(),
             uploads_requested: Default::default(),
             sse_requested: Default::default(),
-            encryption_way: Default::default(),
+            header_way: Default::default(),
             upload_via: HashMap::new(),
             upload_scopes: HashMap::new(),
             req_ids: HashMap::new(),
@@ -552,6 +554,10 @@ impl<'e> Built<'e> {
                 let a = self.owned_by(id, &bucket.account, Layer::BucketPolicy, bucket.policy);
                 if let Some(p) = bucket.mfa_delete {
                     self.hold(id, &[p]);
+                }
+                if let Resource::Objects(_, key) = r {
+                    let ceilings: Vec<usize> = bucket.retention_ceilings(key).collect();
+                    self.hold(id, &ceilings);
                 }
                 if bucket.versioning.is_err() {
                     self.facts
@@ -844,14 +850,14 @@ impl<'e> Built<'e> {
             let v = self.pinned_request(subject, action, resource.clone(), keys);
             self.facts.variant_of.push(VariantOf(v, r));
             self.facts.way_variants.push(WayVariant(v));
-            self.encryption_way.insert(v);
+            self.header_way.insert(v);
         }
     }
 
-    /// Whether a request is a way an upload asked for its encryption
-    /// (`encryption_ways`): its conditions get ways of their own.
-    pub fn is_encryption_way(&self, r: ReqId) -> bool {
-        self.encryption_way.contains(&r)
+    /// Whether a request is a way a request asks for something by its
+    /// headers (`header_way`): its conditions get ways of their own.
+    pub fn is_header_way(&self, r: ReqId) -> bool {
+        self.header_way.contains(&r)
     }
 
     /// The keys a way request fixes, for its witness.
@@ -953,6 +959,7 @@ impl<'e> Built<'e> {
         self.req_ids.insert(key, r);
         self.key_side(r, subject, action, &resource);
         self.encryption_ways(r, subject, action, &resource);
+        self.version_lock(r, subject, action, &resource);
         if let Resource::Objects(b, pattern) = &resource {
             let x = self.ents[&EntKey::Resource(resource.clone())];
             let free = self.facts.free_owner.contains(&FreeOwner(x));
@@ -965,6 +972,59 @@ impl<'e> Built<'e> {
             }
         }
         r
+    }
+
+    /// A delete of the version a listed object's head.json describes (the
+    /// query fixes s3:versionid to its ID) meets that version's Object Lock
+    /// state (rules/46) instead of the open of the versions the snapshot
+    /// does not describe. Under governance-mode retention it goes two ways:
+    /// without the bypass header, under the retention's ceiling; with it,
+    /// needing the caller's s3:BypassGovernanceRetention too.
+    fn version_lock(&mut self, r: ReqId, subject: &Subject, action: &Action, resource: &Resource) {
+        let Resource::Objects(b, key) = resource else {
+            return;
+        };
+        let estate = self.estate;
+        let version = estate.buckets[*b]
+            .objects
+            .iter()
+            .find(|o| o.key == *key)
+            .and_then(|o| o.version.as_ref());
+        let Some(version) = version.filter(|_| action.name == DELETE_OBJECT_VERSION && !self.past)
+        else {
+            return;
+        };
+        let fixed = self.fixed();
+        if fixed.get(VERSION_ID_KEY).map(Vec::as_slice) != Some(std::slice::from_ref(&version.id)) {
+            return;
+        }
+        let bypass = fixed.get(BYPASS_HEADER).map(|v| !v.is_empty());
+        self.facts.version_listed.push(VersionListed(r));
+        if version.legal_hold {
+            self.facts.legal_hold.push(LegalHold(r));
+        }
+        let Some(retention) = &version.retention else {
+            return;
+        };
+        match (retention.mode, bypass) {
+            (RetentionMode::Governance, None) => {
+                for value in [None, Some("true".to_string())] {
+                    let keys = WayKeys::from([(BYPASS_HEADER.to_string(), value)]);
+                    let v = self.pinned_request(subject, action, resource.clone(), keys);
+                    self.facts.variant_of.push(VariantOf(v, r));
+                    self.facts.way_variants.push(WayVariant(v));
+                    self.header_way.insert(v);
+                }
+            }
+            (RetentionMode::Governance, Some(true)) => {
+                let bypass = crate::catalog::Catalog::get()
+                    .find(BYPASS_GOVERNANCE_RETENTION)
+                    .expect("the catalogue has s3:BypassGovernanceRetention");
+                let rb = self.request(subject, bypass, resource.clone());
+                self.facts.side_requests.push(SideRequest(r, rb));
+            }
+            _ => self.facts.retained.push(Retained(r)),
+        }
     }
 
     /// A request through an access point (rules/77): its authorisation at
@@ -1081,7 +1141,7 @@ impl<'e> Built<'e> {
         let via = self.via.take();
         let rk = self.request(subject, action, Resource::Key(k, context));
         self.via = via;
-        self.facts.key_sides.push(KeySide(r, rk));
+        self.facts.side_requests.push(SideRequest(r, rk));
     }
 
     /// The kms:GenerateDataKey an upload needs (rules/78): under the key
@@ -1693,6 +1753,10 @@ impl<'e> Built<'e> {
         {
             candidates.extend(estate.buckets[*b].mfa_delete);
         }
+        // A listed version's retention ceiling (rules/46), on its object.
+        if let Resource::Objects(b, key) = &resource {
+            candidates.extend(estate.buckets[*b].retention_ceilings(key));
+        }
         if let Subject::Known(i) = subject {
             candidates.extend(self.org_policies(&estate.principals[*i].account, PolicyKind::Scp));
         }
@@ -2226,6 +2290,13 @@ const AWS_MANAGED_S3_KEY: &str = "alias/aws/s3";
 /// Reference, PutObject), as condition keys.
 const SSE_HEADER: &str = "s3:x-amz-server-side-encryption";
 const SSE_KEY_HEADER: &str = "s3:x-amz-server-side-encryption-aws-kms-key-id";
+const DELETE_OBJECT_VERSION: &str = "s3:DeleteObjectVersion";
+const VERSION_ID_KEY: &str = "s3:versionid";
+const BYPASS_GOVERNANCE_RETENTION: &str = "s3:BypassGovernanceRetention";
+/// The header that asks S3 to bypass governance-mode retention (S3 API
+/// Reference, DeleteObject), which no condition key names: a witness
+/// gives it as a `bucketlog:` pseudo-key.
+pub const BYPASS_HEADER: &str = "bucketlog:bypass-governance-retention";
 
 /// The layer a policy's statements sit in.
 pub fn layer_of(kind: PolicyKind) -> Layer {
@@ -2239,6 +2310,7 @@ pub fn layer_of(kind: PolicyKind) -> Layer {
         PolicyKind::AccessPoint => Layer::AccessPointPolicy,
         PolicyKind::Key => Layer::KeyPolicy,
         PolicyKind::MfaDelete => Layer::MfaDelete,
+        PolicyKind::ObjectLock => Layer::ObjectLock,
     }
 }
 

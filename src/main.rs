@@ -552,7 +552,7 @@ fn main() -> ExitCode {
                 estate
                     .policies
                     .iter()
-                    .filter(|p| p.kind != PolicyKind::MfaDelete)
+                    .filter(|p| !matches!(p.kind, PolicyKind::MfaDelete | PolicyKind::ObjectLock))
                     .count()
             );
             if errors > 0 {

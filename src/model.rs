@@ -30,6 +30,10 @@ pub enum PolicyKind {
     AccessPoint,
     /// A KMS key's key policy (`aws kms get-key-policy`).
     Key,
+    /// The ceiling a listed version's Object Lock retention puts on
+    /// deleting it (`ListedVersion::ceiling`): written by the loader from
+    /// its head.json, not by a person.
+    ObjectLock,
 }
 
 #[derive(Clone, Debug)]
@@ -269,6 +273,42 @@ pub struct ListedObject {
     /// How it is encrypted (`head-object`); `None` when the snapshot has no
     /// head.json for it (the bucket's default encryption is taken).
     pub encryption: Option<Result<Encryption, String>>,
+    /// The version its head.json describes (`VersionId`), with that
+    /// version's Object Lock state; `None` without a readable head.json
+    /// that names a version.
+    pub version: Option<ListedVersion>,
+}
+
+/// One version of a listed object, as `head-object` describes it: its ID
+/// and what Object Lock keeps it from (rules/46-object-lock.dl).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedVersion {
+    pub id: String,
+    pub retention: Option<Retention>,
+    /// `ObjectLockLegalHoldStatus` ON.
+    pub legal_hold: bool,
+    /// Under retention, the policy that stands for it
+    /// (`PolicyKind::ObjectLock`): one Allow of deleting the version once
+    /// `aws:CurrentTime` is past the retain-until date.
+    pub ceiling: Option<usize>,
+}
+
+/// A version's retention period (`ObjectLockMode`,
+/// `ObjectLockRetainUntilDate`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Retention {
+    pub mode: RetentionMode,
+    /// As head-object prints it (RFC 3339).
+    pub until: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetentionMode {
+    /// Deletable before the date with s3:BypassGovernanceRetention and the
+    /// x-amz-bypass-governance-retention header.
+    Governance,
+    /// Deletable by no one before the date, the root user included.
+    Compliance,
 }
 
 #[derive(Clone, Debug)]
@@ -332,6 +372,15 @@ pub struct KmsKey {
 }
 
 impl Bucket {
+    /// The ceilings the retention of the listed versions of `key` put on
+    /// deleting them (`ListedVersion::ceiling`).
+    pub fn retention_ceilings<'a>(&'a self, key: &'a str) -> impl Iterator<Item = usize> + 'a {
+        self.objects
+            .iter()
+            .filter(move |o| o.key == key)
+            .filter_map(|o| o.version.as_ref()?.ceiling)
+    }
+
     /// Whether a version of the bucket may be under Object Lock retention:
     /// Object Lock is on, or its configuration could not be read.
     pub fn may_lock_versions(&self) -> bool {

@@ -100,6 +100,15 @@ fn misses(e: &Value, doc: &Value) -> Vec<String> {
                     out.push(format!("because {got:?} (want {want})"));
                 }
             }
+            // What an `unknown` turns on, as its reason says it.
+            if let Some(want) = e.get("reason_contains").and_then(Value::as_str) {
+                if !a["reason"].as_str().is_some_and(|r| r.contains(want)) {
+                    out.push(format!(
+                        "reason {} (want it to contain {want:?})",
+                        a["reason"]
+                    ));
+                }
+            }
             // Where only part of a glob is granted or denied.
             for side in ["allowed_under", "denied_under"] {
                 if let Some(want) = e.get(side) {

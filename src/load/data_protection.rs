@@ -8,8 +8,9 @@ use super::json::{Node, Value};
 use super::record;
 use crate::diag::{Diagnostic, Span};
 use crate::model::{
-    ConditionEntry, Effect, Estate, Negatable, ObjectLock, Policy, PolicyBody, PolicyKind,
-    Statement, Versioning, VersioningStatus, MFA_DELETE_ACTIONS,
+    ConditionEntry, Effect, Encryption, Estate, ListedVersion, Negatable, ObjectLock, Policy,
+    PolicyBody, PolicyKind, Retention, RetentionMode, Statement, Versioning, VersioningStatus,
+    MFA_DELETE_ACTIONS,
 };
 
 /// The file as the CLI prints it: `{}` for a bucket never versioned,
@@ -167,4 +168,135 @@ pub(crate) fn object_lock(doc: &Node) -> Result<ObjectLock, Diagnostic> {
         enabled,
         default_retention,
     })
+}
+
+/// The version a listed object's head.json describes (`VersionId`), with
+/// its Object Lock state: `ObjectLockMode` and `ObjectLockRetainUntilDate`
+/// together (head-object prints both or neither), and
+/// `ObjectLockLegalHoldStatus`. `None` when it names no version (a bucket
+/// never versioned). The ceiling is attached by `retention_ceiling`.
+pub(crate) fn listed_version(doc: &Node) -> Result<Option<ListedVersion>, Diagnostic> {
+    let Some(id) = doc.present("VersionId") else {
+        return Ok(None);
+    };
+    let id = id
+        .as_str()
+        .ok_or_else(|| id.error("`VersionId` as a string"))?
+        .to_string();
+    let retention = match (
+        doc.present("ObjectLockMode"),
+        doc.present("ObjectLockRetainUntilDate"),
+    ) {
+        (None, None) => None,
+        (Some(mode), Some(until)) => {
+            let mode = match mode.as_str() {
+                Some("GOVERNANCE") => RetentionMode::Governance,
+                Some("COMPLIANCE") => RetentionMode::Compliance,
+                _ => return Err(mode.error("`ObjectLockMode` as GOVERNANCE or COMPLIANCE")),
+            };
+            let until = until
+                .as_str()
+                .filter(|d| chrono::DateTime::parse_from_rfc3339(d).is_ok())
+                .ok_or_else(|| {
+                    until.error("`ObjectLockRetainUntilDate` as an RFC 3339 date and time (2030-01-01T00:00:00+00:00)")
+                })?;
+            Some(Retention {
+                mode,
+                until: until.to_string(),
+            })
+        }
+        (Some(n), None) => {
+            return Err(n.error("`ObjectLockRetainUntilDate` beside `ObjectLockMode`"))
+        }
+        (None, Some(n)) => {
+            return Err(n.error("`ObjectLockMode` beside `ObjectLockRetainUntilDate`"))
+        }
+    };
+    let legal_hold = match doc.present("ObjectLockLegalHoldStatus") {
+        None => false,
+        Some(n) => match n.as_str() {
+            Some("ON") => true,
+            Some("OFF") => false,
+            _ => return Err(n.error("`ObjectLockLegalHoldStatus` as ON or OFF")),
+        },
+    };
+    Ok(Some(ListedVersion {
+        id,
+        retention,
+        legal_hold,
+        ceiling: None,
+    }))
+}
+
+/// The ceiling a version's retention puts on deleting it (rules/46): one
+/// Allow of `s3:DeleteObjectVersion` on the object once `aws:CurrentTime`
+/// is past the retain-until date. S3 User Guide, "Locking objects with
+/// Object Lock": a retention period "specifies a fixed period of time
+/// during which an object version remains locked".
+pub(crate) fn retention_ceiling(
+    bucket: &str,
+    key: &str,
+    version: &mut ListedVersion,
+    span: Span,
+    estate: &mut Estate,
+) {
+    let Some(retention) = &version.retention else {
+        return;
+    };
+    let statement = Statement {
+        label: "RetainUntilDate".into(),
+        effect: Effect::Allow,
+        principal: None,
+        action: Negatable {
+            negated: false,
+            items: vec!["s3:DeleteObjectVersion".into()],
+        },
+        resource: Some(Negatable {
+            negated: false,
+            items: vec![format!("arn:aws:s3:::{bucket}/{key}")],
+        }),
+        condition: vec![ConditionEntry {
+            operator: "DateGreaterThan".into(),
+            key: "aws:CurrentTime".into(),
+            values: vec![retention.until.clone()],
+            span: span.clone(),
+        }],
+        condition_empty: false,
+        span: span.clone(),
+    };
+    estate.policies.push(Policy {
+        name: format!("{bucket}/{key} version {}", version.id),
+        kind: PolicyKind::ObjectLock,
+        span,
+        body: Ok(PolicyBody {
+            version: Some("2012-10-17".into()),
+            statements: vec![statement],
+        }),
+    });
+    version.ceiling = Some(estate.policies.len() - 1);
+}
+
+/// A listed object's head.json as read (`None`: the snapshot has none):
+/// how the object is encrypted (load/kms.rs) and the version it describes,
+/// with its retention's ceiling. One that does not read is recorded and
+/// leaves both unknown.
+pub(crate) fn listed_head(
+    head: Option<Result<Node, Diagnostic>>,
+    bucket: &str,
+    key: &str,
+    estate: &mut Estate,
+) -> (Option<Result<Encryption, String>>, Option<ListedVersion>) {
+    let Some(head) = head else {
+        return (None, None);
+    };
+    let read = head.and_then(|d| Ok((super::kms::object_head(&d)?, listed_version(&d)?, d.span)));
+    match read {
+        Ok((encryption, mut version, span)) => {
+            if let Some(v) = &mut version {
+                retention_ceiling(bucket, key, v, span, estate);
+            }
+            (Some(Ok(encryption)), version)
+        }
+        Err(d) => (Some(Err(record(d, estate))), None),
+    }
 }

@@ -190,12 +190,17 @@ fn load_doc(doc: &Node, estate: &mut Estate) -> Result<(), Diagnostic> {
                     Some(a) => super::acl::object_acl(a).map_err(|d| record(d, estate)),
                     None => Err(super::snapshot::NO_OBJECT_ACL.to_string()),
                 };
-                let encryption =
-                    head.map(|h| super::kms::object_head(h).map_err(|d| record(d, estate)));
+                let (encryption, version) = super::data_protection::listed_head(
+                    head.map(|h| Ok(h.clone())),
+                    &name,
+                    &key,
+                    estate,
+                );
                 Ok(ListedObject {
                     key,
                     acl,
                     encryption,
+                    version,
                 })
             })
             .collect::<Result<_, Diagnostic>>()?;

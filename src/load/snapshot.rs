@@ -184,21 +184,25 @@ fn load_bucket(files: &FileSet, account: &str, name: &str, estate: &mut Estate) 
     }
     let objects = listed
         .into_iter()
-        .map(|(encoded, (acl_file, head_file))| ListedObject {
-            key: percent_encoding::percent_decode_str(&encoded)
+        .map(|(encoded, (acl_file, head_file))| {
+            let key = percent_encoding::percent_decode_str(&encoded)
                 .decode_utf8_lossy()
-                .into_owned(),
-            acl: match acl_file {
+                .into_owned();
+            let acl = match acl_file {
                 Some(rel) => parse_file(&files.display(&rel), &files.files[&rel])
                     .and_then(|d| super::acl::object_acl(&d))
                     .map_err(|e| record(e, estate)),
                 None => Err(NO_OBJECT_ACL.to_string()),
-            },
-            encryption: head_file.map(|rel| {
-                parse_file(&files.display(&rel), &files.files[&rel])
-                    .and_then(|d| super::kms::object_head(&d))
-                    .map_err(|e| record(e, estate))
-            }),
+            };
+            let head = head_file.map(|rel| parse_file(&files.display(&rel), &files.files[&rel]));
+            let (encryption, version) =
+                super::data_protection::listed_head(head, name, &key, estate);
+            ListedObject {
+                key,
+                acl,
+                encryption,
+                version,
+            }
         })
         .collect();
     estate.buckets.push(Bucket {

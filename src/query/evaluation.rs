@@ -53,7 +53,7 @@ pub(super) struct Evaluation<'e> {
     /// and at the bucket (rules/77).
     through: HashMap<ReqId, [ReqId; 2]>,
     /// The request S3 makes to KMS for a read (rules/78), by the read.
-    key_sides: HashMap<ReqId, ReqId>,
+    side_requests: HashMap<ReqId, ReqId>,
     /// The can-assume graph the chains were read from (none in the graph's
     /// own evaluations, and in a batch of decisions).
     graph: Option<Rc<AssumeGraph<'e>>>,
@@ -293,7 +293,12 @@ impl<'e> Evaluation<'e> {
                 .iter()
                 .map(|t| (t.0, [t.1, t.2]))
                 .collect(),
-            key_sides: built.facts.key_sides.iter().map(|k| (k.0, k.1)).collect(),
+            side_requests: built
+                .facts
+                .side_requests
+                .iter()
+                .map(|k| (k.0, k.1))
+                .collect(),
             graph: None,
             assume_stats: Stats::default(),
             chains,
@@ -317,7 +322,7 @@ impl<'e> Evaluation<'e> {
                 // A request through an access point is its two sides, each
                 // made exact by its own ways.
                 **d == Decision::Conditional
-                    && (!variants.contains(r) || state || self.built.is_encryption_way(**r))
+                    && (!variants.contains(r) || state || self.built.is_header_way(**r))
                     && !info.past
                     && !self.through.contains_key(r)
             })
@@ -434,7 +439,7 @@ impl Evaluation<'_> {
         // forward access session), so its conditions go together with the
         // request's — except those on what only it carries (`KmsKeys`),
         // which the request's own keys cannot fix.
-        let key_side = self.key_sides.get(&r);
+        let key_side = self.side_requests.get(&r);
         let statements = self
             .applicable
             .get(&r)
@@ -562,7 +567,7 @@ impl Evaluation<'_> {
     /// the bucket, for one through an access point).
     fn kms_key(&self, r: ReqId) -> Option<(String, String)> {
         let at_bucket = self.through.get(&r).map_or(r, |sides| sides[1]);
-        let info = &self.built.requests[self.key_sides.get(&at_bucket)?.0 as usize];
+        let info = &self.built.requests[self.side_requests.get(&at_bucket)?.0 as usize];
         match &info.resource {
             Resource::Key(k, _) => Some((
                 info.action.clone(),
@@ -622,7 +627,11 @@ impl Evaluation<'_> {
             self.applicable
                 .get(v)
                 .into_iter()
-                .chain(self.key_sides.get(v).and_then(|rk| self.applicable.get(rk)))
+                .chain(
+                    self.side_requests
+                        .get(v)
+                        .and_then(|rk| self.applicable.get(rk)),
+                )
                 .flatten()
                 .filter(|(_, g)| *g != datalog::Guard::Definite)
                 .all(|(s, _)| {

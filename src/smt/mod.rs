@@ -576,7 +576,17 @@ impl<'r> Encoder<'r> {
                         format!("{}", num as f64 / den as f64)
                     }
                 }
-                Value::Date(d) => model.eval(d, true)?.as_i64()?.to_string(),
+                // A date as ISO 8601 in UTC, which reads (and replays in
+                // `with`) as the policies write it; aws:EpochTime as seconds.
+                Value::Date(d) => {
+                    let secs = model.eval(d, true)?.as_i64()?;
+                    match chrono::DateTime::from_timestamp(secs, 0) {
+                        Some(t) if key != "aws:epochtime" => {
+                            t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+                        }
+                        _ => secs.to_string(),
+                    }
+                }
                 Value::Flag(b) => model.eval(b, true)?.as_bool()?.to_string(),
                 Value::Ip { is4, v4, v6 } => {
                     if model.eval(is4, true)?.as_bool()? {
