@@ -950,3 +950,33 @@ fn an_estate_with_no_principals_and_no_buckets_is_refused() {
         &["no principals and no buckets"],
     );
 }
+
+#[test]
+fn object_lock_fields_of_a_head_json_that_do_not_read() {
+    let snap = Snap::new();
+    let head = format!("accounts/{ACCT}/buckets/bad/objects/ledger.csv.head.json");
+    snap.write(
+        &head,
+        "{\n  \"VersionId\": \"v1\",\n  \"ObjectLockMode\": \"COMPLIANCE\",\n  \"ObjectLockRetainUntilDate\": \"next year\"\n}\n",
+    );
+    let estate = snap.load();
+    let d = diag(
+        &estate,
+        "ledger.csv.head.json",
+        "/ObjectLockRetainUntilDate",
+    );
+    assert_diag(d, 4, 32, &["ObjectLockRetainUntilDate", "RFC 3339"]);
+    // The object's state is then unknown, never the default's.
+    let (_, a) = can(&estate, "can user/alice s3:GetObject bad/ledger.csv");
+    assert_eq!(a.decision.names().0, "unknown", "{a:#?}");
+    assert_rest_answers(&estate);
+
+    // A mode without its date is an error too.
+    snap.write(
+        &head,
+        "{\n  \"VersionId\": \"v1\",\n  \"ObjectLockMode\": \"GOVERNANCE\"\n}\n",
+    );
+    let estate = snap.load();
+    let d = diag(&estate, "ledger.csv.head.json", "/ObjectLockMode");
+    assert_diag(d, 3, 21, &["ObjectLockRetainUntilDate"]);
+}

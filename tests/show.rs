@@ -87,6 +87,25 @@ fn a_bucket_shows_its_policy_ownership_block_public_access_and_acl() {
 }
 
 #[test]
+fn a_bucket_shows_each_listed_version_and_what_object_lock_keeps_it_from() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/scenarios/object_lock_listed_versions/snapshot"
+    );
+    let e = load::load_paths(&[dir.into()]).expect("the scenario loads");
+    let b = items(&e, "show bucket ledger");
+    assert!(has(&b, "object lock", "on, GOVERNANCE 30 days"), "{b:?}");
+    for version in [
+        "Vq1compliance, compliance retention until 2031-01-01T00:00:00+00:00",
+        "Vq2governance, governance retention until 2031-01-01T00:00:00+00:00",
+        "Vq3held, legal hold",
+        "Vq4free, not locked",
+    ] {
+        assert!(has(&b, "object version", version), "{version}: {b:?}");
+    }
+}
+
+#[test]
 fn a_policy_shows_every_statement_where_it_was_written() {
     let e = demo();
     let p = items(&e, "show policy AdminAccess");

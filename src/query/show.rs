@@ -11,7 +11,8 @@ use super::{Engine, Given, QueryError};
 use crate::diag::Span;
 use crate::facts::Subject;
 use crate::model::{
-    Acl, Effect, Policy, PrincipalKind, PrincipalPattern, PublicAccessBlock, Statement,
+    Acl, Effect, ListedVersion, Policy, PrincipalKind, PrincipalPattern, PublicAccessBlock,
+    RetentionMode, Statement,
 };
 
 /// One entity's sheet: its items in a fixed order.
@@ -311,11 +312,33 @@ fn bucket(engine: &Engine, b: usize) -> Shown {
         if let Some(e) = &o.encryption {
             items.push(encryption(estate, "object encryption", &bucket.account, e));
         }
+        if let Some(v) = &o.version {
+            items.push(item("object version", version_lock(v), None));
+        }
     }
     Shown {
         kind: "bucket",
         name: bucket.name.clone(),
         items,
+    }
+}
+
+/// A listed version and what Object Lock keeps it from (rules/46).
+fn version_lock(v: &ListedVersion) -> String {
+    let mut lock = Vec::new();
+    if let Some(r) = &v.retention {
+        let mode = match r.mode {
+            RetentionMode::Governance => "governance",
+            RetentionMode::Compliance => "compliance",
+        };
+        lock.push(format!("{mode} retention until {}", r.until));
+    }
+    if v.legal_hold {
+        lock.push("legal hold".to_string());
+    }
+    match lock.is_empty() {
+        true => format!("{}, not locked", v.id),
+        false => format!("{}, {}", v.id, lock.join(", ")),
     }
 }
 
