@@ -18,7 +18,7 @@ use std::cell::RefCell;
 use bucketlog::collect;
 use bucketlog::diag::Severity;
 use bucketlog::load;
-use bucketlog::model::{ObjectLock, Versioning, VersioningStatus};
+use bucketlog::model::{ObjectLock, Retention, RetentionMode, Versioning, VersioningStatus};
 use bucketlog::query::{Answer, Engine, Options};
 use tempfile::TempDir;
 
@@ -206,11 +206,50 @@ fn doc(statements: &str) -> String {
     format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#)
 }
 
+/// The version IDs of the two objects `build` locks in demo-public.
+struct Locked {
+    /// `locked/retained`: COMPLIANCE retention until `RETAIN_UNTIL`.
+    retained: String,
+    /// `locked/held`: a legal hold ON.
+    held: String,
+}
+
+/// The retain-until date of `locked/retained`, as moto's head-object
+/// prints it back.
+const RETAIN_UNTIL: &str = "2099-01-01T00:00:00Z";
+
+/// Puts a small object with Object Lock options; its version ID.
+fn put_locked(m: &Moto, bucket: &str, key: &str, lock: &[&str]) -> String {
+    let body = m.home.path().join("body.txt");
+    std::fs::write(&body, "locked\n").unwrap();
+    let body = body.to_str().unwrap();
+    let args = [
+        &[
+            "s3api",
+            "put-object",
+            "--bucket",
+            bucket,
+            "--key",
+            key,
+            "--body",
+            body,
+        ],
+        lock,
+    ]
+    .concat();
+    let put: serde_json::Value = serde_json::from_str(&m.aws(&args)).unwrap();
+    put["VersionId"]
+        .as_str()
+        .expect("put-object names the version")
+        .to_string()
+}
+
 /// A small estate through the API: a group whose managed policy has two
 /// versions (only the second in force), a user who may assume an uploader
 /// role held to writing by its permissions boundary, a bucket locked down
-/// and a public one, an organization with an SCP.
-fn build(m: &Moto) {
+/// and a public one (Object Lock on, with one object under compliance
+/// retention and one under a legal hold), an organization with an SCP.
+fn build(m: &Moto) -> Locked {
     // The three requests moto takes unauthenticated.
     become_user(
         m,
@@ -234,6 +273,25 @@ fn build(m: &Moto) {
         "--object-lock-configuration",
         r#"{"ObjectLockEnabled":"Enabled","Rule":{"DefaultRetention":{"Mode":"GOVERNANCE","Days":1}}}"#,
     ]);
+    let locked = Locked {
+        retained: put_locked(
+            m,
+            "demo-public",
+            "locked/retained",
+            &[
+                "--object-lock-mode",
+                "COMPLIANCE",
+                "--object-lock-retain-until-date",
+                RETAIN_UNTIL,
+            ],
+        ),
+        held: put_locked(
+            m,
+            "demo-public",
+            "locked/held",
+            &["--object-lock-legal-hold-status", "ON"],
+        ),
+    };
     m.aws(&[
         "s3api",
         "put-bucket-versioning",
@@ -446,6 +504,7 @@ fn build(m: &Moto) {
         "--target-id",
         roots["Roots"][0]["Id"].as_str().unwrap(),
     ]);
+    locked
 }
 
 /// A query's first answer (the principal's own request for `can`).
@@ -484,13 +543,13 @@ fn map_owner_id(snapshot: &Path) {
 #[test]
 fn a_collected_snapshot_loads_clean_and_answers_as_the_estate_was_built() {
     let m = Moto::start();
-    build(&m);
+    let locked = build(&m);
     // Collected with a key that may make the read-only calls and nothing
     // else: a mutating call would be refused and recorded as unreadable.
     become_user(&m, "collector", &read_only());
     let dir = TempDir::new().unwrap();
     let snap = dir.path().join("snapshot");
-    let out = collect(&m, &snap, &[]);
+    let out = collect(&m, &snap, &["--objects", "demo-public/locked/"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "collect failed: {stderr}");
     assert!(
@@ -514,6 +573,8 @@ fn a_collected_snapshot_loads_clean_and_answers_as_the_estate_was_built() {
         "accounts/123456789012/access-points/uploads-ap/access-point.json",
         "accounts/123456789012/access-points/uploads-ap/policy.json",
         "accounts/123456789012/buckets/demo-vault/encryption.json",
+        "accounts/123456789012/buckets/demo-public/objects/locked%2Fretained.head.json",
+        "accounts/123456789012/buckets/demo-public/objects/locked%2Fheld.head.json",
     ] {
         assert!(snap.join(file).is_file(), "{file} not written");
     }
@@ -563,6 +624,29 @@ fn a_collected_snapshot_loads_clean_and_answers_as_the_estate_was_built() {
             default_retention: Some("GOVERNANCE 1 days".into())
         })
     );
+    // The locked objects' versions, as their head-object describes them.
+    let version = |key: &str| {
+        let o = bucket("demo-public").objects.iter().find(|o| o.key == key);
+        o.unwrap_or_else(|| panic!("{key} listed"))
+            .version
+            .clone()
+            .unwrap_or_else(|| panic!("{key}: no version read"))
+    };
+    let retained = version("locked/retained");
+    assert_eq!(retained.id, locked.retained);
+    assert!(!retained.id.is_empty());
+    assert_eq!(
+        retained.retention,
+        Some(Retention {
+            mode: RetentionMode::Compliance,
+            until: RETAIN_UNTIL.into()
+        })
+    );
+    assert!(!retained.legal_hold);
+    let held = version("locked/held");
+    assert_eq!(held.id, locked.held);
+    assert!(!held.id.is_empty());
+    assert!(held.legal_hold);
     // moto leaves out managed policies' names: named after their ARN, with a warning.
     assert!(estate
         .diagnostics
@@ -662,6 +746,35 @@ fn a_collected_snapshot_loads_clean_and_answers_as_the_estate_was_built() {
         .answers
         .iter()
         .any(|a| a.principal == "anonymous" && a.decision.names().0 == "allow"));
+    // Object Lock: the admin (who may do anything) may delete neither
+    // locked version before the retain-until date; without the version ID
+    // the answer is unknown (it might be a locked one).
+    for (key, id) in [
+        ("locked/retained", &locked.retained),
+        ("locked/held", &locked.held),
+    ] {
+        let q = format!(
+            "can user/admin s3:DeleteObjectVersion demo-public/{key} \
+             with s3:versionid = {id}, aws:CurrentTime = 2098-06-01T00:00:00Z"
+        );
+        let a = first_answer(&engine, &q).expect(&q);
+        assert_eq!(a.decision.names().0, "deny", "{q}: {a:#?}");
+        assert!(a.blocked_by.contains(&"object-lock"), "{q}: {a:#?}");
+    }
+    // Past the date the retention no longer bites; the legal hold has none.
+    let after = |key: &str, id: &str| {
+        decision(&format!(
+            "can user/admin s3:DeleteObjectVersion demo-public/{key} \
+             with s3:versionid = {id}, aws:CurrentTime = 2099-06-01T00:00:00Z"
+        ))
+        .0
+    };
+    assert_eq!(after("locked/retained", &locked.retained), "allow");
+    assert_eq!(after("locked/held", &locked.held), "deny");
+    assert_eq!(
+        decision("can user/admin s3:DeleteObjectVersion demo-public/locked/retained").0,
+        "unknown"
+    );
     // The SCP: nobody deletes a bucket, not even the account's admin path.
     assert_eq!(
         decision(&format!(
