@@ -15,7 +15,7 @@ use crate::model::{
 };
 use crate::smt::{self, Verdict};
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// Who makes a request.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -251,7 +251,7 @@ pub struct Built<'e> {
     pub estate: &'e Estate,
     /// Shared with the engine, so that an evaluation may outlive the query
     /// that made it (the can-assume graph, `query::assume`).
-    index: Rc<Index>,
+    index: Arc<Index>,
     pub facts: Facts,
     pub requests: Vec<RequestInfo>,
     pub stmts: Vec<StmtOrigin>,
@@ -310,7 +310,7 @@ pub struct Built<'e> {
 }
 
 impl<'e> Built<'e> {
-    pub fn new(estate: &'e Estate, index: Rc<Index>) -> Built<'e> {
+    pub fn new(estate: &'e Estate, index: Arc<Index>) -> Built<'e> {
         Built {
             estate,
             index,
@@ -1498,7 +1498,7 @@ impl<'e> Built<'e> {
         let mut owners = vec![bucket.account.clone()];
         if free {
             self.upload_checks(b, via, &shared);
-            let index = Rc::clone(&self.index);
+            let index = Arc::clone(&self.index);
             owners.extend(
                 index
                     .subjects
@@ -1582,7 +1582,7 @@ impl<'e> Built<'e> {
         // Uploads through the bucket's access points leave objects too
         // (rules/77 R77.4); where the canned-ACL header is read, such an
         // upload may have sent any ACL headers (its case fixes none).
-        let index = Rc::clone(&self.index);
+        let index = Arc::clone(&self.index);
         for &ap in &index.access_points[b] {
             for w in &uploaders {
                 let writer = uploader_account(self.estate, w);

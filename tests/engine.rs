@@ -83,7 +83,7 @@ fn classes_answer_as_every_principal_alone() {
         let e = estate(seed, users);
         let classes = Engine::new(&e);
         let mut plain = Engine::new(&e);
-        std::rc::Rc::get_mut(&mut plain.index)
+        std::sync::Arc::get_mut(&mut plain.index)
             .expect("a new engine's index is its own")
             .classes = Classes::singletons(&e);
         let merged: Vec<usize> = (0..e.principals.len())

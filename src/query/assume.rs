@@ -11,7 +11,7 @@ use crate::catalog::{Catalog, ASSUME_ROLE};
 use crate::datalog::{Decision, ReqId};
 use crate::facts::{trust_may_name, Resource, Subject};
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// The principals whose assumptions are decided so far, each with every
 /// role whose trust policy may name it. Grown, never changed: a query that
@@ -20,7 +20,7 @@ use std::rc::Rc;
 pub(super) struct AssumeGraph<'e> {
     /// The evaluations of the sts:AssumeRole requests: per growth, one of
     /// them all, and one of the conditional ones with their ways.
-    parts: Vec<Rc<Evaluation<'e>>>,
+    parts: Vec<Arc<Evaluation<'e>>>,
     /// Each principal's hops, in estate order of the roles.
     out: HashMap<Subject, Vec<Hop>>,
 }
@@ -143,7 +143,7 @@ impl<'e> AssumeGraph<'e> {
             hops.sort_by_key(|h| h.role);
         }
         let mut parts = self.parts.clone();
-        parts.extend(apart.parts.into_iter().map(Rc::new));
+        parts.extend(apart.parts.into_iter().map(Arc::new));
         Some(AssumeGraph { parts, out })
     }
 }
@@ -156,17 +156,17 @@ impl<'e> Engine<'e> {
         &self,
         given: &Given,
         from: &[Subject],
-    ) -> (Rc<AssumeGraph<'e>>, BTreeSet<usize>, Stats) {
+    ) -> (Arc<AssumeGraph<'e>>, BTreeSet<usize>, Stats) {
         let key = given.key();
-        let current = self.assume.borrow().get(&key).cloned().unwrap_or_default();
+        let current = self.assume_graphs().get(&key).cloned().unwrap_or_default();
         let (graph, stats) = match current.grown(self, given, from) {
             Some(grown) => {
                 let mut stats = Stats::default();
                 for part in &grown.parts[current.parts.len()..] {
                     stats += part.stats();
                 }
-                let grown = Rc::new(grown);
-                self.assume.borrow_mut().insert(key, grown.clone());
+                let grown = Arc::new(grown);
+                self.assume_graphs().insert(key, grown.clone());
                 (grown, stats)
             }
             None => (current, Stats::default()),

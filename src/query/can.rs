@@ -1,6 +1,6 @@
 //! `can`, `what can` and `path`: one principal's requests, with its chains.
 
-use super::evaluation::evaluate;
+use super::evaluation::{evaluate, per_scope};
 use super::resolve::Scope;
 use super::{s3_targets, Answer, Engine, Given, Stats, Targets};
 use crate::catalog::{Action, Catalog};
@@ -36,19 +36,20 @@ pub(super) fn what_can(
     scopes: &[Scope],
 ) -> (Vec<Answer>, Stats) {
     let actions = Catalog::get().expand("any");
-    let mut out = Vec::new();
-    let mut sanity = Stats::default();
-    for scope in scopes {
-        let (answers, s) = can(
+    let (each, mut stats) = per_scope(engine, std::slice::from_ref(subject), scopes, |scope| {
+        can(
             engine,
             subject,
             &s3_targets(&engine.index, &actions, scope),
             &Given::default(),
-        );
-        sanity += s;
+        )
+    });
+    let mut out = Vec::new();
+    for (answers, s) in each {
         out.extend(answers.into_iter().filter(|a| a.decision.reaches()));
+        stats += s;
     }
-    (out, sanity)
+    (out, stats)
 }
 
 /// The shortest chain from the subject to a principal that may perform one

@@ -3,13 +3,13 @@
 //! relations indexed by request, read back into `Answer`s.
 
 use super::assume::{AssumeGraph, Hop};
-use super::{Answer, Engine, Given, Reason, Stats, Targets, Witness};
+use super::{Answer, Engine, Given, Reason, Scope, Stats, Targets, Witness};
 use crate::datalog::{self, Decision, EntId, ReqId};
 use crate::facts::{Built, Resource, StmtOrigin, Subject};
 use crate::index::HeadersRead;
 use crate::model::Estate;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// A request the query asks, as evaluated: for another member of its
 /// principal's class (`classes::Classes`), the answer is that principal's,
@@ -56,7 +56,7 @@ pub(super) struct Evaluation<'e> {
     side_requests: HashMap<ReqId, ReqId>,
     /// The can-assume graph the chains were read from (none in the graph's
     /// own evaluations, and in a batch of decisions).
-    graph: Option<Rc<AssumeGraph<'e>>>,
+    graph: Option<Arc<AssumeGraph<'e>>>,
     /// What building the graph's new parts for this query cost.
     assume_stats: Stats,
     /// S3 requests a principal reaches through a chain, with the best decision.
@@ -153,14 +153,41 @@ pub(super) fn built_for<'e>(engine: &Engine<'e>, given: &Given) -> Built<'e> {
     built
 }
 
+/// What `ask` gives on each scope, in the scopes' order, asked on rayon's
+/// threads (one evaluation per scope), with what growing the can-assume
+/// graph for `subjects` cost. That graph, which they all share, is grown
+/// first, so that each scope finds it whole and no two threads grow it
+/// (ARCHITECTURE.md, "Where the cost is paid").
+pub(super) fn per_scope<T: Send>(
+    engine: &Engine,
+    subjects: &[Subject],
+    scopes: &[Scope],
+    ask: impl Fn(&Scope) -> T + Sync + Send,
+) -> (Vec<T>, Stats) {
+    use rayon::prelude::*;
+    let (_, _, stats) = engine.assume_graph(&Given::default(), subjects);
+    (scopes.par_iter().map(ask).collect(), stats)
+}
+
 /// The decisions of concrete requests, each as its principal makes it (no
 /// chains): `Engine::decisions`.
 pub(super) fn decide(
     engine: &Engine,
     requests: &[(Subject, &crate::catalog::Action, Resource)],
 ) -> Vec<Decision> {
-    let apart = Apart::new(engine, &Given::default(), requests);
-    (0..requests.len()).map(|i| apart.decision(i)).collect()
+    use rayon::prelude::*;
+    // Each request is decided by its own facts, so the batch splits into
+    // one part per thread with the same decisions.
+    let part = requests.len().div_ceil(rayon::current_num_threads()).max(1);
+    requests
+        .par_chunks(part)
+        .flat_map_iter(|chunk| {
+            let apart = Apart::new(engine, &Given::default(), chunk);
+            (0..chunk.len())
+                .map(|i| apart.decision(i))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// Requests that each decide by their own facts — no chain joins them (a

@@ -19,9 +19,8 @@ use crate::index::Index;
 use crate::model::Estate;
 use ast::{ContextItem, Query, Word};
 use resolve::Scope;
-use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 lalrpop_util::lalrpop_mod!(
     #[allow(clippy::all, clippy::pedantic, unused)]
@@ -208,18 +207,24 @@ pub struct Outcome {
 /// is built once per context, as far as the queries so far needed it.
 pub struct Engine<'e> {
     pub estate: &'e Estate,
-    pub index: Rc<Index>,
+    pub index: Arc<Index>,
     /// The can-assume graph of each context asked so far (`Given::key`).
-    assume: RefCell<HashMap<String, Rc<assume::AssumeGraph<'e>>>>,
+    assume: Mutex<HashMap<String, Arc<assume::AssumeGraph<'e>>>>,
 }
 
 impl<'e> Engine<'e> {
     pub fn new(estate: &'e Estate) -> Engine<'e> {
         Engine {
             estate,
-            index: Rc::new(Index::new(estate)),
-            assume: RefCell::default(),
+            index: Arc::new(Index::new(estate)),
+            assume: Mutex::default(),
         }
+    }
+
+    /// The can-assume graphs kept so far. A poisoned lock (a panic while
+    /// it was held) still holds whole graphs: each is inserted complete.
+    fn assume_graphs(&self) -> MutexGuard<'_, HashMap<String, Arc<assume::AssumeGraph<'e>>>> {
+        self.assume.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Parses and answers one query.

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::evaluation::{evaluate, principal_name};
+use super::evaluation::{evaluate, per_scope, principal_name};
 use super::resolve::{self, Scope};
 use super::who_can::answers_of;
 use super::{s3_targets, Answer, Engine, Given, Options, Stats};
@@ -106,12 +106,13 @@ pub(super) fn reach(
         opts,
         subject_names: subjects.iter().map(|s| principal_name(estate, s)).collect(),
     };
+    let (each, mut stats) = per_scope(engine, subjects, wholes, |scope| {
+        ask.scope(engine, subjects, scope, false)
+    });
     let mut out = Vec::new();
-    let mut stats = Stats::default();
-    for scope in wholes {
-        let (answers, s) = ask.scope(engine, subjects, scope, false);
-        stats += s;
+    for (answers, s) in each {
         out.push(answers);
+        stats += s;
     }
     // Who may be asked on a prefix: the subjects and the roles their chains
     // act through, each with its name; then, per bucket, those its whole

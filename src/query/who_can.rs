@@ -1,7 +1,7 @@
 //! `who can` and `public`: every principal (or everyone outside the zone of
 //! trust) in one evaluation.
 
-use super::evaluation::{evaluate, Evaluation};
+use super::evaluation::{evaluate, per_scope, Evaluation};
 use super::resolve::Scope;
 use super::{s3_targets, Answer, Engine, Given, Options, Stats, Targets};
 use crate::catalog::Catalog;
@@ -81,23 +81,28 @@ pub(super) fn public(
         "account:{fresh} stands for any account the snapshot does not name"
     ));
     let actions = Catalog::get().expand("any");
-    let mut out = Vec::new();
-    let mut sanity = Stats::default();
     let neutralised =
         |a: &Answer| a.decision == Decision::DenyImplicit && a.blocked_by.contains(&"bpa");
     for scope in scopes {
         note_cdn_origins(engine, scope, notes);
+    }
+    let (each, mut stats) = per_scope(engine, &subjects, scopes, |scope| {
         let targets = s3_targets(&engine.index, &actions, scope);
         let ev = evaluate(engine, &subjects, &targets, &Given::default());
-        sanity += ev.stats();
-        out.extend(answers_of(
+        let answers = answers_of(
             &ev,
             |a| a.decision.reaches() || neutralised(a),
             Options::default(),
             &mut 0,
-        ));
+        );
+        (answers, ev.stats())
+    });
+    let mut out = Vec::new();
+    for (answers, s) in each {
+        out.extend(answers);
+        stats += s;
     }
-    (out, sanity)
+    (out, stats)
 }
 
 /// The CloudFront distributions a bucket's policy lets read it through
