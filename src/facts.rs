@@ -984,14 +984,12 @@ impl<'e> Built<'e> {
         let Resource::Objects(b, key) = resource else {
             return;
         };
+        if action.name != DELETE_OBJECT_VERSION || self.past {
+            return;
+        }
         let estate = self.estate;
-        let version = estate.buckets[*b]
-            .objects
-            .iter()
-            .find(|o| o.key == *key)
-            .and_then(|o| o.version.as_ref());
-        let Some(version) = version.filter(|_| action.name == DELETE_OBJECT_VERSION && !self.past)
-        else {
+        let listed = estate.buckets[*b].objects.iter().find(|o| o.key == *key);
+        let Some(version) = listed.and_then(|o| o.version.as_ref()) else {
             return;
         };
         let fixed = self.fixed();

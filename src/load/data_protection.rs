@@ -39,15 +39,19 @@ pub(crate) fn versioning_file(doc: &Node) -> Result<Versioning, Diagnostic> {
             _ => return Err(n.error("`Status` as Enabled or Suspended")),
         },
     };
-    let mfa_delete = match doc.get("MFADelete") {
-        None => false,
-        Some(n) => match n.as_str() {
-            Some("Enabled") => true,
-            Some("Disabled") => false,
-            _ => return Err(n.error("`MFADelete` as Enabled or Disabled")),
-        },
-    };
+    let mfa_delete = switch(doc, "MFADelete", ["Enabled", "Disabled"])?;
     Ok(Versioning { status, mfa_delete })
+}
+
+/// An optional field that is either `on` or `off` (as the CLI prints it):
+/// whether it is on; left out (or null), off.
+fn switch(doc: &Node, key: &str, [on, off]: [&str; 2]) -> Result<bool, Diagnostic> {
+    match doc.present(key).map(|n| (n, n.as_str())) {
+        None => Ok(false),
+        Some((_, Some(v))) if v == on => Ok(true),
+        Some((_, Some(v))) if v == off => Ok(false),
+        Some((n, _)) => Err(n.error(&format!("`{key}` as {on} or {off}"))),
+    }
 }
 
 /// The environment file's `versioning` (docs/env-file.md): `"Enabled"`,
@@ -212,14 +216,7 @@ pub(crate) fn listed_version(doc: &Node) -> Result<Option<ListedVersion>, Diagno
             return Err(n.error("`ObjectLockMode` beside `ObjectLockRetainUntilDate`"))
         }
     };
-    let legal_hold = match doc.present("ObjectLockLegalHoldStatus") {
-        None => false,
-        Some(n) => match n.as_str() {
-            Some("ON") => true,
-            Some("OFF") => false,
-            _ => return Err(n.error("`ObjectLockLegalHoldStatus` as ON or OFF")),
-        },
-    };
+    let legal_hold = switch(doc, "ObjectLockLegalHoldStatus", ["ON", "OFF"])?;
     Ok(Some(ListedVersion {
         id,
         retention,

@@ -175,19 +175,8 @@ pub(super) fn decide(
     engine: &Engine,
     requests: &[(Subject, &crate::catalog::Action, Resource)],
 ) -> Vec<Decision> {
-    use rayon::prelude::*;
-    // Each request is decided by its own facts, so the batch splits into
-    // one part per thread with the same decisions.
-    let part = requests.len().div_ceil(rayon::current_num_threads()).max(1);
-    requests
-        .par_chunks(part)
-        .flat_map_iter(|chunk| {
-            let apart = Apart::new(engine, &Given::default(), chunk);
-            (0..chunk.len())
-                .map(|i| apart.decision(i))
-                .collect::<Vec<_>>()
-        })
-        .collect()
+    let apart = Apart::new(engine, &Given::default(), requests);
+    (0..requests.len()).map(|i| apart.decision(i)).collect()
 }
 
 /// Requests that each decide by their own facts — no chain joins them (a
