@@ -996,7 +996,10 @@ impl<'e> Built<'e> {
         if fixed.get(VERSION_ID_KEY).map(Vec::as_slice) != Some(std::slice::from_ref(&version.id)) {
             return;
         }
-        let bypass = fixed.get(BYPASS_HEADER).map(|v| !v.is_empty());
+        // Sent as `true`; absent, or any other value, bypasses nothing.
+        let bypass = fixed
+            .get(BYPASS_HEADER)
+            .map(|v| v.iter().any(|x| x.eq_ignore_ascii_case("true")));
         self.facts.version_listed.push(VersionListed(r));
         if version.legal_hold {
             self.facts.legal_hold.push(LegalHold(r));
