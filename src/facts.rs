@@ -1243,7 +1243,10 @@ impl<'e> Built<'e> {
             .find(PUT_OBJECT)
             .expect("the catalogue has s3:PutObject");
         let objects = Resource::Objects(b, pattern.to_string());
-        self.past = true;
+        // Past uploads, made directly: not through the access point, nor
+        // under the way, of the request that first asked for the scope.
+        let outer = (self.past, self.via, self.way);
+        (self.past, self.via, self.way) = (true, None, None);
         for w in self.uploaders(b) {
             for &c in choices {
                 let (sse, key) = match c {
@@ -1262,7 +1265,7 @@ impl<'e> Built<'e> {
                 }
             }
         }
-        self.past = false;
+        (self.past, self.via, self.way) = outer;
     }
 
     /// The unlisted states of a scope for a read: one per owner and
@@ -1540,7 +1543,11 @@ impl<'e> Built<'e> {
             .expect("the catalogue has s3:PutObject");
         let read = self.headers_read(b);
         let bucket_account = &self.estate.buckets[b].account;
-        self.past = true;
+        // Past uploads, made directly (or through an access point, below):
+        // not through the access point, nor under the way, of the request
+        // that first asked for the scope, whichever it was.
+        let outer = (self.past, self.via, self.way);
+        (self.past, self.via, self.way) = (true, None, None);
         for w in &uploaders {
             let objects = Resource::Objects(b, pattern.to_string());
             if read != HeadersRead::Canned {
@@ -1610,7 +1617,7 @@ impl<'e> Built<'e> {
                 }
             }
         }
-        self.past = false;
+        (self.past, self.via, self.way) = outer;
     }
 
     /// The scope whose uploads stand for those of an unlisted scope of the

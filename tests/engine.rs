@@ -164,6 +164,74 @@ fn batch_decisions_are_cans_direct_answers() {
     }
 }
 
+/// A request's decision does not depend on what is asked before it: the
+/// possible owners of an unlisted object come from uploads made directly
+/// (and through each access point, both sides), whichever request first
+/// asked for the scope. Asked through an access point alone, a read
+/// answers as it does as the access point's part of a read asked on the
+/// bucket (which asks the bucket's endpoint first); and a batch decides
+/// the same, asked in any order.
+#[test]
+fn a_decision_does_not_turn_on_what_is_asked_first() {
+    for (seed, users) in [(4, 8), (5, 12)] {
+        let e = estate(seed, users);
+        let engine = Engine::new(&e);
+        let mut batch = Vec::new();
+        for ap in e
+            .access_points
+            .iter()
+            .filter(|ap| e.buckets.iter().any(|b| b.name == ap.bucket))
+        {
+            for p in &e.principals {
+                for (action, key) in [
+                    ("s3:GetObject", "prefix-1/k"),
+                    ("s3:PutObject", "prefix-0/new"),
+                ] {
+                    let through = format!("can {} {action} {}/object/{key}", p.arn, ap.arn());
+                    let alone = query::answer(&e, &through, Options::default()).expect("answers");
+                    let on_bucket = format!("can {} {action} {}/{key}", p.arn, ap.bucket);
+                    let both = query::answer(&e, &on_bucket, Options::default()).expect("answers");
+                    let part = both
+                        .answers
+                        .iter()
+                        .find(|a| a.via.len() == 1 && a.access_point == Some(ap.arn()))
+                        .expect("a scope on the bucket asks through its access points");
+                    assert_eq!(
+                        alone.answers[0].decision, part.decision,
+                        "seed {seed}: {through}"
+                    );
+                    batch.push(through);
+                    batch.push(on_bucket);
+                }
+            }
+        }
+        let forward = engine.decisions(&batch).expect("the batch answers");
+        let mut reversed = engine
+            .decisions(&batch.iter().rev().cloned().collect::<Vec<_>>())
+            .expect("the batch answers");
+        // Each query's decisions keep their order within it; only queries are reversed.
+        let mut sizes: Vec<usize> = batch
+            .iter()
+            .map(|q| {
+                engine
+                    .decisions(std::slice::from_ref(q))
+                    .expect("answers")
+                    .len()
+            })
+            .collect();
+        let mut back = Vec::new();
+        while let Some(n) = sizes.pop() {
+            let rest = reversed.split_off(n);
+            back.push(std::mem::replace(&mut reversed, rest));
+        }
+        let back: Vec<_> = back.into_iter().rev().flatten().collect();
+        assert_eq!(
+            forward, back,
+            "seed {seed}: a batch decides alike in any order"
+        );
+    }
+}
+
 #[test]
 fn a_batch_refuses_what_is_not_a_concrete_can() {
     let e = estate(1, 4);

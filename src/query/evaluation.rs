@@ -175,8 +175,47 @@ pub(super) fn decide(
     engine: &Engine,
     requests: &[(Subject, &crate::catalog::Action, Resource)],
 ) -> Vec<Decision> {
-    let apart = Apart::new(engine, &Given::default(), requests);
-    (0..requests.len()).map(|i| apart.decision(i)).collect()
+    use rayon::prelude::*;
+    // Each request is decided by its own facts, so the batch splits into
+    // parts with the same decisions, run on rayon's threads. Requests on
+    // one bucket share its upload checks (who may own its unlisted
+    // objects), so the parts follow the buckets. Measured on the large
+    // estate (2 cores, 10,000 decisions): parts of 100 took 17 s and 1.0
+    // GiB; of 300, 17 s and 1.1 GiB; of 30, 26 s; one part per thread, 26 s
+    // and 1.9 GiB; the whole batch in one part, 42–50 s and 1.7–1.9 GiB.
+    const PART: usize = 100;
+    let mut order: Vec<usize> = (0..requests.len()).collect();
+    order.sort_by_key(|&i| sharing(&requests[i].2));
+    let part = requests
+        .len()
+        .div_ceil(rayon::current_num_threads())
+        .clamp(1, PART);
+    let decided: Vec<Vec<Decision>> = order
+        .par_chunks(part)
+        .map(|asked| {
+            let chunk: Vec<_> = asked.iter().map(|&i| requests[i].clone()).collect();
+            let apart = Apart::new(engine, &Given::default(), &chunk);
+            (0..chunk.len()).map(|k| apart.decision(k)).collect()
+        })
+        .collect();
+    let mut out = vec![Decision::Unknown; requests.len()];
+    for (asked, decisions) in order.chunks(part).zip(decided) {
+        for (&i, d) in asked.iter().zip(decisions) {
+            out[i] = d;
+        }
+    }
+    out
+}
+
+/// What a request's resource belongs to: requests on one bucket (or
+/// access point) share the facts of its scopes and uploads.
+fn sharing(r: &Resource) -> (u8, usize) {
+    match r {
+        Resource::Bucket(b) | Resource::Objects(b, _) | Resource::Uploaded(b, ..) => (0, *b),
+        Resource::AccessPoint(a, _) | Resource::Through(a, _) => (1, *a),
+        Resource::Role(i) => (2, *i),
+        Resource::Key(k, _) => (3, *k),
+    }
 }
 
 /// Requests that each decide by their own facts — no chain joins them (a
