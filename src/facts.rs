@@ -555,9 +555,8 @@ impl<'e> Built<'e> {
                 if let Some(p) = bucket.mfa_delete {
                     self.hold(id, &[p]);
                 }
-                if let Resource::Objects(_, key) = r {
-                    let ceilings: Vec<usize> = bucket.retention_ceilings(key).collect();
-                    self.hold(id, &ceilings);
+                if let Some(p) = self.retention_ceiling(r) {
+                    self.hold(id, &[p]);
                 }
                 if bucket.versioning.is_err() {
                     self.facts
@@ -854,6 +853,24 @@ impl<'e> Built<'e> {
         }
     }
 
+    /// The ceiling the retention of the version listed under an object's
+    /// key puts on deleting it (`ListedVersion::ceiling`, rules/46).
+    fn retention_ceiling(&self, resource: &Resource) -> Option<usize> {
+        let Resource::Objects(b, key) = resource else {
+            return None;
+        };
+        self.index
+            .listed(self.estate, *b, key)?
+            .version
+            .as_ref()?
+            .ceiling
+    }
+
+    /// The object of bucket `b` the snapshot lists under `key`, if any.
+    pub fn listed(&self, b: usize, key: &str) -> Option<&'e crate::model::ListedObject> {
+        self.index.listed(self.estate, b, key)
+    }
+
     /// Whether a request is a way a request asks for something by its
     /// headers (`header_way`): its conditions get ways of their own.
     pub fn is_header_way(&self, r: ReqId) -> bool {
@@ -987,8 +1004,7 @@ impl<'e> Built<'e> {
         if action.name != DELETE_OBJECT_VERSION || self.past {
             return;
         }
-        let estate = self.estate;
-        let listed = estate.buckets[*b].objects.iter().find(|o| o.key == *key);
+        let listed = self.index.listed(self.estate, *b, key);
         let Some(version) = listed.and_then(|o| o.version.as_ref()) else {
             return;
         };
@@ -1085,7 +1101,7 @@ impl<'e> Built<'e> {
         let estate = self.estate;
         let bucket = &estate.buckets[*b];
         let listed = match resource {
-            Resource::Objects(..) => bucket.objects.iter().find(|o| o.key == *key),
+            Resource::Objects(..) => self.index.listed(estate, *b, key),
             _ => None,
         };
         let encryption = match listed.and_then(|o| o.encryption.as_ref()) {
@@ -1189,7 +1205,7 @@ impl<'e> Built<'e> {
         let objects = &self.estate.buckets[b].objects;
         // A listed object is as the snapshot lists it.
         DECRYPTS.contains(&action.name.as_str())
-            && !objects.iter().any(|o| o.key == pattern)
+            && self.index.listed(self.estate, b, pattern).is_none()
             && (!self.sse_choices(b).is_empty()
                 || objects.iter().any(|o| {
                     o.encryption.is_some()
@@ -1762,9 +1778,7 @@ impl<'e> Built<'e> {
             candidates.extend(estate.buckets[*b].mfa_delete);
         }
         // A listed version's retention ceiling (rules/46), on its object.
-        if let Resource::Objects(b, key) = &resource {
-            candidates.extend(estate.buckets[*b].retention_ceilings(key));
-        }
+        candidates.extend(self.retention_ceiling(&resource));
         if let Subject::Known(i) = subject {
             candidates.extend(self.org_policies(&estate.principals[*i].account, PolicyKind::Scp));
         }

@@ -5,7 +5,9 @@
 
 use crate::classes::Classes;
 use crate::facts::Subject;
-use crate::model::{arn_fields, Effect, Estate, PolicyKind, PrincipalKind, PrincipalPattern};
+use crate::model::{
+    arn_fields, Effect, Estate, ListedObject, PolicyKind, PrincipalKind, PrincipalPattern,
+};
 use std::collections::{BTreeSet, HashMap};
 
 /// What every query of one estate shares.
@@ -29,12 +31,21 @@ pub struct Index {
     pub access_points: Vec<Vec<usize>>,
     /// Per access point: the bucket it serves, when the snapshot has it.
     pub access_point_bucket: Vec<Option<usize>>,
+    /// Per bucket: its listed objects (`objects/*.json`) by key.
+    listed: Vec<HashMap<String, usize>>,
     /// Per bucket, once asked: the Resource patterns of the estate that may
     /// match an object of it (`None`: one has a policy variable).
     patterns: Vec<std::sync::OnceLock<Option<Vec<String>>>>,
 }
 
 impl Index {
+    /// The object of bucket `b` the snapshot lists under `key`, if any.
+    pub fn listed<'e>(&self, estate: &'e Estate, b: usize, key: &str) -> Option<&'e ListedObject> {
+        self.listed[b]
+            .get(key)
+            .map(|&i| &estate.buckets[b].objects[i])
+    }
+
     pub fn new(estate: &Estate) -> Index {
         let subjects = all_subjects(estate);
         let access_point_bucket: Vec<Option<usize>> = estate
@@ -48,7 +59,16 @@ impl Index {
                 access_points[*b].push(ap);
             }
         }
+        let listed = estate
+            .buckets
+            .iter()
+            .map(|b| {
+                let keys = b.objects.iter().enumerate();
+                keys.map(|(i, o)| (o.key.clone(), i)).collect()
+            })
+            .collect();
         Index {
+            listed,
             access_points,
             access_point_bucket,
             fresh: fresh_account(estate, &subjects),

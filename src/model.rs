@@ -372,15 +372,6 @@ pub struct KmsKey {
 }
 
 impl Bucket {
-    /// The ceilings the retention of the listed versions of `key` put on
-    /// deleting them (`ListedVersion::ceiling`).
-    pub fn retention_ceilings<'a>(&'a self, key: &'a str) -> impl Iterator<Item = usize> + 'a {
-        self.objects
-            .iter()
-            .filter(move |o| o.key == key)
-            .filter_map(|o| o.version.as_ref()?.ceiling)
-    }
-
     /// Whether a version of the bucket may be under Object Lock retention:
     /// Object Lock is on, or its configuration could not be read.
     pub fn may_lock_versions(&self) -> bool {

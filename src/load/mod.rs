@@ -170,7 +170,6 @@ pub(crate) fn parse_file(file: &str, bytes: &[u8]) -> Result<Node, Diagnostic> {
     Ok(doc)
 }
 
-/// Keeps a diagnostic and returns its text, as the reason something is unknown.
 /// A regional ARN field of `doc` (an access point's, a KMS key's), which
 /// must read `PREFIX` REGION `TAIL` — its account and name as the snapshot
 /// places it: `shape` spells it, `what` says what the tail carries. The
@@ -204,6 +203,7 @@ pub(crate) fn regional_arn(
     Ok((arn.to_string(), region.to_string()))
 }
 
+/// Keeps a diagnostic and returns its text, as the reason something is unknown.
 pub(crate) fn record(d: Diagnostic, estate: &mut Estate) -> String {
     let why = format!("{}: {}", d.span, d.message);
     estate.diagnostics.push(d);

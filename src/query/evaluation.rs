@@ -480,6 +480,20 @@ impl Evaluation<'_> {
         }
     }
 
+    /// The statements that applied to a request and to its side request
+    /// (rules/72), each with its guard: both are the request's conditions.
+    fn applicable_with_side(
+        &self,
+        r: ReqId,
+    ) -> impl Iterator<Item = &(datalog::StmtId, datalog::Guard)> {
+        let side = self.side_requests.get(&r);
+        self.applicable
+            .get(&r)
+            .into_iter()
+            .chain(side.and_then(|rs| self.applicable.get(rs)))
+            .flatten()
+    }
+
     /// Every feasible way the request's conditional statements can go
     /// together, as contexts (`smt::assignments`); `None` when a statement is
     /// open for something no context decides (a resource pattern, the
@@ -490,18 +504,11 @@ impl Evaluation<'_> {
         }
         let estate = self.built.estate;
         let mut guards = Vec::new();
-        // The KMS request S3 makes for it carries the caller's context (a
-        // forward access session), so its conditions go together with the
-        // request's — except those on what only it carries (`KmsKeys`),
-        // which the request's own keys cannot fix.
-        let key_side = self.side_requests.get(&r);
-        let statements = self
-            .applicable
-            .get(&r)
-            .into_iter()
-            .chain(key_side.and_then(|rk| self.applicable.get(rk)))
-            .flatten();
-        for &(s, g) in statements {
+        // Its side request (the KMS request S3 makes for it, a governance
+        // bypass) carries the caller's context, so its conditions go
+        // together with the request's — except those on what only a KMS
+        // request carries (`KmsKeys`), which the request's own keys cannot fix.
+        for &(s, g) in self.applicable_with_side(r) {
             if g != datalog::Guard::Conditional {
                 continue;
             }
@@ -679,15 +686,7 @@ impl Evaluation<'_> {
         // object's state alone does not.
         // (A state's KMS request counts: its conditions are the state's.)
         let only_acl_open = |v: &ReqId| {
-            self.applicable
-                .get(v)
-                .into_iter()
-                .chain(
-                    self.side_requests
-                        .get(v)
-                        .and_then(|rk| self.applicable.get(rk)),
-                )
-                .flatten()
+            self.applicable_with_side(*v)
                 .filter(|(_, g)| *g != datalog::Guard::Definite)
                 .all(|(s, _)| {
                     matches!(
@@ -737,10 +736,9 @@ impl Evaluation<'_> {
         match &self.built.requests[v.0 as usize].resource {
             Resource::Objects(b, key) => {
                 w.insert("bucketlog:object-key".into(), Some(key.clone()));
-                let owner = estate.buckets[*b]
-                    .objects
-                    .iter()
-                    .find(|o| o.key == *key)
+                let owner = self
+                    .built
+                    .listed(*b, key)
                     .and_then(|o| o.acl.as_ref().ok())
                     .and_then(|acl| acl.owner.as_deref())
                     .map(|c| {
