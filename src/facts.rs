@@ -217,6 +217,8 @@ pub struct RequestInfo {
     /// For the bucket's side of a request through an access point: that
     /// access point, whose keys the request carries.
     pub via: Option<usize>,
+    /// Left out: it cannot reach (`Built::may_reach`), and no rule ran over it.
+    pub left_out: bool,
 }
 
 /// The context keys one way fixes, as a witness shows them (`None`: absent).
@@ -284,6 +286,14 @@ pub struct Built<'e> {
     /// upload checks stand for every scope so related (`upload_scope`).
     upload_scopes: HashMap<(usize, Vec<Relation>), String>,
     req_ids: HashMap<RequestKey, ReqId>,
+    /// Requests left out because they cannot reach (`left_out`), by key.
+    left_out_ids: HashMap<RequestKey, ReqId>,
+    /// Per (policy, action, resource ARN): the Allow statements whose Action
+    /// and Resource may meet the request (`may_reach`); `None`: the policy
+    /// could not be read.
+    allows_meeting: HashMap<(usize, String, String), Option<Vec<usize>>>,
+    /// Per bucket: whether its ACLs can grant nothing alone (`may_reach`).
+    acls_quiet: HashMap<usize, bool>,
     /// Building the uploads that may have written an unlisted object: they
     /// happened before the query, so its `with` context does not bind them.
     past: bool,
@@ -330,6 +340,9 @@ impl<'e> Built<'e> {
             upload_via: HashMap::new(),
             upload_scopes: HashMap::new(),
             req_ids: HashMap::new(),
+            left_out_ids: HashMap::new(),
+            allows_meeting: HashMap::new(),
+            acls_quiet: HashMap::new(),
             past: false,
             way: None,
             via: None,
@@ -991,6 +1004,200 @@ impl<'e> Built<'e> {
         r
     }
 
+    /// Whether a request may be anything but denied (allowed, conditional
+    /// or unknown), as far as cheap facts tell; `false` only when the rules
+    /// would surely deny it. It is `false` for an IAM user or role asking on
+    /// a bucket or its objects when
+    /// - no Allow of its identity policies has an Action and a Resource
+    ///   that may meet the request (conditions are not read), every one of
+    ///   them readable,
+    /// - no Allow of the bucket policy that may meet it names the caller,
+    ///   its role or everyone (naming its account grants nothing without an
+    ///   identity Allow, R70.2–R70.4), the bucket policy readable,
+    /// - ACLs are off (BucketOwnerEnforced: no grant, no ACL's open layer),
+    ///   and Block Public Access is settled (no open layer that could add
+    ///   access, R70.11).
+    ///
+    /// Then no `Granted` holds in any object state, nor any open layer
+    /// that grants: the request is denied. Queries that report only what
+    /// may give access (`who can`, `public`, `what can`, `graph`, and every
+    /// chain's role) leave such requests out instead of running the rules
+    /// over them; most principals of a large estate have nothing to do with
+    /// most buckets (docs/decisions.md "Requests that cannot reach").
+    pub fn may_reach(&mut self, subject: &Subject, action: &str, resource: &Resource) -> bool {
+        let estate = self.estate;
+        let Subject::Known(i) = subject else {
+            return true;
+        };
+        let pr = &estate.principals[*i];
+        if !matches!(pr.kind, PrincipalKind::User | PrincipalKind::Role) {
+            return true;
+        }
+        let (Resource::Bucket(b) | Resource::Objects(b, _)) = resource else {
+            return true;
+        };
+        let bucket = &estate.buckets[*b];
+        if self.bpa_unsettled(*b) || !self.acls_grant_nothing_alone(*b) {
+            return true;
+        }
+        let arn = self.resource_arn(resource);
+        if self.identity_may_allow(*i, action, &arn) {
+            return true;
+        }
+        let Some(pol) = bucket.policy else {
+            return false;
+        };
+        let Some(found) = self.allows_meeting(pol, action, &arn) else {
+            return true;
+        };
+        let Ok(body) = &estate.policies[pol].body else {
+            return true;
+        };
+        found.iter().any(|&k| match &body.statements[k].principal {
+            Some(set) if !set.negated => set.items.iter().any(|item| {
+                principal_match(estate, item, subject).is_some_and(|(c, _)| c != Class::Account)
+            }),
+            _ => true,
+        })
+    }
+
+    /// Whether no ACL of the bucket, set or yet to be set, can grant an IAM
+    /// user or role anything alone, nor open a layer that could (rules/40,
+    /// R70.11): ACLs off (BucketOwnerEnforced); or on, with every grant of
+    /// the bucket's ACL and its listed objects' to an account's canonical
+    /// user (which then needs an identity Allow, R70.2–R70.4) or to the
+    /// log-delivery group, none of them WRITE to another account, every
+    /// listed object's owner known, no public ACL an uploader may set
+    /// (BlockPublicAcls), and no way for the anonymous caller to upload,
+    /// and so own, an object (no access point, no bucket-policy Allow of
+    /// PutObject to everyone). Once per bucket and evaluation.
+    fn acls_grant_nothing_alone(&mut self, b: usize) -> bool {
+        if let Some(&known) = self.acls_quiet.get(&b) {
+            return known;
+        }
+        let estate = self.estate;
+        let bucket = &estate.buckets[b];
+        let owner = estate
+            .accounts
+            .get(&bucket.account)
+            .and_then(|a| a.canonical_id.as_deref());
+        let quiet = |acl: &crate::model::Acl| {
+            acl.owner
+                .as_deref()
+                .is_some_and(|o| estate.account_of_canonical(o).is_some())
+                && acl.grants.iter().all(|g| match &g.grantee {
+                    Grantee::Canonical(c) => {
+                        Some(c.as_str()) == owner
+                            || !matches!(
+                                g.permission,
+                                AclPermission::Write | AclPermission::FullControl
+                            )
+                    }
+                    Grantee::LogDelivery => true,
+                    _ => false,
+                })
+        };
+        let known = match &bucket.ownership {
+            Err(_) => false,
+            Ok(Ownership::BucketOwnerEnforced) => true,
+            Ok(_) => {
+                matches!(&bucket.acl, Some(Ok(acl)) if quiet(acl))
+                    && bucket
+                        .objects
+                        .iter()
+                        .all(|o| o.acl.as_ref().is_ok_and(quiet))
+                    && self.bpa_in_force(b, |c| c.block_public_acls)
+                    && self.index.access_points[b].is_empty()
+                    && match bucket.policy {
+                        None => true,
+                        Some(pol) => {
+                            let objects = self.resource_arn(&Resource::Objects(b, "*".into()));
+                            let body = estate.policies[pol].body.as_ref();
+                            match (self.allows_meeting(pol, PUT_OBJECT, &objects), body) {
+                                (Some(found), Ok(body)) => found.iter().all(|&k| {
+                                    matches!(&body.statements[k].principal, Some(set)
+                                        if !set.negated && !set.items.contains(&PrincipalPattern::Everyone))
+                                }),
+                                _ => false,
+                            }
+                        }
+                    }
+            }
+        };
+        self.acls_quiet.insert(b, known);
+        known
+    }
+
+    /// Whether an Allow of the principal's identity policies has an Action
+    /// and a Resource that may meet the request, or one of them could not
+    /// be read (conditions are not read).
+    fn identity_may_allow(&mut self, p: usize, action: &str, arn: &str) -> bool {
+        let estate = self.estate;
+        estate
+            .identity_policies(&estate.principals[p])
+            .into_iter()
+            .any(|pol| {
+                self.allows_meeting(pol, action, arn)
+                    .is_none_or(|found| !found.is_empty())
+            })
+    }
+
+    /// The Allow statements of a policy whose Action and Resource may meet
+    /// a request (`may_reach`), once per policy, action and resource.
+    fn allows_meeting(&mut self, pol: usize, action: &str, arn: &str) -> Option<Vec<usize>> {
+        let key = (pol, action.to_string(), arn.to_string());
+        if let Some(found) = self.allows_meeting.get(&key) {
+            return found.clone();
+        }
+        let found = self.estate.policies[pol].body.as_ref().ok().map(|body| {
+            let version = body.version.as_deref();
+            (0..body.statements.len())
+                .filter(|&k| {
+                    let st = &body.statements[k];
+                    st.effect == Effect::Allow
+                        && st.covers_action(action)
+                        && st.resource.as_ref().is_none_or(|res| {
+                            // A Resource with a policy variable may meet anything.
+                            res.items.iter().any(|i| i.contains("${"))
+                                || resource_guard(&res.items, res.negated, version, arn, None)
+                                    .is_some()
+                        })
+                })
+                .collect()
+        });
+        self.allows_meeting.insert(key, found.clone());
+        found
+    }
+
+    /// A request that cannot reach (`may_reach`), recorded for the order
+    /// of the query's answers and its chains only: no facts, no rules run
+    /// over it; it is denied (`Evaluation::decision`).
+    pub fn left_out(&mut self, subject: &Subject, action: &Action, resource: Resource) -> ReqId {
+        let key = (
+            subject.clone(),
+            action.name.clone(),
+            resource.clone(),
+            self.past,
+            self.way,
+            self.via,
+        );
+        if let Some(&r) = self.left_out_ids.get(&key) {
+            return r;
+        }
+        let r = ReqId(self.requests.len() as u32);
+        self.requests.push(RequestInfo {
+            subject: subject.clone(),
+            action: action.name.clone(),
+            resource,
+            way: self.way,
+            past: self.past,
+            via: self.via,
+            left_out: true,
+        });
+        self.left_out_ids.insert(key, r);
+        r
+    }
+
     /// A delete of the version a listed object's head.json describes (the
     /// query fixes s3:versionid to its ID) meets that version's Object Lock
     /// state (rules/46) instead of the open of the versions the snapshot
@@ -1073,6 +1280,7 @@ impl<'e> Built<'e> {
             way: self.way,
             past: self.past,
             via: None,
+            left_out: false,
         });
         self.facts
             .through_access_point
@@ -1263,7 +1471,7 @@ impl<'e> Built<'e> {
         // under the way, of the request that first asked for the scope.
         let outer = (self.past, self.via, self.way);
         (self.past, self.via, self.way) = (true, None, None);
-        for w in self.uploaders(b) {
+        for w in self.uploaders(b, pattern) {
             for &c in choices {
                 let (sse, key) = match c {
                     Sse::Default => continue,
@@ -1553,7 +1761,7 @@ impl<'e> Built<'e> {
         if !self.uploads_requested.insert(scope) {
             return;
         }
-        let uploaders = self.uploaders(b);
+        let uploaders = self.uploaders(b, pattern);
         let put = crate::catalog::Catalog::get()
             .find("s3:PutObject")
             .expect("the catalogue has s3:PutObject");
@@ -1663,8 +1871,9 @@ impl<'e> Built<'e> {
     /// ACL names, and the bucket account's own root and `account:` — or
     /// everyone when a grant is public or cannot be read. Every other
     /// subject's upload is an implicit deny, so checking it adds nothing.
-    fn uploaders(&self, b: usize) -> Vec<Subject> {
+    fn uploaders(&mut self, b: usize, pattern: &str) -> Vec<Subject> {
         let estate = self.estate;
+        let arn = self.resource_arn(&Resource::Objects(b, pattern.to_string()));
         let bucket = &estate.buckets[b];
         let everyone = || self.index.subjects.clone();
         let mut items: Vec<&PrincipalPattern> = Vec::new();
@@ -1700,32 +1909,38 @@ impl<'e> Built<'e> {
             // An ACL that could not be read may grant WRITE to anyone.
             Some(Err(_)) | None => return everyone(),
         };
-        self.index
-            .subjects
-            .iter()
-            .filter(|s| {
-                let own = match s {
-                    Subject::Known(i) => {
-                        let p = &estate.principals[*i];
-                        self.index.may_put[*i]
-                            || (p.kind == PrincipalKind::Root && p.account == bucket.account)
-                    }
-                    Subject::Outside(a) => *a == bucket.account,
-                    _ => false,
-                };
-                own || items
+        let index = Arc::clone(&self.index);
+        // Whose identity may allow the upload into this scope (an upload
+        // that cannot reach is left out, as in `may_reach`): where Block
+        // Public Access could not be read, everyone's upload is open.
+        let narrow = index.leave_out_unreachable && !self.bpa_unsettled(b);
+        let mut out = Vec::new();
+        // The members of a class upload alike, into one account: the first
+        // stands for them all.
+        for s in index.subjects.iter().filter(|s| match s {
+            Subject::Known(i) => index.classes.class_of(*i) == *i,
+            _ => true,
+        }) {
+            let own = match s {
+                Subject::Known(i) => {
+                    let p = &estate.principals[*i];
+                    (index.may_put[*i]
+                        && (!narrow || self.identity_may_allow(*i, PUT_OBJECT, &arn)))
+                        || (p.kind == PrincipalKind::Root && p.account == bucket.account)
+                }
+                Subject::Outside(a) => *a == bucket.account,
+                _ => false,
+            };
+            if own
+                || items
                     .iter()
                     .any(|i| principal_match(estate, i, s).is_some())
-                    || grants.iter().any(|g| grantee_match(estate, g, s).is_some())
-            })
-            // The members of a class upload alike, into one account: the
-            // first stands for them all.
-            .filter(|s| match s {
-                Subject::Known(i) => self.index.classes.class_of(*i) == *i,
-                _ => true,
-            })
-            .cloned()
-            .collect()
+                || grants.iter().any(|g| grantee_match(estate, g, s).is_some())
+            {
+                out.push(s.clone());
+            }
+        }
+        out
     }
 
     fn new_request(&mut self, subject: &Subject, action: &Action, resource: Resource) -> ReqId {
@@ -1740,6 +1955,7 @@ impl<'e> Built<'e> {
             way: self.way,
             past: self.past,
             via: self.via,
+            left_out: false,
         });
         self.facts.requests.push(Request(r, p, x, a));
         // Every PUT that may carry an ACL header (the catalogue lists s3:x-amz-acl for it).

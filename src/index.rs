@@ -36,6 +36,10 @@ pub struct Index {
     /// Per bucket, once asked: the Resource patterns of the estate that may
     /// match an object of it (`None`: one has a policy variable).
     patterns: Vec<std::sync::OnceLock<Option<Vec<String>>>>,
+    /// Whether queries leave out requests that cannot reach
+    /// (`facts::Built::may_reach`). Always on; the reference test turns it
+    /// off to compare with the plain evaluation of every request.
+    pub leave_out_unreachable: bool,
 }
 
 impl Index {
@@ -78,6 +82,7 @@ impl Index {
             may_put: may_allow(estate, "s3:PutObject"),
             headers_read: headers_read(estate),
             patterns: estate.buckets.iter().map(|_| Default::default()).collect(),
+            leave_out_unreachable: true,
         }
     }
 }

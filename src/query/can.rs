@@ -1,6 +1,6 @@
 //! `can`, `what can` and `path`: one principal's requests, with its chains.
 
-use super::evaluation::{evaluate, per_scope};
+use super::evaluation::{evaluate, per_scope, Reported};
 use super::resolve::Scope;
 use super::{s3_targets, Answer, Engine, Given, Stats, Targets};
 use crate::catalog::{Action, Catalog};
@@ -12,7 +12,23 @@ pub(crate) fn can(
     targets: &Targets,
     given: &Given,
 ) -> (Vec<Answer>, Stats) {
-    let ev = evaluate(engine, std::slice::from_ref(subject), targets, given);
+    answers(engine, subject, targets, given, Reported::Every)
+}
+
+fn answers(
+    engine: &Engine,
+    subject: &Subject,
+    targets: &Targets,
+    given: &Given,
+    reported: Reported,
+) -> (Vec<Answer>, Stats) {
+    let ev = evaluate(
+        engine,
+        std::slice::from_ref(subject),
+        targets,
+        given,
+        reported,
+    );
     (ev.can_answers(), ev.stats())
 }
 
@@ -23,7 +39,13 @@ pub(crate) fn why(
     targets: &Targets,
     given: &Given,
 ) -> (Vec<Answer>, Stats) {
-    let mut ev = evaluate(engine, std::slice::from_ref(subject), targets, given);
+    let mut ev = evaluate(
+        engine,
+        std::slice::from_ref(subject),
+        targets,
+        given,
+        Reported::Every,
+    );
     ev.explain = true;
     (ev.can_answers(), ev.stats())
 }
@@ -37,11 +59,12 @@ pub(super) fn what_can(
 ) -> (Vec<Answer>, Stats) {
     let actions = Catalog::get().expand("any");
     let (each, mut stats) = per_scope(engine, std::slice::from_ref(subject), scopes, |scope| {
-        can(
+        answers(
             engine,
             subject,
             &s3_targets(&engine.index, &actions, scope),
             &Given::default(),
+            Reported::Reaching,
         )
     });
     let mut out = Vec::new();
@@ -62,13 +85,14 @@ pub(super) fn path(
     actions: &[&'static Action],
     scope: &Scope,
 ) -> (Vec<Answer>, Stats) {
-    let (answers, sanity) = can(
+    let (found, sanity) = answers(
         engine,
         subject,
         &s3_targets(&engine.index, actions, scope),
         &Given::default(),
+        Reported::Reaching,
     );
-    let best = answers
+    let best = found
         .into_iter()
         .filter(|a| a.decision.reaches())
         .min_by_key(|a| (a.via.len(), a.decision, a.action.clone()));

@@ -77,13 +77,26 @@ fn index<T, K: std::hash::Hash + Eq, V>(
     out
 }
 
+/// Which of its subjects' answers a query reports.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reported {
+    /// Every answer, denials with what decided them (`can`, `why`).
+    Every,
+    /// Only answers that may give access (`who can`, `what can`, `public`,
+    /// `graph`): requests that cannot reach are left out
+    /// (`Built::may_reach`).
+    Reaching,
+}
+
 pub(super) fn evaluate<'e>(
     engine: &Engine<'e>,
     subjects: &[Subject],
     targets: &Targets,
     given: &Given,
+    reported: Reported,
 ) -> Evaluation<'e> {
     let mut built = built_for(engine, given);
+    let leave_out = engine.index.leave_out_unreachable;
     let mut asked: Vec<Subject> = subjects.to_vec();
     asked.sort();
     asked.dedup();
@@ -106,17 +119,28 @@ pub(super) fn evaluate<'e>(
             evaluated.push(who.clone());
         }
         for (a, res) in targets {
-            let req = built.request(&who, a, res.clone());
+            let req = match leave_out
+                && reported == Reported::Reaching
+                && !built.may_reach(&who, &a.name, res)
+            {
+                true => built.left_out(&who, a, res.clone()),
+                false => built.request(&who, a, res.clone()),
+            };
             direct.push(Asked { req, member });
         }
     }
     // The roles a chain from the subjects may reach, from the can-assume
     // graph of this context (built once, as far as queries need it): the
-    // same S3 requests for every role reached, and the edges among them.
+    // same S3 requests for every role reached, and the edges among them. A
+    // chain gives access only through a role's answer that may (R80.3), so
+    // a role's requests that cannot reach are left out.
     let (graph, reached, assume_stats) = engine.assume_graph(given, &evaluated);
     for &q in &reached {
+        let role = Subject::Known(q);
         for (a, res) in targets {
-            built.request(&Subject::Known(q), a, res.clone());
+            if !leave_out || built.may_reach(&role, &a.name, res) {
+                built.request(&role, a, res.clone());
+            }
         }
     }
     let sources = evaluated
@@ -402,7 +426,11 @@ impl Evaluation<'_> {
     }
 
     pub(super) fn decision(&self, r: ReqId) -> Decision {
-        self.answer.get(&r).copied().unwrap_or(Decision::Unknown)
+        match self.answer.get(&r) {
+            Some(d) => *d,
+            None if self.built.requests[r.0 as usize].left_out => Decision::DenyImplicit,
+            None => Decision::Unknown,
+        }
     }
 
     fn principal_name(&self, s: &Subject) -> String {

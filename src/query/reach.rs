@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::evaluation::{evaluate, per_scope, principal_name};
+use super::evaluation::{evaluate, per_scope, principal_name, Reported};
 use super::resolve::{self, Scope};
 use super::who_can::answers_of;
 use super::{s3_targets, Answer, Engine, Given, Options, Stats};
@@ -66,7 +66,13 @@ impl Ask<'_> {
         if refining {
             targets.retain(|(a, _)| a.target == Target::Object);
         }
-        let mut ev = evaluate(engine, subjects, &targets, &Given::default());
+        let mut ev = evaluate(
+            engine,
+            subjects,
+            &targets,
+            &Given::default(),
+            Reported::Reaching,
+        );
         ev.explain = !refining;
         let stats = ev.stats();
         let mut out = answers_of(&ev, |a| self.reaches(a), self.opts, &mut 0);

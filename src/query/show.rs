@@ -5,7 +5,7 @@
 //! give for it (one evaluation with no S3 request).
 
 use super::ast::{ShowKind, Word};
-use super::evaluation::evaluate;
+use super::evaluation::{evaluate, Reported};
 use super::resolve;
 use super::{Engine, Given, QueryError};
 use crate::diag::Span;
@@ -138,6 +138,7 @@ fn principal(engine: &Engine, subject: Subject, name: &Word) -> Result<Shown, Qu
         std::slice::from_ref(&subject),
         &Vec::new(),
         &Given::default(),
+        Reported::Every,
     );
     for (role, d) in ev.assumable(&subject) {
         items.push(item(

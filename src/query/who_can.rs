@@ -1,7 +1,7 @@
 //! `who can` and `public`: every principal (or everyone outside the zone of
 //! trust) in one evaluation.
 
-use super::evaluation::{evaluate, per_scope, Evaluation};
+use super::evaluation::{evaluate, per_scope, Evaluation, Reported};
 use super::resolve::Scope;
 use super::{s3_targets, Answer, Engine, Given, Options, Stats, Targets};
 use crate::catalog::Catalog;
@@ -52,7 +52,13 @@ pub(super) fn who_can(
     opts: Options,
     notes: &mut Vec<String>,
 ) -> (Vec<Answer>, Stats) {
-    let ev = evaluate(engine, &engine.index.subjects, targets, given);
+    let ev = evaluate(
+        engine,
+        &engine.index.subjects,
+        targets,
+        given,
+        Reported::Reaching,
+    );
     let mut roots = 0;
     let out = answers_of(&ev, |a| a.decision.reaches(), opts, &mut roots);
     note_roots(roots, notes);
@@ -88,7 +94,13 @@ pub(super) fn public(
     }
     let (each, mut stats) = per_scope(engine, &subjects, scopes, |scope| {
         let targets = s3_targets(&engine.index, &actions, scope);
-        let ev = evaluate(engine, &subjects, &targets, &Given::default());
+        let ev = evaluate(
+            engine,
+            &subjects,
+            &targets,
+            &Given::default(),
+            Reported::Reaching,
+        );
         let answers = answers_of(
             &ev,
             |a| a.decision.reaches() || neutralised(a),
