@@ -967,16 +967,21 @@ impl<'e> Built<'e> {
         header
     }
 
-    /// Requests are interned: asking twice for the same one gives the same id.
-    pub fn request(&mut self, subject: &Subject, action: &Action, resource: Resource) -> ReqId {
-        let key = (
+    /// What makes the request being built the same as another.
+    fn request_key(&self, subject: &Subject, action: &Action, resource: &Resource) -> RequestKey {
+        (
             subject.clone(),
             action.name.clone(),
             resource.clone(),
             self.past,
             self.way,
             self.via,
-        );
+        )
+    }
+
+    /// Requests are interned: asking twice for the same one gives the same id.
+    pub fn request(&mut self, subject: &Subject, action: &Action, resource: Resource) -> ReqId {
+        let key = self.request_key(subject, action, &resource);
         if let Some(&r) = self.req_ids.get(&key) {
             return r;
         }
@@ -1173,14 +1178,7 @@ impl<'e> Built<'e> {
     /// of the query's answers and its chains only: no facts, no rules run
     /// over it; it is denied (`Evaluation::decision`).
     pub fn left_out(&mut self, subject: &Subject, action: &Action, resource: Resource) -> ReqId {
-        let key = (
-            subject.clone(),
-            action.name.clone(),
-            resource.clone(),
-            self.past,
-            self.way,
-            self.via,
-        );
+        let key = self.request_key(subject, action, &resource);
         if let Some(&r) = self.left_out_ids.get(&key) {
             return r;
         }

@@ -158,6 +158,22 @@ pub(super) fn evaluate<'e>(
     ev
 }
 
+/// `evaluate` with no context, reporting only answers that may give
+/// access (`public`, `graph`, a proof's subjects).
+pub(super) fn reaching<'e>(
+    engine: &Engine<'e>,
+    subjects: &[Subject],
+    targets: &Targets,
+) -> Evaluation<'e> {
+    evaluate(
+        engine,
+        subjects,
+        targets,
+        &Given::default(),
+        Reported::Reaching,
+    )
+}
+
 /// The facts of an evaluation under a query's context, before any request.
 pub(super) fn built_for<'e>(engine: &Engine<'e>, given: &Given) -> Built<'e> {
     let mut built = Built::new(engine.estate, engine.index.clone());

@@ -6,7 +6,7 @@
 //! `proved`.
 
 use super::can::can;
-use super::evaluation::{evaluate, Reported};
+use super::evaluation::reaching;
 use super::resolve::Scope;
 use super::{s3_targets, Answer, Engine, Given, Targets, Witness};
 use crate::catalog::{Action, Catalog, KeyType, Target};
@@ -391,13 +391,7 @@ pub fn no_destroy(engine: &Engine, scope: &Scope, notes: &mut Vec<String>) -> Pr
     let mut subjects = engine.index.subjects.clone();
     subjects.push(Subject::Outside(engine.index.fresh.clone()));
     // Only an answer that may give access breaks the property.
-    let ev = evaluate(
-        engine,
-        &subjects,
-        &targets,
-        &Given::default(),
-        Reported::Reaching,
-    );
+    let ev = reaching(engine, &subjects, &targets);
     let mut copies = ev.copies();
     let mut unknown = None;
     for asked_about in &ev.direct {

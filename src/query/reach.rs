@@ -4,10 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::evaluation::{evaluate, per_scope, principal_name, Reported};
+use super::evaluation::{per_scope, principal_name, reaching};
 use super::resolve::{self, Scope};
 use super::who_can::answers_of;
-use super::{s3_targets, Answer, Engine, Given, Options, Stats};
+use super::{s3_targets, Answer, Engine, Options, Stats};
 use crate::catalog::{Action, Target};
 use crate::datalog::Decision;
 use crate::facts::Subject;
@@ -66,13 +66,7 @@ impl Ask<'_> {
         if refining {
             targets.retain(|(a, _)| a.target == Target::Object);
         }
-        let mut ev = evaluate(
-            engine,
-            subjects,
-            &targets,
-            &Given::default(),
-            Reported::Reaching,
-        );
+        let mut ev = reaching(engine, subjects, &targets);
         ev.explain = !refining;
         let stats = ev.stats();
         let mut out = answers_of(&ev, |a| self.reaches(a), self.opts, &mut 0);

@@ -1,7 +1,7 @@
 //! `who can` and `public`: every principal (or everyone outside the zone of
 //! trust) in one evaluation.
 
-use super::evaluation::{evaluate, per_scope, Evaluation, Reported};
+use super::evaluation::{evaluate, per_scope, reaching, Evaluation, Reported};
 use super::resolve::Scope;
 use super::{s3_targets, Answer, Engine, Given, Options, Stats, Targets};
 use crate::catalog::Catalog;
@@ -94,13 +94,7 @@ pub(super) fn public(
     }
     let (each, mut stats) = per_scope(engine, &subjects, scopes, |scope| {
         let targets = s3_targets(&engine.index, &actions, scope);
-        let ev = evaluate(
-            engine,
-            &subjects,
-            &targets,
-            &Given::default(),
-            Reported::Reaching,
-        );
+        let ev = reaching(engine, &subjects, &targets);
         let answers = answers_of(
             &ev,
             |a| a.decision.reaches() || neutralised(a),
