@@ -354,3 +354,30 @@ fn leaving_out_what_cannot_reach_changes_no_answer() {
         compare(&e, &asked, &dir.display().to_string());
     }
 }
+
+/// The hops of the can-assume graph are decided in groups, on rayon's
+/// threads (`Index::hops_per_group`): in groups of two, every query form
+/// answers as with all hops in one evaluation.
+#[test]
+fn the_can_assume_graph_decides_alike_in_groups() {
+    for (seed, users) in [(10, 12), (11, 16)] {
+        let e = estate(seed, users);
+        let whole = Engine::new(&e);
+        let mut grouped = Engine::new(&e);
+        std::sync::Arc::get_mut(&mut grouped.index)
+            .expect("a new engine's index is its own")
+            .hops_per_group = 2;
+        let mut asked = queries(&e);
+        for p in e.principals.iter().step_by(2) {
+            asked.push(format!(
+                "why {} s3:PutObject {}/prefix-0/k",
+                p.arn, e.buckets[2].name
+            ));
+        }
+        for q in asked {
+            let a = whole.answer(&q, Options::default()).expect("answers");
+            let b = grouped.answer(&q, Options::default()).expect("answers");
+            assert_eq!(json(&a), json(&b), "seed {seed}: {q}");
+        }
+    }
+}
