@@ -245,6 +245,17 @@ impl TrustIndex {
         // is principals × roles; principals that share their policies share
         // their patterns, so each distinct (account, patterns) is related once.
         let mut shared: HashMap<(&str, Vec<String>), std::sync::Arc<Vec<usize>>> = HashMap::new();
+        // A pattern without a wildcard matches the one role of that ARN
+        // (ARNs match case-sensitively, field by field): looked up, not
+        // related to every role — 50,000 users with a role each of their
+        // own made that principals × roles.
+        let role_of: HashMap<&str, usize> = estate
+            .principals
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.kind == PrincipalKind::Role)
+            .map(|(i, p)| (p.arn.as_str(), i))
+            .collect();
         index.may_assume = assume_targets(estate)
             .into_iter()
             .zip(&estate.principals)
@@ -260,16 +271,22 @@ impl TrustIndex {
                             .get(*a)
                             .map(Vec::as_slice)
                             .unwrap_or_default();
-                        std::sync::Arc::new(
-                            roles
-                                .iter()
-                                .copied()
-                                .filter(|&r| {
-                                    let arn = &estate.principals[r].arn;
-                                    pats.iter().any(|pat| crate::glob::arn_matches(pat, arn))
-                                })
-                                .collect(),
-                        )
+                        let (exact, globs): (Vec<&String>, Vec<&String>) =
+                            pats.iter().partition(|p| !p.contains(['*', '?']));
+                        let mut found: Vec<usize> = exact
+                            .iter()
+                            .filter_map(|p| role_of.get(p.as_str()).copied())
+                            .filter(|r| roles.binary_search(r).is_ok())
+                            .collect();
+                        if !globs.is_empty() {
+                            found.extend(roles.iter().copied().filter(|&r| {
+                                let arn = &estate.principals[r].arn;
+                                globs.iter().any(|pat| crate::glob::arn_matches(pat, arn))
+                            }));
+                        }
+                        found.sort_unstable();
+                        found.dedup();
+                        std::sync::Arc::new(found)
                     });
                 Some(roles.clone())
             })

@@ -3,7 +3,7 @@
 //! statement keeps its source span.
 
 use crate::diag::{Diagnostic, Span};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Effect {
@@ -475,6 +475,27 @@ pub struct Estate {
     pub diagnostics: Vec<Diagnostic>,
     /// The organization, when the snapshot has Organizations data.
     pub organization: Option<Organization>,
+    /// `groups` by (account, name), built when first asked (`group`).
+    group_index: GroupIndex,
+}
+
+/// Where each group is in `Estate::groups`, by (account, name): a user's
+/// groups are looked up for every identity question, and a scan of every
+/// group per lookup was a quarter of loading 50,000 users. Built on first
+/// use, after loading; a clone starts without it.
+#[derive(Default)]
+struct GroupIndex(std::sync::OnceLock<HashMap<String, HashMap<String, usize>>>);
+
+impl Clone for GroupIndex {
+    fn clone(&self) -> GroupIndex {
+        GroupIndex::default()
+    }
+}
+
+impl std::fmt::Debug for GroupIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GroupIndex")
+    }
 }
 
 /// AWS Organizations: the tree from the root through OUs to accounts, and the
@@ -575,9 +596,22 @@ impl Estate {
 
     /// A group of an account by name.
     pub fn group(&self, account: &str, name: &str) -> Option<&Group> {
-        self.groups
-            .iter()
-            .find(|g| g.account == account && g.name == name)
+        let index = self.group_index.0.get_or_init(|| {
+            let mut index: HashMap<String, HashMap<String, usize>> = HashMap::new();
+            for (i, g) in self.groups.iter().enumerate() {
+                let names = index.entry(g.account.clone()).or_default();
+                names.entry(g.name.clone()).or_insert(i);
+            }
+            index
+        });
+        let is = |g: &&Group| g.account == account && g.name == name;
+        // A hit is checked against the group itself, and a miss scans: the
+        // index may predate a change to `groups` (tests edit estates).
+        match index.get(account).and_then(|names| names.get(name)) {
+            Some(&i) => self.groups.get(i).filter(is),
+            None => None,
+        }
+        .or_else(|| self.groups.iter().find(is))
     }
 
     /// The object prefixes the policies name, as `bucket/a/b/` from a
