@@ -296,7 +296,8 @@ fn two_runs_print_the_same_bytes() {
 /// Over the synthetic estates, and over every scenario estate of
 /// tests/scenarios/ (unreadable policies and Block Public Access, ACLs on
 /// and off, access points, chains, KMS, Object Lock) with its own queries
-/// and, on each bucket, `who can`, `what can` and `public`.
+/// and, on each bucket, `who can`, `what can` and `public`; and a batch of
+/// decisions of each principal on each bucket.
 #[test]
 fn leaving_out_what_cannot_reach_changes_no_answer() {
     fn compare(e: &Estate, asked: &[String], at: &str) {
@@ -305,6 +306,27 @@ fn leaving_out_what_cannot_reach_changes_no_answer() {
         std::sync::Arc::get_mut(&mut plain.index)
             .expect("a new engine's index is its own")
             .leave_out_unreachable = false;
+        // A batch of decisions, each principal on each bucket.
+        let mut batch = Vec::new();
+        for p in e
+            .principals
+            .iter()
+            .filter(|p| p.arn.contains(":user/") || p.arn.contains(":role/"))
+        {
+            for b in &e.buckets {
+                for (action, resource) in [
+                    ("s3:GetObject", format!("{}/k", b.name)),
+                    ("s3:PutObject", format!("{}/k", b.name)),
+                    ("s3:DeleteObject", format!("{}/k", b.name)),
+                    ("s3:ListBucket", b.name.clone()),
+                ] {
+                    batch.push(format!("can {} {action} {resource}", p.arn));
+                }
+            }
+        }
+        if let (Ok(a), Ok(b)) = (fast.decisions(&batch), plain.decisions(&batch)) {
+            assert_eq!(a, b, "{at}: a batch of decisions");
+        }
         for q in asked {
             let (Ok(a), Ok(b)) = (
                 fast.answer(q, Options::default()),
@@ -353,6 +375,30 @@ fn leaving_out_what_cannot_reach_changes_no_answer() {
         asked.extend(on_buckets(&e));
         compare(&e, &asked, &dir.display().to_string());
     }
+    // A caller no Allow speaks to, whose KMS request a Deny refuses: its
+    // read of the KMS-encrypted bucket is denied explicitly (R72.1), so a
+    // batch must ask it.
+    let kms = root.join("kms_reader_needs_decrypt/snapshot");
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&kms).expect("the scenario")).expect("JSON");
+    let eve = "arn:aws:iam::111122223333:user/eve";
+    doc["principals"].as_array_mut().expect("principals").push(
+        serde_json::json!({"arn": eve, "policies": [{"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*"}]}]}),
+    );
+    let file = std::env::temp_dir().join(format!("bucketlog-eve-{}.json", std::process::id()));
+    std::fs::write(&file, doc.to_string()).expect("a temporary file");
+    let e = bucketlog::load::load_paths(&[file.clone()]).expect("loads");
+    std::fs::remove_file(&file).expect("removed");
+    let read = format!("can {eve} s3:GetObject finance/k");
+    let fast = Engine::new(&e);
+    assert_eq!(
+        fast.decisions(std::slice::from_ref(&read))
+            .expect("decides"),
+        vec![bucketlog::datalog::Decision::DenyExplicit],
+        "{read}"
+    );
+    compare(&e, &[read], "eve");
 }
 
 /// The hops of the can-assume graph are decided in groups, on rayon's
