@@ -388,7 +388,7 @@ fn leaving_out_what_cannot_reach_changes_no_answer() {
     );
     let file = std::env::temp_dir().join(format!("bucketlog-eve-{}.json", std::process::id()));
     std::fs::write(&file, doc.to_string()).expect("a temporary file");
-    let e = bucketlog::load::load_paths(&[file.clone()]).expect("loads");
+    let e = bucketlog::load::load_paths(std::slice::from_ref(&file)).expect("loads");
     std::fs::remove_file(&file).expect("removed");
     let read = format!("can {eve} s3:GetObject finance/k");
     let fast = Engine::new(&e);
