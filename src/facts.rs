@@ -1174,6 +1174,29 @@ impl<'e> Built<'e> {
         found
     }
 
+    /// A new request's id and what it names, under the way and past or
+    /// present being built.
+    fn record(
+        &mut self,
+        subject: &Subject,
+        action: &Action,
+        resource: Resource,
+        via: Option<usize>,
+        left_out: bool,
+    ) -> ReqId {
+        let r = ReqId(self.requests.len() as u32);
+        self.requests.push(RequestInfo {
+            subject: subject.clone(),
+            action: action.name.clone(),
+            resource,
+            way: self.way,
+            past: self.past,
+            via,
+            left_out,
+        });
+        r
+    }
+
     /// A request that cannot reach (`may_reach`), recorded for the order
     /// of the query's answers and its chains only: no facts, no rules run
     /// over it; it is denied (`Evaluation::decision`).
@@ -1182,16 +1205,7 @@ impl<'e> Built<'e> {
         if let Some(&r) = self.left_out_ids.get(&key) {
             return r;
         }
-        let r = ReqId(self.requests.len() as u32);
-        self.requests.push(RequestInfo {
-            subject: subject.clone(),
-            action: action.name.clone(),
-            resource,
-            way: self.way,
-            past: self.past,
-            via: self.via,
-            left_out: true,
-        });
+        let r = self.record(subject, action, resource, self.via, true);
         self.left_out_ids.insert(key, r);
         r
     }
@@ -1270,16 +1284,7 @@ impl<'e> Built<'e> {
         };
         let at_bucket = self.request(subject, action, on_bucket);
         self.via = outer;
-        let r = ReqId(self.requests.len() as u32);
-        self.requests.push(RequestInfo {
-            subject: subject.clone(),
-            action: action.name.clone(),
-            resource: Resource::Through(ap, pattern),
-            way: self.way,
-            past: self.past,
-            via: None,
-            left_out: false,
-        });
+        let r = self.record(subject, action, Resource::Through(ap, pattern), None, false);
         self.facts
             .through_access_point
             .push(ThroughAccessPoint(r, at_ap, at_bucket));
@@ -1945,16 +1950,7 @@ impl<'e> Built<'e> {
         let p = self.entity(EntKey::Subject(subject.clone()));
         let x = self.entity(EntKey::Resource(resource.clone()));
         let a = self.action(&action.name);
-        let r = ReqId(self.requests.len() as u32);
-        self.requests.push(RequestInfo {
-            subject: subject.clone(),
-            action: action.name.clone(),
-            resource: resource.clone(),
-            way: self.way,
-            past: self.past,
-            via: self.via,
-            left_out: false,
-        });
+        let r = self.record(subject, action, resource.clone(), self.via, false);
         self.facts.requests.push(Request(r, p, x, a));
         // Every PUT that may carry an ACL header (the catalogue lists s3:x-amz-acl for it).
         if (!self.past || self.way.is_some())

@@ -52,6 +52,13 @@ fn queries(e: &Estate) -> Vec<String> {
     out
 }
 
+/// An engine whose index one of its switches changes (the oracles below).
+fn engine_with<'e>(e: &'e Estate, set: impl FnOnce(&mut bucketlog::index::Index)) -> Engine<'e> {
+    let mut engine = Engine::new(e);
+    set(std::sync::Arc::get_mut(&mut engine.index).expect("a new engine's index is its own"));
+    engine
+}
+
 fn json(o: &query::Outcome) -> String {
     report::outcome_json(o).to_string()
 }
@@ -82,10 +89,7 @@ fn classes_answer_as_every_principal_alone() {
     for (seed, users) in [(6, 40), (7, 60)] {
         let e = estate(seed, users);
         let classes = Engine::new(&e);
-        let mut plain = Engine::new(&e);
-        std::sync::Arc::get_mut(&mut plain.index)
-            .expect("a new engine's index is its own")
-            .classes = Classes::singletons(&e);
+        let plain = engine_with(&e, |i| i.classes = Classes::singletons(&e));
         let merged: Vec<usize> = (0..e.principals.len())
             .filter(|&p| classes.index.classes.class_of(p) != p)
             .collect();
@@ -302,10 +306,7 @@ fn two_runs_print_the_same_bytes() {
 fn leaving_out_what_cannot_reach_changes_no_answer() {
     fn compare(e: &Estate, asked: &[String], at: &str) {
         let fast = Engine::new(e);
-        let mut plain = Engine::new(e);
-        std::sync::Arc::get_mut(&mut plain.index)
-            .expect("a new engine's index is its own")
-            .leave_out_unreachable = false;
+        let plain = engine_with(e, |i| i.leave_out_unreachable = false);
         // A batch of decisions, each principal on each bucket.
         let mut batch = Vec::new();
         for p in e
@@ -409,10 +410,7 @@ fn the_can_assume_graph_decides_alike_in_groups() {
     for (seed, users) in [(10, 12), (11, 16)] {
         let e = estate(seed, users);
         let whole = Engine::new(&e);
-        let mut grouped = Engine::new(&e);
-        std::sync::Arc::get_mut(&mut grouped.index)
-            .expect("a new engine's index is its own")
-            .hops_per_group = 2;
+        let grouped = engine_with(&e, |i| i.hops_per_group = 2);
         let mut asked = queries(&e);
         for p in e.principals.iter().step_by(2) {
             asked.push(format!(
