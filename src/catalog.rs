@@ -230,6 +230,8 @@ impl Catalog {
                 })
                 .collect(),
             "any" => self.actions.iter().filter(s3).collect(),
+            // One action named: found, not matched as a glob against each.
+            name if !name.contains(['*', '?']) => self.find(name).into_iter().filter(s3).collect(),
             pattern => self.matching(pattern).filter(s3).collect(),
         }
     }

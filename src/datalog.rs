@@ -387,6 +387,8 @@ pub struct Facts {
     pub owner_preferred: Vec<OwnerPreferred>,
     pub upload_checks: Vec<UploadCheck>,
     pub uploads_via: Vec<UploadsVia>,
+    pub upload_known: Vec<UploadKnown>,
+    pub sse_known: Vec<SseKnown>,
     pub way_variants: Vec<WayVariant>,
     pub owned_only: Vec<OwnedOnly>,
     pub puts_acl: Vec<PutsAcl>,
@@ -401,6 +403,8 @@ pub type Set<T> = HashSet<T, rustc_hash::FxBuildHasher>;
 /// The derived relations a query reads.
 pub struct Derived {
     pub applicable: Set<Applicable>,
+    pub past_upload: Set<PastUpload>,
+    pub past_encryption: Set<PastEncryption>,
     pub variant_answer: Set<VariantAnswer>,
     pub unknown_because: Set<UnknownBecause>,
     pub open_layer: Set<OpenLayer>,
@@ -534,6 +538,9 @@ pub fn run(f: &Facts) -> Derived {
     rt.extend(&f.upload_checks);
     facts += f.uploads_via.len();
     rt.extend(&f.uploads_via);
+    facts += f.upload_known.len() + f.sse_known.len();
+    rt.extend(&f.upload_known);
+    rt.extend(&f.sse_known);
     facts += f.way_variants.len();
     rt.extend(&f.way_variants);
     facts += f.owned_only.len();
@@ -546,6 +553,8 @@ pub fn run(f: &Facts) -> Derived {
     rt.extend(&f.acls_disabled);
     let (
         applicable,
+        past_upload,
+        past_encryption,
         variant_answer,
         unknown_because,
         open_layer,
@@ -560,6 +569,8 @@ pub fn run(f: &Facts) -> Derived {
     ) = rt.run_with_hasher::<rustc_hash::FxBuildHasher>();
     Derived {
         applicable,
+        past_upload,
+        past_encryption,
         variant_answer,
         unknown_because,
         open_layer,

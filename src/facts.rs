@@ -93,7 +93,7 @@ pub const ANONYMOUS_OWNER: &str = "anonymous";
 
 /// The account that owns what a subject uploads (semantics.md 5.2: the
 /// writer; an unsigned upload the anonymous user); services upload nothing.
-fn uploader_account(estate: &Estate, s: &Subject) -> Option<String> {
+pub(crate) fn uploader_account(estate: &Estate, s: &Subject) -> Option<String> {
     match s {
         Subject::Known(i) => Some(estate.principals[*i].account.clone()),
         Subject::Outside(a) => Some(a.clone()),
@@ -125,13 +125,82 @@ struct UploadCase {
     writer: String,
 }
 
+/// An upload check of a bucket whose policies read the canned-ACL header,
+/// decided: what `settle_uploader_acls` reads of it.
+#[derive(Clone, Debug)]
+pub struct CaseDecided {
+    canned: Option<&'static str>,
+    writer: String,
+    decision: Decision,
+}
+
+/// Which upload checks of a scope an evaluation needs: those that say who
+/// may own its unlisted objects (R75.1), or those that say how they may be
+/// encrypted (R78.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PastKind {
+    Owners,
+    Encryptions,
+}
+
+/// Upload checks a query's facts need, left to an evaluation of their own
+/// (`query/uploads.rs`): they happened before the query, so no context of
+/// it binds them, and every query on scopes that share them shares their
+/// decisions (`Index::uploads_apart`).
+#[derive(Clone, Debug)]
+pub struct WantedUploads {
+    pub kind: PastKind,
+    pub bucket: usize,
+    /// The scope whose checks they are, as the query's facts know it.
+    scope: EntId,
+    /// Its pattern under the bucket.
+    pub pattern: String,
+    /// What makes two scopes' checks the same (`upload_scope`): their
+    /// relations to every Resource pattern able to speak to the bucket, or,
+    /// where a pattern has a policy variable, the pattern itself.
+    pub same_as: Result<Vec<Relation>, String>,
+    /// Only public grants count (`public_grants_only`).
+    pub public_only: bool,
+}
+
+/// What a scope's upload checks decided, in names that outlive their
+/// evaluation: the past uploads (account, headers, decision) and
+/// encryptions (rules/75 PastUpload, rules/78 PastEncryption), the
+/// canned-ACL cases, and how many rows the sanity relations held.
+#[derive(Debug, Default)]
+pub struct UploadsDecided {
+    uploads: Vec<(String, UploadAcl, Decision)>,
+    encryptions: Vec<(SseId, Decision)>,
+    cases: Vec<CaseDecided>,
+    sanity_violations: usize,
+}
+
+impl UploadsDecided {
+    /// What the checks of a scope decided in groups decided together: the
+    /// past uploads are a union over the checks.
+    pub fn joined(parts: impl IntoIterator<Item = UploadsDecided>) -> UploadsDecided {
+        let mut all = UploadsDecided::default();
+        for p in parts {
+            all.uploads.extend(p.uploads);
+            all.encryptions.extend(p.encryptions);
+            all.cases.extend(p.cases);
+            all.sanity_violations += p.sanity_violations;
+        }
+        all.uploads.sort();
+        all.uploads.dedup();
+        all.encryptions.sort();
+        all.encryptions.dedup();
+        all
+    }
+}
+
 /// Whether an object of `owner` may carry an uploader's grant (`public`:
 /// to AllUsers; else to the caller's account), given the uploads that may
 /// have happened (`settle_uploader_acls`): possibly (conditional), only
 /// through something unknown, or not at all (none).
 fn possible_grant(
     bucket: &Bucket,
-    happened: &[(&UploadCase, Decision)],
+    happened: &[&CaseDecided],
     &(_, owner, public, ref caller, anonymous): &(EntId, &str, bool, Option<String>, bool),
 ) -> Option<Guard> {
     let ra = bucket.account.as_str();
@@ -139,7 +208,7 @@ fn possible_grant(
     let caller = caller.as_deref();
     happened
         .iter()
-        .filter_map(|(c, d)| {
+        .filter_map(|c| {
             let writer = c.writer.as_str();
             let bfc = c.canned == Some(BUCKET_OWNER_FULL_CONTROL);
             let made = if writer == ra || (bfc && preferred) {
@@ -166,7 +235,7 @@ fn possible_grant(
                 }
                 _ => return None,
             };
-            Some(if *d == Decision::Unknown {
+            Some(if c.decision == Decision::Unknown {
                 Guard::Unknown
             } else {
                 g
@@ -269,6 +338,19 @@ pub struct Built<'e> {
     /// Where a policy reads the canned-ACL header, each upload check of a
     /// shared scope.
     upload_cases: HashMap<EntId, Vec<UploadCase>>,
+    /// The same, of a shared scope whose checks were decided apart.
+    cases_decided: HashMap<EntId, Vec<CaseDecided>>,
+    /// Upload checks left to an evaluation of their own, not yet decided.
+    wanted: Vec<WantedUploads>,
+    /// Whether upload checks are built into these facts, rather than left
+    /// to an evaluation of their own (`wanted`).
+    uploads_here: bool,
+    /// Rows the sanity relations held in the evaluations of the upload
+    /// checks decided apart.
+    sanity_apart: usize,
+    /// The uploaders whose checks are built, where they are given (a
+    /// group of a scope's, `check_uploads`).
+    given_uploaders: Option<Vec<Subject>>,
     /// Matches of uploader-chosen grants that wait for the upload checks:
     /// (index in `facts.matches`, request).
     unsettled_acl: Vec<(usize, ReqId)>,
@@ -282,6 +364,9 @@ pub struct Built<'e> {
     header_way: std::collections::HashSet<ReqId>,
     /// The scope each unlisted scope takes its uploads from, and its pattern.
     upload_via: HashMap<EntId, (EntId, String)>,
+    /// What makes a shared scope's upload checks the same as another's
+    /// (`WantedUploads::same_as`).
+    same_as: HashMap<EntId, Result<Vec<Relation>, String>>,
     /// Per bucket and relation to its Resource patterns, the scope whose
     /// upload checks stand for every scope so related (`upload_scope`).
     upload_scopes: HashMap<(usize, Vec<Relation>), String>,
@@ -321,6 +406,7 @@ pub struct Built<'e> {
 
 impl<'e> Built<'e> {
     pub fn new(estate: &'e Estate, index: Arc<Index>) -> Built<'e> {
+        let uploads_here = !index.uploads_apart;
         Built {
             estate,
             index,
@@ -333,11 +419,17 @@ impl<'e> Built<'e> {
             acl_stmts: HashMap::new(),
             uploader_acl: HashMap::new(),
             upload_cases: HashMap::new(),
+            cases_decided: HashMap::new(),
+            wanted: Vec::new(),
+            uploads_here,
+            sanity_apart: 0,
+            given_uploaders: None,
             unsettled_acl: Vec::new(),
             uploads_requested: Default::default(),
             sse_requested: Default::default(),
             header_way: Default::default(),
             upload_via: HashMap::new(),
+            same_as: HashMap::new(),
             upload_scopes: HashMap::new(),
             req_ids: HashMap::new(),
             left_out_ids: HashMap::new(),
@@ -1463,7 +1555,9 @@ impl<'e> Built<'e> {
     /// each encryption other than the default, with the
     /// kms:GenerateDataKey an upload under a KMS key needs; once per scope.
     fn sse_checks(&mut self, b: usize, scope: EntId, pattern: &str, choices: &[Sse]) {
-        if !self.sse_requested.insert(scope) {
+        if !self.sse_requested.insert(scope)
+            || self.leave_uploads(PastKind::Encryptions, (b, scope, pattern))
+        {
             return;
         }
         let put = crate::catalog::Catalog::get()
@@ -1719,8 +1813,9 @@ impl<'e> Built<'e> {
         let (via, shared) = match self.upload_via.get(&x) {
             Some(known) => known.clone(),
             None => {
-                let shared = self.upload_scope(b, pattern);
+                let (shared, same_as) = self.upload_scope(b, pattern);
                 let via = self.entity(EntKey::Resource(Resource::Objects(b, shared.clone())));
+                self.same_as.entry(via).or_insert(same_as);
                 self.upload_via.insert(x, (via, shared.clone()));
                 self.facts.uploads_via.push(UploadsVia(x, via));
                 (via, shared)
@@ -1729,13 +1824,7 @@ impl<'e> Built<'e> {
         let mut owners = vec![bucket.account.clone()];
         if free {
             self.upload_checks(b, via, &shared);
-            let index = Arc::clone(&self.index);
-            owners.extend(
-                index
-                    .subjects
-                    .iter()
-                    .filter_map(|w| uploader_account(estate, w)),
-            );
+            owners.extend(self.index.uploader_accounts.iter().cloned());
             owners.sort();
             owners.dedup();
         } else {
@@ -1761,7 +1850,9 @@ impl<'e> Built<'e> {
     /// The uploads that say who may own the unlisted objects of `scope`
     /// (R75.1): a PutObject by each possible uploader, once per scope.
     fn upload_checks(&mut self, b: usize, scope: EntId, pattern: &str) {
-        if !self.uploads_requested.insert(scope) {
+        if !self.uploads_requested.insert(scope)
+            || self.leave_uploads(PastKind::Owners, (b, scope, pattern))
+        {
             return;
         }
         let uploaders = self.uploaders(b, pattern);
@@ -1849,36 +1940,51 @@ impl<'e> Built<'e> {
 
     /// The scope whose uploads stand for those of an unlisted scope of the
     /// bucket: the first one asked that every Resource pattern able to speak
-    /// to the bucket relates to exactly as it does. Whether a PutObject is
+    /// to the bucket relates to exactly as it does — directly, and through
+    /// each of its access points. Whether a PutObject is
     /// allowed turns on the key only through those relations, so such scopes
     /// have the same possible owners; a pattern with a policy variable
-    /// relates per caller, and then each scope stands for itself.
-    fn upload_scope(&mut self, b: usize, pattern: &str) -> String {
+    /// relates per caller, and then each scope stands for itself. With it,
+    /// what makes scopes so related the same (`WantedUploads::same_as`).
+    fn upload_scope(&mut self, b: usize, pattern: &str) -> (String, Result<Vec<Relation>, String>) {
         let Some(patterns) = self.index.resource_patterns(self.estate, b) else {
-            return pattern.to_string();
+            return (pattern.to_string(), Err(pattern.to_string()));
         };
-        let arn = format!("arn:aws:s3:::{}/{pattern}", self.estate.buckets[b].name);
         let relations: Vec<Relation> = patterns
             .iter()
-            .map(|p| glob::relate_fields(&arn, p))
+            .map(|(prefix, p)| glob::relate_fields(&format!("{prefix}{pattern}"), p))
             .collect();
-        self.upload_scopes
-            .entry((b, relations))
+        let shared = self
+            .upload_scopes
+            .entry((b, relations.clone()))
             .or_insert_with(|| pattern.to_string())
-            .clone()
+            .clone();
+        (shared, Ok(relations))
     }
 
     /// Who may have uploaded an unlisted object of the bucket: a superset of
     /// the subjects whose PutObject some rule could allow — those whose
     /// identity policies may allow it, those a grant of the bucket policy or
     /// ACL names, and the bucket account's own root and `account:` — or
-    /// everyone when a grant is public or cannot be read. Every other
-    /// subject's upload is an implicit deny, so checking it adds nothing.
+    /// everyone when a grant is public or cannot be read; of a class of
+    /// users, its first member. Every other subject's upload is an implicit
+    /// deny, so checking it adds nothing. Those given instead, when they are
+    /// (`check_uploads`).
     fn uploaders(&mut self, b: usize, pattern: &str) -> Vec<Subject> {
+        if let Some(given) = &self.given_uploaders {
+            return given.clone();
+        }
         let estate = self.estate;
         let arn = self.resource_arn(&Resource::Objects(b, pattern.to_string()));
         let bucket = &estate.buckets[b];
-        let everyone = || self.index.subjects.clone();
+        // The members of a class upload alike, into one account: the first
+        // stands for them all.
+        let index = Arc::clone(&self.index);
+        let firsts = index.subjects.iter().filter(|s| match s {
+            Subject::Known(i) => index.classes.class_of(*i) == *i,
+            _ => true,
+        });
+        let everyone = || firsts.clone().cloned().collect();
         let mut items: Vec<&PrincipalPattern> = Vec::new();
         if let Some(p) = bucket.policy {
             let Ok(body) = &estate.policies[p].body else {
@@ -1912,18 +2018,12 @@ impl<'e> Built<'e> {
             // An ACL that could not be read may grant WRITE to anyone.
             Some(Err(_)) | None => return everyone(),
         };
-        let index = Arc::clone(&self.index);
         // Whose identity may allow the upload into this scope (an upload
         // that cannot reach is left out, as in `may_reach`): where Block
         // Public Access could not be read, everyone's upload is open.
         let narrow = index.leave_out_unreachable && !self.bpa_unsettled(b);
         let mut out = Vec::new();
-        // The members of a class upload alike, into one account: the first
-        // stands for them all.
-        for s in index.subjects.iter().filter(|s| match s {
-            Subject::Known(i) => index.classes.class_of(*i) == *i,
-            _ => true,
-        }) {
+        for s in firsts {
             let own = match s {
                 Subject::Known(i) => {
                     let p = &estate.principals[*i];
@@ -2109,16 +2209,18 @@ impl<'e> Built<'e> {
     /// bucket-owner-full-control gave the bucket owner is not documented:
     /// unknown. A grant no upload can set goes.
     pub fn settle_uploader_acls(&mut self, decided: impl Fn(ReqId) -> Decision) {
-        // The uploads that may have happened, per shared scope, decided once.
-        let happened: HashMap<EntId, Vec<(&UploadCase, Decision)>> = self
+        // The uploads that may have happened, per shared scope, decided once
+        // (here, or apart).
+        let here: HashMap<EntId, Vec<CaseDecided>> = self
             .upload_cases
+            .keys()
+            .map(|&via| (via, self.cases_decided_here(via, &decided)))
+            .collect();
+        let happened: HashMap<EntId, Vec<&CaseDecided>> = here
             .iter()
+            .chain(&self.cases_decided)
             .map(|(via, cases)| {
-                let may: Vec<(&UploadCase, Decision)> = cases
-                    .iter()
-                    .map(|c| (c, decided(c.check)))
-                    .filter(|(_, d)| d.reaches())
-                    .collect();
+                let may = cases.iter().filter(|c| c.decision.reaches()).collect();
                 (*via, may)
             })
             .collect();
@@ -2170,6 +2272,133 @@ impl<'e> Built<'e> {
     }
 
     /// Whether uploader-chosen grants wait for `settle_uploader_acls`.
+    /// The canned-ACL cases of a shared scope's upload checks built into
+    /// these facts, with their decisions.
+    fn cases_decided_here(
+        &self,
+        via: EntId,
+        decided: impl Fn(ReqId) -> Decision,
+    ) -> Vec<CaseDecided> {
+        self.upload_cases.get(&via).map_or_else(Vec::new, |cases| {
+            cases
+                .iter()
+                .map(|c| CaseDecided {
+                    canned: c.canned,
+                    writer: c.writer.clone(),
+                    decision: decided(c.check),
+                })
+                .collect()
+        })
+    }
+
+    /// Whether the upload checks of `scope` are left to an evaluation of
+    /// their own (`WantedUploads`) instead of built here; if so, they are
+    /// wanted.
+    fn leave_uploads(
+        &mut self,
+        kind: PastKind,
+        (bucket, scope, pattern): (usize, EntId, &str),
+    ) -> bool {
+        if self.uploads_here {
+            return false;
+        }
+        self.wanted.push(WantedUploads {
+            kind,
+            bucket,
+            scope,
+            pattern: pattern.to_string(),
+            same_as: self.same_as[&scope].clone(),
+            public_only: self.public_only,
+        });
+        true
+    }
+
+    /// The upload checks left to evaluations of their own since the last call.
+    pub fn take_wanted(&mut self) -> Vec<WantedUploads> {
+        std::mem::take(&mut self.wanted)
+    }
+
+    /// Who may have made the uploads `wanted` asks for (`uploaders`).
+    pub fn uploaders_of(&mut self, wanted: &WantedUploads) -> Vec<Subject> {
+        self.uploaders(wanted.bucket, &wanted.pattern)
+    }
+
+    /// Builds the upload checks `wanted` asks for, of the `uploaders`
+    /// given (some of `uploaders_of`), into these facts, which are theirs
+    /// alone (`query/uploads.rs`); the scope they are on.
+    pub fn check_uploads(&mut self, wanted: &WantedUploads, uploaders: &[Subject]) -> EntId {
+        self.uploads_here = true;
+        self.given_uploaders = Some(uploaders.to_vec());
+        if wanted.public_only {
+            self.public_grants_only();
+        }
+        let (b, pattern) = (wanted.bucket, wanted.pattern.as_str());
+        let scope = self.entity(EntKey::Resource(Resource::Objects(b, pattern.to_string())));
+        match wanted.kind {
+            PastKind::Owners => self.upload_checks(b, scope, pattern),
+            PastKind::Encryptions => {
+                let choices = self.sse_choices(b);
+                self.sse_checks(b, scope, pattern, &choices);
+            }
+        }
+        scope
+    }
+
+    /// What the upload checks on `scope` (`check_uploads`) decided, read
+    /// from the rules' run over these facts.
+    pub fn uploads_decided(&self, scope: EntId, derived: &Derived) -> UploadsDecided {
+        let answers: HashMap<ReqId, Decision> = derived.answer.iter().map(|a| (a.0, a.1)).collect();
+        let decided = |r: ReqId| answers.get(&r).copied().unwrap_or(Decision::Unknown);
+        let mut uploads: Vec<(String, UploadAcl, Decision)> = derived
+            .past_upload
+            .iter()
+            .filter(|u| u.0 == scope)
+            .map(|u| (self.account_name(u.1).to_string(), u.2, u.3))
+            .collect();
+        uploads.sort();
+        let mut encryptions: Vec<(SseId, Decision)> = derived
+            .past_encryption
+            .iter()
+            .filter(|e| e.0 == scope)
+            .map(|e| (e.1, e.2))
+            .collect();
+        encryptions.sort();
+        UploadsDecided {
+            uploads,
+            encryptions,
+            cases: self.cases_decided_here(scope, decided),
+            sanity_violations: derived.sanity_two_answers.len()
+                + derived.sanity_must_not_may.len()
+                + derived.sanity_implicit_unnamed.len(),
+        }
+    }
+
+    /// What an evaluation of their own decided of the upload checks
+    /// `wanted` asked for: as the rules read past uploads (UploadKnown,
+    /// SseKnown), and the canned-ACL cases `settle_uploader_acls` reads.
+    pub fn uploads_known(&mut self, wanted: &WantedUploads, decided: &UploadsDecided) {
+        for (account, case, d) in &decided.uploads {
+            let a = self.account(account);
+            self.facts
+                .upload_known
+                .push(UploadKnown(wanted.scope, a, *case, *d));
+        }
+        for &(c, d) in &decided.encryptions {
+            self.facts.sse_known.push(SseKnown(wanted.scope, c, d));
+        }
+        if !decided.cases.is_empty() {
+            self.cases_decided
+                .insert(wanted.scope, decided.cases.clone());
+        }
+        self.sanity_apart += decided.sanity_violations;
+    }
+
+    /// Rows the sanity relations (rules/90) held in the evaluations of
+    /// the upload checks these facts read decided apart.
+    pub fn sanity_apart(&self) -> usize {
+        self.sanity_apart
+    }
+
     pub fn has_unsettled_acls(&self) -> bool {
         !self.unsettled_acl.is_empty()
     }

@@ -11,10 +11,16 @@ use crate::model::{
 use std::collections::{BTreeSet, HashMap};
 
 /// What every query of one estate shares.
+/// A Resource pattern, with the prefix of the object ARNs it is matched
+/// against (`Index::resource_patterns`).
+pub type PrefixedPattern = (String, String);
+
 #[derive(Debug)]
 pub struct Index {
     /// Everyone `who can` considers (and who may upload unlisted objects).
     pub subjects: Vec<Subject>,
+    /// The accounts that may own what the subjects upload, sorted.
+    pub uploader_accounts: Vec<String>,
     /// An account ID the snapshot does not name anywhere.
     pub fresh: String,
     pub trust: TrustIndex,
@@ -34,17 +40,30 @@ pub struct Index {
     /// Per bucket: its listed objects (`objects/*.json`) by key.
     listed: Vec<HashMap<String, usize>>,
     /// Per bucket, once asked: the Resource patterns of the estate that may
-    /// match an object of it (`None`: one has a policy variable).
-    patterns: Vec<std::sync::OnceLock<Option<Vec<String>>>>,
+    /// match an object of it, by object ARN prefix (`None`: one has a policy
+    /// variable).
+    patterns: Vec<std::sync::OnceLock<Option<Vec<PrefixedPattern>>>>,
+    /// Once asked: every Resource pattern of the estate, once.
+    distinct_patterns: std::sync::OnceLock<Vec<String>>,
     /// Whether queries leave out requests that cannot reach
     /// (`facts::Built::may_reach`). Always on; the reference test turns it
     /// off to compare with the plain evaluation of every request.
     pub leave_out_unreachable: bool,
+    /// Whether the upload checks of a scope (who may own, and how they may
+    /// have encrypted, its unlisted objects) are decided in an evaluation
+    /// of their own, once per engine, rather than within each query's
+    /// (`facts::WantedUploads`, `query/uploads.rs`). Always on; the
+    /// reference test turns it off.
+    pub uploads_apart: bool,
     /// How many sts:AssumeRole requests one evaluation of the can-assume
     /// graph decides (large benchmark estate, 36,000 hops, one-shot `who
     /// can`: all in one evaluation 5.0–6.0 s; groups of 4,000 3.6 s; of
     /// 1,500 3.3–3.4 s). A test makes the groups tiny.
     pub hops_per_group: usize,
+    /// How many uploaders' checks of a scope one evaluation decides
+    /// (`query/uploads.rs`; up to seven checks each where a policy reads
+    /// the canned-ACL header). A test makes the groups tiny.
+    pub uploaders_per_group: usize,
 }
 
 impl Index {
@@ -76,7 +95,14 @@ impl Index {
                 keys.map(|(i, o)| (o.key.clone(), i)).collect()
             })
             .collect();
+        let mut uploader_accounts: Vec<String> = subjects
+            .iter()
+            .filter_map(|s| crate::facts::uploader_account(estate, s))
+            .collect();
+        uploader_accounts.sort();
+        uploader_accounts.dedup();
         Index {
+            uploader_accounts,
             listed,
             access_points,
             access_point_bucket,
@@ -87,40 +113,64 @@ impl Index {
             may_put: may_allow(estate, "s3:PutObject"),
             headers_read: headers_read(estate),
             patterns: estate.buckets.iter().map(|_| Default::default()).collect(),
+            distinct_patterns: Default::default(),
             leave_out_unreachable: true,
+            uploads_apart: true,
             hops_per_group: 1_500,
+            uploaders_per_group: 250,
         }
     }
 }
 
 impl Index {
+    /// Every Resource/NotResource pattern of the estate once, sorted (many
+    /// policies repeat the same few).
+    fn distinct_patterns(&self, estate: &Estate) -> &[String] {
+        self.distinct_patterns.get_or_init(|| {
+            let mut out = BTreeSet::new();
+            for pol in &estate.policies {
+                let Ok(body) = &pol.body else { continue };
+                let items = body
+                    .statements
+                    .iter()
+                    .filter_map(|st| st.resource.as_ref())
+                    .flat_map(|r| r.items.iter());
+                out.extend(items.cloned());
+            }
+            out.into_iter().collect()
+        })
+    }
+
     /// Every Resource/NotResource pattern of the estate that may match an
-    /// object of the bucket, once per bucket; `None` when one of them has a
+    /// object of the bucket, with the prefix of the object ARNs it is
+    /// matched against — the bucket's (`arn:aws:s3:::bucket/`), or one of
+    /// its access points' (`…:accesspoint/name/object/`), as an upload
+    /// through it is — once per bucket; `None` when one of them has a
     /// policy variable (it relates to a key per caller).
-    pub fn resource_patterns(&self, estate: &Estate, bucket: usize) -> Option<&[String]> {
+    pub fn resource_patterns(&self, estate: &Estate, bucket: usize) -> Option<&[PrefixedPattern]> {
         self.patterns[bucket]
             .get_or_init(|| {
-                let objects = format!("arn:aws:s3:::{}/*", estate.buckets[bucket].name);
-                let mut out = BTreeSet::new();
-                for pol in &estate.policies {
-                    let Ok(body) = &pol.body else { continue };
-                    for item in body
-                        .statements
+                let mut prefixes = vec![format!("arn:aws:s3:::{}/", estate.buckets[bucket].name)];
+                prefixes.extend(
+                    self.access_points[bucket]
                         .iter()
-                        .filter_map(|st| st.resource.as_ref())
-                        .flat_map(|r| r.items.iter())
-                    {
+                        .map(|&ap| format!("{}/object/", estate.access_points[ap].arn())),
+                );
+                let mut out = Vec::new();
+                for prefix in prefixes {
+                    let objects = format!("{prefix}*");
+                    for item in self.distinct_patterns(estate) {
                         if crate::glob::relate_fields(&objects, item)
                             != crate::glob::Relation::Disjoint
                         {
                             if item.contains("${") {
                                 return None;
                             }
-                            out.insert(item.clone());
+                            out.push((prefix.clone(), item.clone()));
                         }
                     }
                 }
-                Some(out.into_iter().collect())
+                Some(out)
             })
             .as_deref()
     }

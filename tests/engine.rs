@@ -295,18 +295,24 @@ fn two_runs_print_the_same_bytes() {
 }
 
 /// The reference test of leaving out requests that cannot reach
-/// (`facts::Built::may_reach`): every query form gives, byte for byte, the
-/// answers of the plain evaluation that runs the rules over every request.
-/// Over the synthetic estates, and over every scenario estate of
+/// (`facts::Built::may_reach`) and of deciding upload checks apart, once
+/// per engine (`query/uploads.rs`): every query form gives, byte for byte,
+/// the answers of the plain evaluation that runs the rules over every
+/// request, the upload checks among them. One engine answers every query
+/// of an estate, so later queries read the upload checks earlier ones
+/// decided. Over the synthetic estates, and over every scenario estate of
 /// tests/scenarios/ (unreadable policies and Block Public Access, ACLs on
 /// and off, access points, chains, KMS, Object Lock) with its own queries
 /// and, on each bucket, `who can`, `what can` and `public`; and a batch of
 /// decisions of each principal on each bucket.
 #[test]
-fn leaving_out_what_cannot_reach_changes_no_answer() {
+fn the_engine_answers_as_the_plain_evaluation_of_every_request() {
     fn compare(e: &Estate, asked: &[String], at: &str) {
         let fast = Engine::new(e);
-        let plain = engine_with(e, |i| i.leave_out_unreachable = false);
+        let plain = engine_with(e, |i| {
+            i.leave_out_unreachable = false;
+            i.uploads_apart = false;
+        });
         // A batch of decisions, each principal on each bucket.
         let mut batch = Vec::new();
         for p in e
@@ -336,6 +342,13 @@ fn leaving_out_what_cannot_reach_changes_no_answer() {
                 continue;
             };
             assert_eq!(json(&a), json(&b), "{at}: {q}");
+            // No answer twice (an upload made before the query read as a
+            // chain's answer was one).
+            let answers = report::outcome_json(&b)["answers"].clone();
+            let answers = answers.as_array().map_or(&[][..], Vec::as_slice);
+            let distinct: std::collections::HashSet<String> =
+                answers.iter().map(|a| a.to_string()).collect();
+            assert_eq!(distinct.len(), answers.len(), "{at}: {q} repeats an answer");
         }
     }
     fn on_buckets(e: &Estate) -> Vec<String> {
@@ -402,16 +415,26 @@ fn leaving_out_what_cannot_reach_changes_no_answer() {
     compare(&e, &[read], "eve");
 }
 
-/// The hops of the can-assume graph are decided in groups, on rayon's
-/// threads (`Index::hops_per_group`): in groups of two, every query form
-/// answers as with all hops in one evaluation.
+/// The hops of the can-assume graph and a scope's upload checks are
+/// decided in groups, on rayon's threads (`Index::hops_per_group`,
+/// `Index::uploaders_per_group`): in groups of two hops and of one
+/// uploader, every query form answers as with each in one evaluation.
 #[test]
-fn the_can_assume_graph_decides_alike_in_groups() {
+fn deciding_in_groups_changes_no_answer() {
     for (seed, users) in [(10, 12), (11, 16)] {
         let e = estate(seed, users);
-        let whole = Engine::new(&e);
-        let grouped = engine_with(&e, |i| i.hops_per_group = 2);
+        let whole = engine_with(&e, |i| {
+            i.hops_per_group = usize::MAX;
+            i.uploaders_per_group = usize::MAX;
+        });
+        let grouped = engine_with(&e, |i| {
+            i.hops_per_group = 2;
+            i.uploaders_per_group = 1;
+        });
         let mut asked = queries(&e);
+        for b in &e.buckets {
+            asked.push(format!("who can read {}/*", b.name));
+        }
         for p in e.principals.iter().step_by(2) {
             asked.push(format!(
                 "why {} s3:PutObject {}/prefix-0/k",

@@ -152,7 +152,7 @@ pub(super) fn evaluate<'e>(
             built.assume_edge(&s, hop.role, hop.decision);
         }
     }
-    let mut ev = Evaluation::exact(built, direct);
+    let mut ev = Evaluation::exact(engine, built, direct);
     ev.graph = Some(graph);
     ev.assume_stats = assume_stats;
     ev
@@ -289,7 +289,7 @@ impl<'e> Apart<'e> {
             (built, direct)
         };
         let (built, direct) = build(&mut (0..requests.len()));
-        let first = Evaluation::settled(built, direct);
+        let first = Evaluation::settled(engine, built, direct);
         let mut of: Vec<(usize, ReqId)> = first.direct.iter().map(|a| (0, a.req)).collect();
         let open: Vec<usize> = (0..requests.len())
             .filter(|&i| first.decision(of[i].1) == Decision::Conditional)
@@ -299,7 +299,7 @@ impl<'e> Apart<'e> {
         let mut parts = vec![first];
         if ways {
             let (built, direct) = build(&mut open.iter().copied());
-            let exact = Evaluation::exact(built, direct);
+            let exact = Evaluation::exact(engine, built, direct);
             for (k, &i) in open.iter().enumerate() {
                 of[i] = (1, exact.direct[k].req);
             }
@@ -325,8 +325,12 @@ impl<'e> Evaluation<'e> {
     /// conditions go together becomes a variant of it with those keys
     /// fixed, and the rules quantify over them (rules/75) — chains, which
     /// read the answers, become exact with them.
-    pub(super) fn exact(built: Built<'e>, direct: Vec<Asked>) -> Evaluation<'e> {
-        let ev = Evaluation::settled(built, direct);
+    pub(super) fn exact(
+        engine: &Engine<'e>,
+        built: Built<'e>,
+        direct: Vec<Asked>,
+    ) -> Evaluation<'e> {
+        let ev = Evaluation::settled(engine, built, direct);
         let ways = ev.ways_to_add();
         if ways.is_empty() {
             return ev;
@@ -339,14 +343,14 @@ impl<'e> Evaluation<'e> {
                 built.way_request(r, k);
             }
         }
-        Evaluation::derive(built, direct)
+        Evaluation::derive(engine, built, direct)
     }
 
     /// Runs the rules; where the ACL uploaders may set turns on the upload
     /// checks' decisions, settles it from this run and derives again
     /// (`facts::settle_uploader_acls`).
-    fn settled(built: Built<'e>, direct: Vec<Asked>) -> Evaluation<'e> {
-        let ev = Evaluation::derive(built, direct);
+    fn settled(engine: &Engine<'e>, built: Built<'e>, direct: Vec<Asked>) -> Evaluation<'e> {
+        let ev = Evaluation::derive(engine, built, direct);
         if !ev.built.has_unsettled_acls() {
             return ev;
         }
@@ -357,11 +361,13 @@ impl<'e> Evaluation<'e> {
             ..
         } = ev;
         built.settle_uploader_acls(|u| answer.get(&u).copied().unwrap_or(Decision::Unknown));
-        Evaluation::derive(built, direct)
+        Evaluation::derive(engine, built, direct)
     }
 
-    /// Runs the rules over the facts built so far and indexes what they derive.
-    fn derive(built: Built<'e>, direct: Vec<Asked>) -> Evaluation<'e> {
+    /// Runs the rules over the facts built so far — with what the upload
+    /// checks they want decided (`uploads.rs`) — and indexes what they derive.
+    fn derive(engine: &Engine<'e>, mut built: Built<'e>, direct: Vec<Asked>) -> Evaluation<'e> {
+        engine.decide_uploads(&mut built);
         let d = datalog::run(&built.facts);
         let mut chains: HashMap<EntId, BTreeMap<ReqId, Decision>> = HashMap::new();
         for c in &d.chain_answer {
@@ -372,7 +378,8 @@ impl<'e> Evaluation<'e> {
             facts: d.facts,
             sanity_violations: d.sanity_two_answers.len()
                 + d.sanity_must_not_may.len()
-                + d.sanity_implicit_unnamed.len(),
+                + d.sanity_implicit_unnamed.len()
+                + built.sanity_apart(),
             direct,
             answer: d.answer.iter().map(|a| (a.0, a.1)).collect(),
             because: index(d.because.iter(), |b| (b.0, b.1)),
