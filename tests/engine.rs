@@ -294,17 +294,58 @@ fn two_runs_print_the_same_bytes() {
     }
 }
 
+/// Queries on every bucket of an estate: `public`, `who can` for each verb
+/// and versions' deletion, and `what can` for every third principal.
+fn on_buckets(e: &Estate) -> Vec<String> {
+    let mut out = vec!["public".to_string()];
+    for b in &e.buckets {
+        out.push(format!("who can read {}/*", b.name));
+        out.push(format!("who can write {}/*", b.name));
+        out.push(format!("who can list {}", b.name));
+        out.push(format!("who can s3:DeleteObjectVersion {}/*", b.name));
+    }
+    for p in e.principals.iter().step_by(3) {
+        out.push(format!("what can {} do", p.arn));
+    }
+    out
+}
+
+/// Every scenario estate of tests/scenarios/ (unreadable policies and Block
+/// Public Access, ACLs on and off, access points, chains, KMS, Object Lock),
+/// with its own queries and `on_buckets`'.
+fn scenario_estates() -> Vec<(String, Estate, Vec<String>)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .expect("tests/scenarios")
+        .map(|d| d.expect("entry").path())
+        .collect();
+    dirs.sort();
+    let mut out = Vec::new();
+    for dir in dirs {
+        let Ok(e) = bucketlog::load::load_paths(&[dir.join("snapshot")]) else {
+            continue;
+        };
+        let mut asked: Vec<String> = std::fs::read_to_string(dir.join("expect.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["q"].as_str().map(str::to_string))
+            .collect();
+        asked.extend(on_buckets(&e));
+        out.push((dir.display().to_string(), e, asked));
+    }
+    out
+}
+
 /// The reference test of leaving out requests that cannot reach
 /// (`facts::Built::may_reach`) and of deciding upload checks apart, once
 /// per engine (`query/uploads.rs`): every query form gives, byte for byte,
 /// the answers of the plain evaluation that runs the rules over every
 /// request, the upload checks among them. One engine answers every query
 /// of an estate, so later queries read the upload checks earlier ones
-/// decided. Over the synthetic estates, and over every scenario estate of
-/// tests/scenarios/ (unreadable policies and Block Public Access, ACLs on
-/// and off, access points, chains, KMS, Object Lock) with its own queries
-/// and, on each bucket, `who can`, `what can` and `public`; and a batch of
-/// decisions of each principal on each bucket.
+/// decided. Over the synthetic estates and every scenario estate
+/// (`scenario_estates`); and a batch of decisions of each principal on
+/// each bucket.
 #[test]
 fn the_engine_answers_as_the_plain_evaluation_of_every_request() {
     fn compare(e: &Estate, asked: &[String], at: &str) {
@@ -351,44 +392,16 @@ fn the_engine_answers_as_the_plain_evaluation_of_every_request() {
             assert_eq!(distinct.len(), answers.len(), "{at}: {q} repeats an answer");
         }
     }
-    fn on_buckets(e: &Estate) -> Vec<String> {
-        let mut out = vec!["public".to_string()];
-        for b in &e.buckets {
-            out.push(format!("who can read {}/*", b.name));
-            out.push(format!("who can write {}/*", b.name));
-            out.push(format!("who can list {}", b.name));
-            out.push(format!("who can s3:DeleteObjectVersion {}/*", b.name));
-        }
-        for p in e.principals.iter().step_by(3) {
-            out.push(format!("what can {} do", p.arn));
-        }
-        out
-    }
     for (seed, users) in [(8, 12), (9, 16)] {
         let e = estate(seed, users);
         let mut asked = queries(&e);
         asked.extend(on_buckets(&e));
         compare(&e, &asked, &format!("seed {seed}"));
     }
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
-    let mut dirs: Vec<_> = std::fs::read_dir(&root)
-        .expect("tests/scenarios")
-        .map(|d| d.expect("entry").path())
-        .collect();
-    dirs.sort();
-    for dir in dirs {
-        let Ok(e) = bucketlog::load::load_paths(&[dir.join("snapshot")]) else {
-            continue;
-        };
-        let mut asked: Vec<String> = std::fs::read_to_string(dir.join("expect.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter_map(|v| v["q"].as_str().map(str::to_string))
-            .collect();
-        asked.extend(on_buckets(&e));
-        compare(&e, &asked, &dir.display().to_string());
+    for (at, e, asked) in scenario_estates() {
+        compare(&e, &asked, &at);
     }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
     // A caller no Allow speaks to, whose KMS request a Deny refuses: its
     // read of the KMS-encrypted bucket is denied explicitly (R72.1), so a
     // batch must ask it.
@@ -418,33 +431,42 @@ fn the_engine_answers_as_the_plain_evaluation_of_every_request() {
 /// The hops of the can-assume graph and a scope's upload checks are
 /// decided in groups, on rayon's threads (`Index::hops_per_group`,
 /// `Index::uploaders_per_group`): in groups of two hops and of one
-/// uploader, every query form answers as with each in one evaluation.
+/// uploader, every query form answers as with each in one evaluation, on
+/// synthetic estates and every scenario estate.
 #[test]
 fn deciding_in_groups_changes_no_answer() {
-    for (seed, users) in [(10, 12), (11, 16)] {
-        let e = estate(seed, users);
-        let whole = engine_with(&e, |i| {
+    fn compare(e: &Estate, asked: &[String], at: &str) {
+        let whole = engine_with(e, |i| {
             i.hops_per_group = usize::MAX;
             i.uploaders_per_group = usize::MAX;
         });
-        let grouped = engine_with(&e, |i| {
+        let grouped = engine_with(e, |i| {
             i.hops_per_group = 2;
             i.uploaders_per_group = 1;
         });
-        let mut asked = queries(&e);
-        for b in &e.buckets {
-            asked.push(format!("who can read {}/*", b.name));
+        for q in asked {
+            let (Ok(a), Ok(b)) = (
+                whole.answer(q, Options::default()),
+                grouped.answer(q, Options::default()),
+            ) else {
+                continue;
+            };
+            assert_eq!(json(&a), json(&b), "{at}: {q}");
         }
+    }
+    for (seed, users) in [(10, 12), (11, 16)] {
+        let e = estate(seed, users);
+        let mut asked = queries(&e);
+        asked.extend(on_buckets(&e));
         for p in e.principals.iter().step_by(2) {
             asked.push(format!(
                 "why {} s3:PutObject {}/prefix-0/k",
                 p.arn, e.buckets[2].name
             ));
         }
-        for q in asked {
-            let a = whole.answer(&q, Options::default()).expect("answers");
-            let b = grouped.answer(&q, Options::default()).expect("answers");
-            assert_eq!(json(&a), json(&b), "seed {seed}: {q}");
-        }
+        compare(&e, &asked, &format!("seed {seed}"));
+    }
+    for (at, e, asked) in scenario_estates() {
+        compare(&e, &asked, &at);
     }
 }
