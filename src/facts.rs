@@ -2271,7 +2271,6 @@ impl<'e> Built<'e> {
             .retain(|m| !gone.contains(&(m.0, m.1)));
     }
 
-    /// Whether uploader-chosen grants wait for `settle_uploader_acls`.
     /// The canned-ACL cases of a shared scope's upload checks built into
     /// these facts, with their decisions.
     fn cases_decided_here(
@@ -2399,6 +2398,7 @@ impl<'e> Built<'e> {
         self.sanity_apart
     }
 
+    /// Whether uploader-chosen grants wait for `settle_uploader_acls`.
     pub fn has_unsettled_acls(&self) -> bool {
         !self.unsettled_acl.is_empty()
     }

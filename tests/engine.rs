@@ -294,6 +294,28 @@ fn two_runs_print_the_same_bytes() {
     }
 }
 
+/// The queries both engines answer, each answered alike by them, byte for
+/// byte as JSON, with the second engine's outcome.
+fn answer_alike<'q>(
+    one: &Engine,
+    other: &Engine,
+    asked: &'q [String],
+    at: &str,
+) -> Vec<(&'q str, query::Outcome)> {
+    let mut out = Vec::new();
+    for q in asked {
+        let (Ok(a), Ok(b)) = (
+            one.answer(q, Options::default()),
+            other.answer(q, Options::default()),
+        ) else {
+            continue;
+        };
+        assert_eq!(json(&a), json(&b), "{at}: {q}");
+        out.push((q.as_str(), b));
+    }
+    out
+}
+
 /// Queries on every bucket of an estate: `public`, `who can` for each verb
 /// and versions' deletion, and `what can` for every third principal.
 fn on_buckets(e: &Estate) -> Vec<String> {
@@ -375,14 +397,7 @@ fn the_engine_answers_as_the_plain_evaluation_of_every_request() {
         if let (Ok(a), Ok(b)) = (fast.decisions(&batch), plain.decisions(&batch)) {
             assert_eq!(a, b, "{at}: a batch of decisions");
         }
-        for q in asked {
-            let (Ok(a), Ok(b)) = (
-                fast.answer(q, Options::default()),
-                plain.answer(q, Options::default()),
-            ) else {
-                continue;
-            };
-            assert_eq!(json(&a), json(&b), "{at}: {q}");
+        for (q, b) in answer_alike(&fast, &plain, asked, at) {
             // No answer twice (an upload made before the query read as a
             // chain's answer was one).
             let answers = report::outcome_json(&b)["answers"].clone();
@@ -444,15 +459,7 @@ fn deciding_in_groups_changes_no_answer() {
             i.hops_per_group = 2;
             i.uploaders_per_group = 1;
         });
-        for q in asked {
-            let (Ok(a), Ok(b)) = (
-                whole.answer(q, Options::default()),
-                grouped.answer(q, Options::default()),
-            ) else {
-                continue;
-            };
-            assert_eq!(json(&a), json(&b), "{at}: {q}");
-        }
+        answer_alike(&whole, &grouped, asked, at);
     }
     for (seed, users) in [(10, 12), (11, 16)] {
         let e = estate(seed, users);
