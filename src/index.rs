@@ -10,11 +10,11 @@ use crate::model::{
 };
 use std::collections::{BTreeSet, HashMap};
 
-/// What every query of one estate shares.
 /// A Resource pattern, with the prefix of the object ARNs it is matched
 /// against (`Index::resource_patterns`).
 pub type PrefixedPattern = (String, String);
 
+/// What every query of one estate shares.
 #[derive(Debug)]
 pub struct Index {
     /// Everyone `who can` considers (and who may upload unlisted objects).
