@@ -387,6 +387,7 @@ pub struct Facts {
     pub owner_preferred: Vec<OwnerPreferred>,
     pub upload_checks: Vec<UploadCheck>,
     pub uploads_via: Vec<UploadsVia>,
+    pub left_out: Vec<LeftOut>,
     pub upload_known: Vec<UploadKnown>,
     pub sse_known: Vec<SseKnown>,
     pub way_variants: Vec<WayVariant>,
@@ -538,6 +539,8 @@ pub fn run(f: &Facts) -> Derived {
     rt.extend(&f.upload_checks);
     facts += f.uploads_via.len();
     rt.extend(&f.uploads_via);
+    facts += f.left_out.len();
+    rt.extend(&f.left_out);
     facts += f.upload_known.len() + f.sse_known.len();
     rt.extend(&f.upload_known);
     rt.extend(&f.sse_known);

@@ -286,8 +286,6 @@ pub struct RequestInfo {
     /// For the bucket's side of a request through an access point: that
     /// access point, whose keys the request carries.
     pub via: Option<usize>,
-    /// Left out: it cannot reach (`Built::may_reach`), and no rule ran over it.
-    pub left_out: bool,
 }
 
 /// The context keys one way fixes, as a witness shows them (`None`: absent).
@@ -1111,9 +1109,9 @@ impl<'e> Built<'e> {
     /// - no Allow of the bucket policy that may meet it names the caller,
     ///   its role or everyone (naming its account grants nothing without an
     ///   identity Allow, R70.2–R70.4), the bucket policy readable,
-    /// - ACLs are off (BucketOwnerEnforced: no grant, no ACL's open layer),
-    ///   and Block Public Access is settled (no open layer that could add
-    ///   access, R70.11).
+    /// - the bucket's ACLs can grant nothing alone (`acls_grant_nothing_alone`:
+    ///   no grant, no ACL's open layer), and Block Public Access is settled
+    ///   (no open layer that could add access, R70.11).
     ///
     /// Then no `Granted` holds in any object state, nor any open layer
     /// that grants: the request is denied. Queries that report only what
@@ -1274,7 +1272,6 @@ impl<'e> Built<'e> {
         action: &Action,
         resource: Resource,
         via: Option<usize>,
-        left_out: bool,
     ) -> ReqId {
         let r = ReqId(self.requests.len() as u32);
         self.requests.push(RequestInfo {
@@ -1284,20 +1281,20 @@ impl<'e> Built<'e> {
             way: self.way,
             past: self.past,
             via,
-            left_out,
         });
         r
     }
 
     /// A request that cannot reach (`may_reach`), recorded for the order
-    /// of the query's answers and its chains only: no facts, no rules run
-    /// over it; it is denied (`Evaluation::decision`).
+    /// of the query's answers and its chains: none of its facts, only that
+    /// it was left out, which the rules deny (R75.5).
     pub fn left_out(&mut self, subject: &Subject, action: &Action, resource: Resource) -> ReqId {
         let key = self.request_key(subject, action, &resource);
         if let Some(&r) = self.left_out_ids.get(&key) {
             return r;
         }
-        let r = self.record(subject, action, resource, self.via, true);
+        let r = self.record(subject, action, resource, self.via);
+        self.facts.left_out.push(LeftOut(r));
         self.left_out_ids.insert(key, r);
         r
     }
@@ -1376,7 +1373,7 @@ impl<'e> Built<'e> {
         };
         let at_bucket = self.request(subject, action, on_bucket);
         self.via = outer;
-        let r = self.record(subject, action, Resource::Through(ap, pattern), None, false);
+        let r = self.record(subject, action, Resource::Through(ap, pattern), None);
         self.facts
             .through_access_point
             .push(ThroughAccessPoint(r, at_ap, at_bucket));
@@ -2050,7 +2047,7 @@ impl<'e> Built<'e> {
         let p = self.entity(EntKey::Subject(subject.clone()));
         let x = self.entity(EntKey::Resource(resource.clone()));
         let a = self.action(&action.name);
-        let r = self.record(subject, action, resource.clone(), self.via, false);
+        let r = self.record(subject, action, resource.clone(), self.via);
         self.facts.requests.push(Request(r, p, x, a));
         // Every PUT that may carry an ACL header (the catalogue lists s3:x-amz-acl for it).
         if (!self.past || self.way.is_some())
@@ -2346,8 +2343,6 @@ impl<'e> Built<'e> {
     /// What the upload checks on `scope` (`check_uploads`) decided, read
     /// from the rules' run over these facts.
     pub fn uploads_decided(&self, scope: EntId, derived: &Derived) -> UploadsDecided {
-        let answers: HashMap<ReqId, Decision> = derived.answer.iter().map(|a| (a.0, a.1)).collect();
-        let decided = |r: ReqId| answers.get(&r).copied().unwrap_or(Decision::Unknown);
         let mut uploads: Vec<(String, UploadAcl, Decision)> = derived
             .past_upload
             .iter()
@@ -2365,7 +2360,17 @@ impl<'e> Built<'e> {
         UploadsDecided {
             uploads,
             encryptions,
-            cases: self.cases_decided_here(scope, decided),
+            // Only where a policy reads the canned-ACL header are there cases.
+            cases: match self.upload_cases.contains_key(&scope) {
+                true => {
+                    let answers: HashMap<ReqId, Decision> =
+                        derived.answer.iter().map(|a| (a.0, a.1)).collect();
+                    self.cases_decided_here(scope, |r| {
+                        answers.get(&r).copied().unwrap_or(Decision::Unknown)
+                    })
+                }
+                false => Vec::new(),
+            },
             sanity_violations: derived.sanity_two_answers.len()
                 + derived.sanity_must_not_may.len()
                 + derived.sanity_implicit_unnamed.len(),

@@ -449,11 +449,7 @@ impl Evaluation<'_> {
     }
 
     pub(super) fn decision(&self, r: ReqId) -> Decision {
-        match self.answer.get(&r) {
-            Some(d) => *d,
-            None if self.built.requests[r.0 as usize].left_out => Decision::DenyImplicit,
-            None => Decision::Unknown,
-        }
+        self.answer.get(&r).copied().unwrap_or(Decision::Unknown)
     }
 
     fn principal_name(&self, s: &Subject) -> String {

@@ -10,7 +10,7 @@
 
 use super::Engine;
 use crate::datalog;
-use crate::facts::{Built, PastKind, Subject, UploadsDecided, WantedUploads};
+use crate::facts::{Built, PastKind, UploadsDecided, WantedUploads};
 use crate::glob::Relation;
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -46,15 +46,10 @@ impl Engine<'_> {
         }
         // The uploaders' checks are independent requests: decided in groups
         // on rayon's threads, as the hops of the can-assume graph are.
+        // No uploader, no check: nothing decided.
         let uploaders = Built::new(self.estate, self.index.clone()).uploaders_of(wanted);
-        let groups: Vec<&[Subject]> = match uploaders.is_empty() {
-            true => vec![&[]],
-            false => uploaders
-                .chunks(self.index.uploaders_per_group.max(1))
-                .collect(),
-        };
-        let parts: Vec<UploadsDecided> = groups
-            .into_par_iter()
+        let parts: Vec<UploadsDecided> = uploaders
+            .par_chunks(self.index.uploaders_per_group.max(1))
             .map(|group| {
                 let mut built = Built::new(self.estate, self.index.clone());
                 let scope = built.check_uploads(wanted, group);
