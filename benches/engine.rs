@@ -17,10 +17,6 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-// The allocator the command line ships with (src/main.rs): measure what runs.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Peak resident set size of this process, in KiB (Linux `VmHWM`).
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -58,6 +54,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
+    // Memory as the command line gets it (src/memory.rs): measure what runs.
+    bucketlog::memory::without_huge_pages();
     // `cargo bench` passes `--bench`; the phase and its arguments follow.
     let args: Vec<String> = std::env::args()
         .skip(1)

@@ -14,6 +14,7 @@ pub mod glob;
 pub mod graph;
 pub mod index;
 pub mod load;
+pub mod memory;
 pub mod model;
 pub mod policy;
 pub mod query;

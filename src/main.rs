@@ -13,11 +13,6 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-// The rules allocate millions of small index vectors per run; the system
-// allocator spent half a large estate's `who can` in malloc and free.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "bucketlog",
@@ -359,6 +354,7 @@ fn diff(
 }
 
 fn main() -> ExitCode {
+    bucketlog::memory::without_huge_pages();
     // Output piped into `head` ends quietly, as Unix tools do, instead of
     // panicking on the closed pipe.
     // SAFETY: restores the default action of one signal before any thread starts.
