@@ -8,6 +8,7 @@ use crate::datalog::{self, Decision, EntId, ReqId};
 use crate::facts::{Built, Resource, StmtOrigin, Subject};
 use crate::index::HeadersRead;
 use crate::model::Estate;
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
@@ -21,11 +22,15 @@ pub(super) struct Asked {
     pub(super) member: Option<usize>,
 }
 
-/// The answers of requests that several members of a class share, each
-/// built once (`Evaluation::answers_for`).
+/// What answers share, each built once (`Evaluation::answers_for`): the
+/// answers of requests that several members of a class share, and a role's
+/// own answer that every chain reaching its request copies.
 pub(super) struct Copies {
     shared: HashSet<ReqId>,
     built: HashMap<ReqId, Vec<Answer>>,
+    /// A role's answer to a request by the decision of the chains to it,
+    /// before it is named for the principal at the head of a chain.
+    roles: HashMap<(ReqId, Decision), Answer>,
 }
 
 /// One evaluation: facts for the S3 requests of `subjects` on `scope` and of
@@ -974,7 +979,13 @@ impl Evaluation<'_> {
 
     /// Answers through role chains for `subject`'s request of `action` on
     /// `resource`: one per reachable role whose own answer may give access.
-    fn chain_answers(&self, subject: &Subject, action: &str, resource: &Resource) -> Vec<Answer> {
+    fn chain_answers(
+        &self,
+        subject: &Subject,
+        action: &str,
+        resource: &Resource,
+        roles: &mut HashMap<(ReqId, Decision), Answer>,
+    ) -> Vec<Answer> {
         let (Some(p), Some(graph)) = (self.built.subject_id(subject), self.graph.as_deref()) else {
             return Vec::new();
         };
@@ -1008,7 +1019,11 @@ impl Evaluation<'_> {
                 .windows(2)
                 .filter_map(|w| graph.hop(&w[0], &w[1]))
                 .collect();
-            let mut a = self.answer_for(req, via, d);
+            let mut a = roles
+                .entry((req, d))
+                .or_insert_with(|| self.answer_for(req, Vec::new(), d))
+                .clone();
+            a.via = via;
             if d == Decision::Unknown {
                 // The chain may be unknown through a hop, not the role's own answer.
                 let mut reasons: Vec<String> =
@@ -1114,6 +1129,7 @@ impl Evaluation<'_> {
                 .map(|a| a.req)
                 .collect(),
             built: HashMap::new(),
+            roles: HashMap::new(),
         }
     }
 
@@ -1122,12 +1138,12 @@ impl Evaluation<'_> {
     /// its answers built once (in `copies`) and renamed for each.
     pub(super) fn answers_for(&self, asked: &Asked, copies: &mut Copies) -> Vec<Answer> {
         if !copies.shared.contains(&asked.req) {
-            return self.answers_with_chains(asked.req);
+            return self.answers_with_chains(asked.req, &mut copies.roles);
         }
         let out = copies
             .built
             .entry(asked.req)
-            .or_insert_with(|| self.answers_with_chains(asked.req));
+            .or_insert_with(|| self.answers_with_chains(asked.req, &mut copies.roles));
         let Some(member) = asked.member else {
             return out.clone();
         };
@@ -1154,12 +1170,16 @@ impl Evaluation<'_> {
     /// The answers for one request: the request itself, then — unless it
     /// is an allow — every chain of role assumptions through which the same
     /// principal may reach the access.
-    fn answers_with_chains(&self, r: ReqId) -> Vec<Answer> {
+    fn answers_with_chains(
+        &self,
+        r: ReqId,
+        roles: &mut HashMap<(ReqId, Decision), Answer>,
+    ) -> Vec<Answer> {
         let info = &self.built.requests[r.0 as usize];
         let d = self.decision(r);
         let mut out = vec![self.answer_for(r, vec![self.principal_name(&info.subject)], d)];
         if d != Decision::Allow {
-            out.extend(self.chain_answers(&info.subject, &info.action, &info.resource));
+            out.extend(self.chain_answers(&info.subject, &info.action, &info.resource, roles));
         }
         out
     }
@@ -1207,12 +1227,12 @@ pub(super) fn principal_name(estate: &Estate, s: &Subject) -> String {
 /// order, so the same tree and the same chain every run).
 struct Paths {
     from: Subject,
-    prev: HashMap<Subject, Subject>,
+    prev: FxHashMap<Subject, Subject>,
 }
 
 impl Paths {
     fn new(graph: &AssumeGraph, from: &Subject, within: Decision) -> Paths {
-        let mut prev: HashMap<Subject, Subject> = HashMap::new();
+        let mut prev: FxHashMap<Subject, Subject> = FxHashMap::default();
         let mut queue = VecDeque::from([from.clone()]);
         while let Some(n) = queue.pop_front() {
             for hop in graph.hops(&n) {
