@@ -4,18 +4,27 @@
 //! answer for each (`query::evaluation`).
 //!
 //! Two users are in one class when they are in the same account, hold the
-//! same policies (inline, attached, through the same groups) and boundary,
-//! carry the same tags, and every string of the estate that a request
-//! compares with the caller's own ARN, name or unique ID — Principal and
-//! NotPrincipal entries, values of `aws:PrincipalArn`, `aws:username` and
-//! `aws:userid` conditions — matches both or neither. A user that such a
-//! string names exactly, or whose policies read `${aws:username}`-like
-//! variables, is a class of its own; one such variable in a bucket, trust
-//! or organization policy puts every user in a class of its own. Roles
-//! and root users are always their own class: a role is also a target of
-//! chains, where its own trust policy tells it apart.
+//! same identity policies (inline, attached, through groups) among those
+//! that speak to the requests asked, the same boundary, carry the same
+//! tags, and every string of the estate that such a request compares with
+//! the caller's own ARN, name or unique ID — Principal and NotPrincipal
+//! entries, values of `aws:PrincipalArn`, `aws:username` and `aws:userid`
+//! conditions — matches both or neither. A user that such a string names
+//! exactly, or whose policies read `${aws:username}`-like variables in a
+//! statement that speaks to those requests, is a class of its own; one such
+//! variable in a bucket, trust or organization policy puts every user in a
+//! class of its own. Roles and root users are always their own class: a
+//! role is also a target of chains, where its own trust policy tells it
+//! apart.
+//!
+//! A statement speaks to a request when its Action may cover it. The
+//! classes for every request bucketlog makes (S3 and STS, `Classes::new`)
+//! are finer than those for sts:AssumeRole alone (`Classes::assuming`):
+//! users whose policies differ only in S3 grants, such as a home prefix
+//! under `${aws:username}`, take the same hops in the can-assume graph.
 
-use crate::model::{Estate, PolicyKind, PrincipalKind, PrincipalPattern};
+use crate::catalog::ASSUME_ROLE;
+use crate::model::{Estate, PolicyKind, PrincipalKind, PrincipalPattern, Statement};
 use std::collections::{HashMap, HashSet};
 
 /// Condition keys whose value is the caller's ARN, name or unique ID
@@ -26,6 +35,11 @@ const CALLER_KEYS: [&str; 3] = ["aws:principalarn", "aws:username", "aws:userid"
 #[derive(Debug)]
 pub struct Classes {
     first: Vec<usize>,
+    /// Per trust policy, for the classes of `Classes::assuming`: the
+    /// strings its statements compare exactly with the caller's ARN, name
+    /// or unique ID, lower-case. They tell a user apart on that role's hop
+    /// alone, not on every hop.
+    named_by_trust: HashMap<usize, HashSet<String>>,
 }
 
 impl Classes {
@@ -49,24 +63,64 @@ impl Classes {
     pub fn singletons(estate: &Estate) -> Classes {
         Classes {
             first: (0..estate.principals.len()).collect(),
+            named_by_trust: HashMap::new(),
         }
     }
 
+    /// Whether role `q`'s trust policy names principal `p` exactly, so that
+    /// `p`'s hop to `q` is not its class's (`Classes::assuming`).
+    pub fn trust_names(&self, estate: &Estate, q: usize, p: usize) -> bool {
+        let Some(strings) = estate.principals[q]
+            .trust
+            .and_then(|t| self.named_by_trust.get(&t))
+        else {
+            return false;
+        };
+        own_strings(&estate.principals[p])
+            .iter()
+            .flatten()
+            .any(|s| strings.contains(&s.to_ascii_lowercase()))
+    }
+
+    /// The classes for every request bucketlog makes.
     pub fn new(estate: &Estate) -> Classes {
-        let Some(strings) = CallerStrings::of(estate) else {
+        Classes::telling_apart(estate, may_speak_to_s3, false)
+    }
+
+    /// The classes for sts:AssumeRole alone (the can-assume graph). A user
+    /// that a trust policy names exactly stays in its class: that role's
+    /// hop is decided for it alone (`trust_names`), its other hops are its
+    /// class's.
+    pub fn assuming(estate: &Estate) -> Classes {
+        Classes::telling_apart(estate, |st| st.covers_action(ASSUME_ROLE), true)
+    }
+
+    /// The classes of users that no statement `speaks` to can tell apart;
+    /// with `trusts_apart`, but for the exact names in trust policies.
+    fn telling_apart(
+        estate: &Estate,
+        speaks: impl Fn(&Statement) -> bool,
+        trusts_apart: bool,
+    ) -> Classes {
+        let Some(strings) = CallerStrings::of(estate, &speaks, trusts_apart) else {
             return Classes::singletons(estate);
+        };
+        // A policy none of whose statements speak to the requests asked
+        // (an unreadable one may) cannot tell its holders apart.
+        let speaking = |&i: &usize| match &estate.policies[i].body {
+            Ok(body) => body.statements.iter().any(&speaks),
+            Err(_) => true,
         };
         let mut first: Vec<usize> = Vec::with_capacity(estate.principals.len());
         let mut seen: HashMap<Key, usize> = HashMap::new();
         for (i, p) in estate.principals.iter().enumerate() {
-            let own = [
-                Some(p.arn.as_str()),
-                Some(p.name.as_str()),
-                p.unique_id.as_deref(),
-            ];
+            let own = own_strings(p);
             let lower = own.map(|s| s.map(str::to_ascii_lowercase));
             let named = lower.iter().flatten().any(|s| strings.exact.contains(s));
-            let policies = estate.identity_policies(p);
+            let mut policies = estate.identity_policies(p);
+            policies.retain(speaking);
+            policies.sort_unstable();
+            policies.dedup();
             let personal = policies
                 .iter()
                 .chain(p.boundary.iter())
@@ -77,8 +131,7 @@ impl Classes {
             }
             let key = Key {
                 account: &p.account,
-                policies: &p.policies,
-                groups: &p.groups,
+                policies,
                 boundary: p.boundary,
                 tags: p
                     .tags
@@ -114,16 +167,28 @@ impl Classes {
             };
             first.push(*seen.entry(key).or_insert(i));
         }
-        Classes { first }
+        Classes {
+            first,
+            named_by_trust: strings.named_by_trust,
+        }
     }
+}
+
+/// What a request compares with the caller's own ARN, name and unique ID.
+fn own_strings(p: &crate::model::Principal) -> [Option<&str>; 3] {
+    [
+        Some(p.arn.as_str()),
+        Some(p.name.as_str()),
+        p.unique_id.as_deref(),
+    ]
 }
 
 /// Everything that may tell two users apart.
 #[derive(PartialEq, Eq, Hash)]
 struct Key<'e> {
     account: &'e str,
-    policies: &'e [usize],
-    groups: &'e [String],
+    /// Its identity policies that speak to the requests asked, sorted.
+    policies: Vec<usize>,
     boundary: Option<usize>,
     /// The tags some policy reads, by lower-case key.
     tags: Vec<(String, &'e str)>,
@@ -138,6 +203,9 @@ struct Key<'e> {
 struct CallerStrings {
     /// Without wildcards, lower-case: a user they equal is named.
     exact: HashSet<String>,
+    /// Those of trust policies, when they are told apart per role
+    /// (`Classes::assuming`), by policy.
+    named_by_trust: HashMap<usize, HashSet<String>>,
     /// With `*` or `?`: each tells apart the users it matches; with its
     /// lower-case literal head, which every string it matches starts with.
     wildcards: Vec<(String, String)>,
@@ -154,9 +222,14 @@ impl CallerStrings {
     /// `None` when a policy that is not the caller's own reads the
     /// caller's name through a variable, or a caller key is compared with
     /// a variable: then no two users are known to be alike.
-    fn of(estate: &Estate) -> Option<CallerStrings> {
+    fn of(
+        estate: &Estate,
+        speaks: impl Fn(&Statement) -> bool,
+        trusts_apart: bool,
+    ) -> Option<CallerStrings> {
         let mut out = CallerStrings {
             exact: HashSet::new(),
+            named_by_trust: HashMap::new(),
             wildcards: Vec::new(),
             personal: HashSet::new(),
             tags: Some(HashSet::new()),
@@ -164,7 +237,7 @@ impl CallerStrings {
         let mut wildcards = HashSet::new();
         for (index, pol) in estate.policies.iter().enumerate() {
             let Ok(body) = &pol.body else { continue };
-            for st in body.statements.iter().filter(|st| may_speak_to_s3(st)) {
+            for st in body.statements.iter().filter(|st| speaks(st)) {
                 let mut compared: Vec<&str> = Vec::new();
                 for item in st.principal.iter().flat_map(|p| p.items.iter()) {
                     if let PrincipalPattern::Arn(s) | PrincipalPattern::UniqueId(s) = item {
@@ -186,6 +259,9 @@ impl CallerStrings {
                                 s[..s.find(['*', '?']).unwrap_or(s.len())].to_ascii_lowercase();
                             out.wildcards.push((s.to_string(), head));
                         }
+                    } else if trusts_apart && pol.kind == PolicyKind::Trust {
+                        let named = out.named_by_trust.entry(index).or_default();
+                        named.insert(s.to_ascii_lowercase());
                     } else {
                         out.exact.insert(s.to_ascii_lowercase());
                     }
@@ -236,7 +312,7 @@ impl CallerStrings {
 /// Whether a statement's Action may cover an S3 or STS action, the only
 /// requests bucketlog makes; one that cannot (IAM self-service, say) tells
 /// no one apart, whatever it reads.
-fn may_speak_to_s3(st: &crate::model::Statement) -> bool {
+fn may_speak_to_s3(st: &Statement) -> bool {
     st.action.negated
         || st.action.items.iter().any(|item| {
             let service = item.split_once(':').map_or(item.as_str(), |(s, _)| s);

@@ -26,6 +26,9 @@ pub struct Index {
     pub trust: TrustIndex,
     /// Users that no statement tells apart (`who can` asks one of each).
     pub classes: Classes,
+    /// Users that no statement that may cover sts:AssumeRole tells apart
+    /// (the can-assume graph decides the hops of one of each).
+    pub assume_classes: Classes,
     /// Per principal: whether its identity policies may allow s3:PutObject
     /// at all (an Allow naming it, or a policy that could not be read) — the
     /// only principals that may upload without a grant naming them.
@@ -110,6 +113,7 @@ impl Index {
             subjects,
             trust: TrustIndex::new(estate),
             classes: Classes::new(estate),
+            assume_classes: Classes::assuming(estate),
             may_put: may_allow(estate, "s3:PutObject"),
             headers_read: headers_read(estate),
             patterns: estate.buckets.iter().map(|_| Default::default()).collect(),

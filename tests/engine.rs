@@ -83,13 +83,18 @@ fn a_shared_engine_answers_as_a_fresh_one_for_each_query() {
 /// class. The estates are built so that classes do merge users and so that
 /// some users are told apart only by a trust policy naming them, an
 /// `aws:PrincipalArn` condition, a tag a bucket policy reads, or a
-/// `${aws:username}` resource.
+/// `${aws:username}` resource; and so that users told apart only by their
+/// S3 grants share their hops in the can-assume graph
+/// (`Classes::assuming`).
 #[test]
 fn classes_answer_as_every_principal_alone() {
     for (seed, users) in [(6, 40), (7, 60)] {
         let e = estate(seed, users);
         let classes = Engine::new(&e);
-        let plain = engine_with(&e, |i| i.classes = Classes::singletons(&e));
+        let plain = engine_with(&e, |i| {
+            i.classes = Classes::singletons(&e);
+            i.assume_classes = Classes::singletons(&e);
+        });
         let merged: Vec<usize> = (0..e.principals.len())
             .filter(|&p| classes.index.classes.class_of(p) != p)
             .collect();
@@ -97,6 +102,18 @@ fn classes_answer_as_every_principal_alone() {
             merged.len() >= users / 6,
             "seed {seed}: only {} of {users} users share a class",
             merged.len()
+        );
+        // Users that only their S3 grants tell apart take the same hops.
+        let hop_merged: Vec<usize> = (0..e.principals.len())
+            .filter(|&p| {
+                let taker = classes.index.assume_classes.class_of(p);
+                taker != p && classes.index.classes.class_of(p) != taker
+            })
+            .collect();
+        assert!(
+            hop_merged.len() >= users / 6,
+            "seed {seed}: only {} of {users} users take another class's hops",
+            hop_merged.len()
         );
         let mut asked = queries(&e);
         for b in &e.buckets {
@@ -118,6 +135,13 @@ fn classes_answer_as_every_principal_alone() {
             let arn = &e.principals[p].arn;
             asked.push(format!("can {arn} read {}/prefix-1/k", e.buckets[0].name));
             asked.push(format!("what can {arn} do on {}/*", e.buckets[0].name));
+        }
+        // Chains with each hop's own answer, under the name of who takes it.
+        for &p in hop_merged.iter().take(4) {
+            let arn = &e.principals[p].arn;
+            for b in &e.buckets {
+                asked.push(format!("why {arn} s3:GetObject {}/prefix-1/k", b.name));
+            }
         }
         for q in asked {
             let fast = classes.answer(&q, Options::default()).expect("answers");

@@ -24,6 +24,10 @@ pub(super) struct AssumeGraph<'e> {
     parts: Vec<Arc<Evaluation<'e>>>,
     /// Each principal's hops, in estate order of the roles.
     out: HashMap<Subject, Vec<Hop>>,
+    /// The hops of a class of users (`Classes::assuming`) on a role whose
+    /// trust policy names none of them exactly, by (class, role): every
+    /// member's, whichever member the graph decided it for.
+    shared: HashMap<(usize, usize), Hop>,
 }
 
 /// One principal's sts:AssumeRole request on a role, as the rules decided it.
@@ -92,15 +96,21 @@ impl<'e> AssumeGraph<'e> {
         let assume = Catalog::get()
             .find(ASSUME_ROLE)
             .expect("the catalogue has sts:AssumeRole");
+        // The hops to decide, each once: a user's hop on a role whose trust
+        // policy does not name it exactly is its class's for sts:AssumeRole
+        // (`Classes::assuming`), decided for the first member that asks.
+        let classes = &engine.index.assume_classes;
         let mut pending: Vec<(Subject, usize)> = Vec::new();
-        let mut new_sources: Vec<Subject> = Vec::new();
+        let mut own_at: HashMap<(Subject, usize), usize> = HashMap::new();
+        let mut shared_at: HashMap<(usize, usize), usize> = HashMap::new();
+        // Per new source, its roles: a hop the graph has, or one pending.
+        let mut new_sources: Vec<(Subject, Vec<Result<Hop, usize>>)> = Vec::new();
         let mut seen: HashSet<Subject> = from.iter().cloned().collect();
         let mut frontier: VecDeque<Subject> = from.iter().cloned().collect();
         while let Some(s) = frontier.pop_front() {
             let roles: Vec<usize> = match self.out.get(&s) {
                 Some(hops) => hops.iter().map(|h| h.role).collect(),
                 None => {
-                    new_sources.push(s.clone());
                     let roles: Vec<usize> = engine
                         .index
                         .trust
@@ -108,7 +118,29 @@ impl<'e> AssumeGraph<'e> {
                         .into_iter()
                         .filter(|&q| Subject::Known(q) != s && trust_may_name(estate, q, &s))
                         .collect();
-                    pending.extend(roles.iter().map(|&q| (s.clone(), q)));
+                    let mut hops = Vec::with_capacity(roles.len());
+                    for &q in &roles {
+                        let class = match s {
+                            Subject::Known(p) if !classes.trust_names(estate, q, p) => {
+                                Some((classes.class_of(p), q))
+                            }
+                            _ => None,
+                        };
+                        if let Some(hop) = class.and_then(|k| self.shared.get(&k)) {
+                            hops.push(Ok(*hop));
+                            continue;
+                        }
+                        let next = pending.len();
+                        let at = match class {
+                            Some(k) => *shared_at.entry(k).or_insert(next),
+                            None => *own_at.entry((s.clone(), q)).or_insert(next),
+                        };
+                        if at == next {
+                            pending.push((s.clone(), q));
+                        }
+                        hops.push(Err(at));
+                    }
+                    new_sources.push((s.clone(), hops));
                     roles
                 }
             };
@@ -139,18 +171,14 @@ impl<'e> AssumeGraph<'e> {
                 Apart::new(engine, given, &requests)
             })
             .collect();
-        let mut out = self.out.clone();
-        for s in new_sources {
-            out.insert(s, Vec::new());
-        }
         let mut parts = self.parts.clone();
+        let mut decided_hops: Vec<Option<Hop>> = vec![None; pending.len()];
         for (group, apart) in groups.into_iter().zip(decided) {
             let base = parts.len();
             for (k, &i) in group.iter().enumerate() {
                 let (part, req) = apart.of(k);
-                let (s, role) = &pending[i];
-                out.entry(s.clone()).or_default().push(Hop {
-                    role: *role,
+                decided_hops[i] = Some(Hop {
+                    role: pending[i].1,
                     decision: apart.decision(k),
                     part: base + part,
                     req,
@@ -158,10 +186,22 @@ impl<'e> AssumeGraph<'e> {
             }
             parts.extend(apart.parts.into_iter().map(Arc::new));
         }
-        for hops in out.values_mut() {
-            hops.sort_by_key(|h| h.role);
+        let mut shared = self.shared.clone();
+        for (k, i) in shared_at {
+            shared.insert(k, decided_hops[i].expect("every pending hop is decided"));
         }
-        Some(AssumeGraph { parts, out })
+        let mut out = self.out.clone();
+        for (s, hops) in new_sources {
+            let mut hops: Vec<Hop> = hops
+                .into_iter()
+                .map(|h| {
+                    h.unwrap_or_else(|i| decided_hops[i].expect("every pending hop is decided"))
+                })
+                .collect();
+            hops.sort_by_key(|h| h.role);
+            out.insert(s, hops);
+        }
+        Some(AssumeGraph { parts, out, shared })
     }
 }
 

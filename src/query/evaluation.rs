@@ -1015,10 +1015,11 @@ impl Evaluation<'_> {
                 .or_else(|| path(role, d))
                 .unwrap_or_default();
             let via = chain.iter().map(|s| self.principal_name(s)).collect();
-            let hops: Vec<&Hop> = chain
+            let taken: Vec<(&Subject, &Hop)> = chain
                 .windows(2)
-                .filter_map(|w| graph.hop(&w[0], &w[1]))
+                .filter_map(|w| graph.hop(&w[0], &w[1]).map(|h| (&w[0], h)))
                 .collect();
+            let hops: Vec<&Hop> = taken.iter().map(|&(_, h)| h).collect();
             let mut a = roles
                 .entry((req, d))
                 .or_insert_with(|| self.answer_for(req, Vec::new(), d))
@@ -1039,9 +1040,9 @@ impl Evaluation<'_> {
                 a.allow_witness = self.chain_allow_witness(graph, &hops, req);
             }
             if self.explain {
-                a.hops = hops
+                a.hops = taken
                     .iter()
-                    .map(|hop| graph.evaluation(hop).hop_answer(hop))
+                    .map(|&(from, hop)| graph.evaluation(hop).hop_answer(hop, from))
                     .collect();
             }
             out.push(a);
@@ -1070,14 +1071,13 @@ impl Evaluation<'_> {
     }
 
     /// A hop's own answer (`why`): its trust statement and identity Allow,
-    /// under the name of the principal that takes it.
-    fn hop_answer(&self, hop: &Hop) -> Answer {
-        let from = &self.built.requests[hop.req.0 as usize].subject;
-        self.answer_for(
-            hop.req,
-            vec![self.principal_name(from)],
-            self.decision(hop.req),
-        )
+    /// under the name of the principal that takes it (the graph may have
+    /// decided it for another member of that principal's class).
+    fn hop_answer(&self, hop: &Hop, from: &Subject) -> Answer {
+        let name = self.principal_name(from);
+        let mut a = self.answer_for(hop.req, vec![name.clone()], self.decision(hop.req));
+        a.principal = name;
+        a
     }
 
     /// The roles a subject can assume in one step, with how certainly, in
