@@ -463,7 +463,7 @@ fn main() -> ExitCode {
             for q in queries {
                 match engine.answer_in(q, opts, &context.items) {
                     Ok(o) => match cli.format {
-                        Format::Json => println!("{}", report::outcome_json(&o)),
+                        Format::Json => report::print_outcome_json(&o),
                         _ => print!("{}", report::outcome_text(&o, view)),
                     },
                     Err(e) => {

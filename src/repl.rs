@@ -380,7 +380,7 @@ impl Session {
 
     fn query(&self, engine: &Engine, line: &str) {
         match engine.answer_in(line, self.opts, &self.context.items) {
-            Ok(o) if self.json => println!("{}", report::outcome_json(&o)),
+            Ok(o) if self.json => report::print_outcome_json(&o),
             Ok(o) => self.print(&report::outcome_text(&o, self.view)),
             Err(e) => eprintln!(
                 "  {line}\n  {:>w$} column {}: {}",

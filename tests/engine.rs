@@ -63,6 +63,23 @@ fn json(o: &query::Outcome) -> String {
     report::outcome_json(o).to_string()
 }
 
+/// The JSON the command line writes answer by answer is the document
+/// `outcome_json` builds whole, byte for byte, for every query form.
+#[test]
+fn json_written_as_built_is_the_whole_document() {
+    let e = estate(1, 6);
+    let engine = Engine::new(&e);
+    let mut asked = queries(&e);
+    asked.push(format!("show bucket {}", e.buckets[0].name));
+    asked.push(format!("show principal {}", e.principals[0].arn));
+    for q in asked {
+        let o = engine.answer(&q, Options::default()).expect("answers");
+        let mut written = Vec::new();
+        report::write_outcome_json(&o, &mut written).expect("writes to memory");
+        assert_eq!(String::from_utf8(written).expect("UTF-8"), json(&o), "{q}");
+    }
+}
+
 #[test]
 fn a_shared_engine_answers_as_a_fresh_one_for_each_query() {
     for (seed, users) in [(1, 6), (2, 10), (3, 14)] {
