@@ -47,6 +47,7 @@ pub(crate) fn why(
         Reported::Every,
     );
     ev.explain = true;
+    ev.layers = true;
     (ev.can_answers(), ev.stats())
 }
 

@@ -68,6 +68,10 @@ pub(super) struct Evaluation<'e> {
     chains: HashMap<EntId, BTreeMap<ReqId, Decision>>,
     /// Chain answers carry each hop's own answer (`why`).
     pub(super) explain: bool,
+    /// Answers carry the statements each layer considered (`why`, and
+    /// `public`, which names the grants Block Public Access neutralises);
+    /// no other query shows them.
+    pub(super) layers: bool,
 }
 
 fn index<T, K: std::hash::Hash + Eq, V>(
@@ -411,6 +415,7 @@ impl<'e> Evaluation<'e> {
             chains,
             built,
             explain: false,
+            layers: false,
         }
     }
 
@@ -522,7 +527,10 @@ impl Evaluation<'_> {
             deny_witness: (decision == Decision::Conditional)
                 .then(|| self.witness(r, false))
                 .flatten(),
-            considered: self.considered(r),
+            considered: match self.layers {
+                true => self.considered(r),
+                false => Vec::new(),
+            },
             hops: Vec::new(),
             partial: match decision {
                 Decision::Conditional => self.partial(r),
@@ -1077,6 +1085,7 @@ impl Evaluation<'_> {
         let name = self.principal_name(from);
         let mut a = self.answer_for(hop.req, vec![name.clone()], self.decision(hop.req));
         a.principal = name;
+        a.considered = self.considered(hop.req);
         a
     }
 

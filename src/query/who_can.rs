@@ -94,7 +94,8 @@ pub(super) fn public(
     }
     let (each, mut stats) = per_scope(engine, &subjects, scopes, |scope| {
         let targets = s3_targets(&engine.index, &actions, scope);
-        let ev = reaching(engine, &subjects, &targets);
+        let mut ev = reaching(engine, &subjects, &targets);
+        ev.layers = true;
         let answers = answers_of(
             &ev,
             |a| a.decision.reaches() || neutralised(a),
