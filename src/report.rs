@@ -179,8 +179,20 @@ fn proof_text(p: &Proof) -> String {
 }
 
 pub fn outcome_json(o: &Outcome) -> Value {
+    document_json(o).unwrap_or_else(|| {
+        json!({
+            "query": o.query,
+            "kind": o.kind,
+            "answers": o.answers.iter().map(|a| listed_answer_json(o, a)).collect::<Vec<_>>(),
+        })
+    })
+}
+
+/// The outcomes that are not a list of answers (a proof, `show`, `path`),
+/// as their whole document.
+fn document_json(o: &Outcome) -> Option<Value> {
     if let Some(p) = &o.proof {
-        return proof_json(o, p);
+        return Some(proof_json(o, p));
     }
     if o.kind == "show" {
         let shown: Vec<Value> = o
@@ -203,27 +215,17 @@ pub fn outcome_json(o: &Outcome) -> Value {
                 json!({"kind": s.kind, "name": s.name, "items": items})
             })
             .collect();
-        return json!({"query": o.query, "kind": o.kind, "shown": shown});
+        return Some(json!({"query": o.query, "kind": o.kind, "shown": shown}));
     }
-    if o.kind == "path" {
+    (o.kind == "path").then(|| {
         let answer = o.answers.first();
-        return json!({
+        json!({
             "query": o.query,
             "kind": o.kind,
             "path": answer.map(|a| &a.via),
             "answer": answer.map(answer_json),
-        });
-    }
-    json!({
-        "query": o.query,
-        "kind": o.kind,
-        "answers": o.answers.iter().map(|a| listed_answer_json(o, a)).collect::<Vec<_>>(),
+        })
     })
-}
-
-/// Whether the outcome is a list of answers (`outcome_json`'s last shape).
-fn lists_answers(o: &Outcome) -> bool {
-    o.proof.is_none() && o.kind != "show" && o.kind != "path"
 }
 
 /// One answer of a list; `why` and `public` show what spoke to each request.
@@ -251,8 +253,8 @@ fn listed_answer_json(o: &Outcome, a: &Answer) -> Value {
 /// estate's `who can` has 131,000 answers: 1.5 GB as one `Value`). The same
 /// bytes as `outcome_json(o).to_string()`.
 pub fn write_outcome_json(o: &Outcome, out: &mut impl std::io::Write) -> std::io::Result<()> {
-    if !lists_answers(o) {
-        return serde_json::to_writer(out, &outcome_json(o)).map_err(Into::into);
+    if let Some(document) = document_json(o) {
+        return serde_json::to_writer(out, &document).map_err(Into::into);
     }
     out.write_all(b"{\"query\":")?;
     serde_json::to_writer(&mut *out, &o.query)?;
