@@ -198,6 +198,15 @@ fn fresh<R: Send + Sync>(solve: impl FnOnce() -> R + Send + Sync) -> R {
     z3::with_z3_config(&z3::Config::new(), solve)
 }
 
+/// A solver for one formula: Z3's `smt` tactic. The default solver costs
+/// about 6.5 ms to set up on each first check (libz3 4.8.12, measured),
+/// more than solving a typical Condition block; the `smt` tactic decides
+/// the same theories (strings, reals, integers, bit-vectors) in about
+/// 0.4 ms for such a block.
+fn solver() -> Solver {
+    z3::Tactic::new("smt").solver()
+}
+
 /// A Condition block as text, for cache keys.
 fn block_text(entries: &[ConditionEntry]) -> String {
     let text: Vec<String> = entries
@@ -220,7 +229,7 @@ fn cached(
     variables: bool,
     keys: &[&str],
     req: &RequestKeys,
-    solve: impl FnOnce() -> Verdict,
+    solve: impl FnOnce() -> Verdict + Send + Sync,
 ) -> Verdict {
     static CACHE: OnceLock<Mutex<HashMap<String, Verdict>>> = OnceLock::new();
     let key = formula_key(text, variables, keys, req);
@@ -229,9 +238,10 @@ fn cached(
         return v.clone();
     }
     FORMULAS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    // A verdict does not depend on the context's history (only models do):
-    // the thread's own context serves.
-    let v = solve();
+    // A verdict does not depend on the context's history, but its time
+    // does: in a thread's long-lived context Z3 took 100 ms over blocks it
+    // decides in 5 ms in a fresh one (libz3 4.8.12, the large estate).
+    let v = fresh(solve);
     cache.lock().expect("cache lock").insert(key, v.clone());
     v
 }
@@ -343,7 +353,7 @@ fn model_of(
     if !enc.unknown.is_empty() {
         return None;
     }
-    let solver = Solver::new();
+    let solver = solver();
     for b in enc.background.iter().chain(parts.iter()) {
         solver.assert(b);
     }
@@ -429,7 +439,7 @@ fn enumerate(
     if !enc.unknown.is_empty() {
         return None;
     }
-    let solver = Solver::new();
+    let solver = solver();
     for b in &enc.background {
         solver.assert(b);
     }
@@ -652,7 +662,7 @@ impl<'r> Encoder<'r> {
             Some(false) => return Verdict::Never,
             None => {}
         }
-        let solver = Solver::new();
+        let solver = solver();
         let mut params = Params::new();
         params.set_u32("timeout", 5000);
         solver.set_params(&params);
@@ -780,10 +790,9 @@ impl<'r> Encoder<'r> {
                 _ => return Err(format!("`{key}`: an organization key of another type")),
             };
             for glob in globs {
-                let re = glob_regex(glob, false)?;
                 for (held, s) in &strings {
-                    self.background
-                        .push(held.implies(s.regex_matches(&re).not()));
+                    let matches = glob_matches(s, glob)?;
+                    self.background.push(held.implies(matches.not()));
                 }
             }
         }
@@ -949,7 +958,7 @@ impl<'r> Encoder<'r> {
             ("StringEquals", Value::Str(s)) if has_var => self.equals_with_variables(s, policy),
             ("StringEquals", Value::Str(s)) => Ok(s.eq(&literal(policy)?)),
             ("StringLike", Value::Str(s)) if has_var => self.like_with_variables(s, policy, false),
-            ("StringLike", Value::Str(s)) => Ok(s.regex_matches(&glob_regex(policy, false)?)),
+            ("StringLike", Value::Str(s)) => glob_matches(s, policy),
             ("StringEqualsIgnoreCase", Value::Str(s)) if !has_var => {
                 Ok(s.regex_matches(&ignore_case(policy)?))
             }
@@ -1143,6 +1152,26 @@ fn literal(text: &str) -> Result<z3::ast::String, String> {
     }
     let escaped = text.replace('\\', "\\u{5c}");
     z3::ast::String::from_str(&escaped).map_err(|e| e.to_string())
+}
+
+/// Whether a string matches an IAM glob (`*` any run, `?` one character).
+/// A glob whose only wildcards are `*` at its ends is a literal, prefix,
+/// suffix or infix test, which Z3's word equations decide several times
+/// faster than the same glob as a regular expression (libz3 4.8.12:
+/// `team-x/*` about 100 ms as a regular expression, 10–30 ms as a prefix);
+/// any other glob is the regular expression.
+fn glob_matches(s: &z3::ast::String, pattern: &str) -> Result<Bool, String> {
+    let inner = pattern.trim_matches('*');
+    if inner.contains(['*', '?']) {
+        return Ok(s.regex_matches(&glob_regex(pattern, false)?));
+    }
+    let text = literal(inner)?;
+    Ok(match (pattern.starts_with('*'), pattern.ends_with('*')) {
+        (false, false) => s.eq(&text),
+        (false, true) => text.prefix(s),
+        (true, false) => text.suffix(s),
+        (true, true) => s.contains(&text),
+    })
 }
 
 fn glob_regex(pattern: &str, within_field: bool) -> Result<Regexp, String> {
@@ -1401,6 +1430,31 @@ mod tests {
             Some("2012-10-17"),
             &request(&fixed),
         )
+    }
+
+    /// A glob with `*` only at its ends, as a word equation, matches what
+    /// the same glob matches as a regular expression and in `glob`.
+    #[test]
+    fn globs_as_word_equations_match_as_regular_expressions() {
+        let patterns = [
+            "", "*", "**", "team-x/*", "team-x/", "*.csv", "*in*", "a*b", "a?*",
+        ];
+        let texts = [
+            "", "team-x/", "team-x/y", "team-y/", "r.csv", "in", "xinx", "ab", "a", "aXb",
+        ];
+        fresh(|| {
+            for p in patterns {
+                for t in texts {
+                    let s = literal(t).expect("ASCII");
+                    let by_word = glob_matches(&s, p).expect("a glob").simplify().as_bool();
+                    let regex = glob_regex(p, false).expect("a glob");
+                    let by_regex = s.regex_matches(&regex).simplify().as_bool();
+                    let expected = crate::glob::matches(p, t, false);
+                    assert_eq!(by_word, Some(expected), "`{t}` against `{p}` as words");
+                    assert_eq!(by_regex, Some(expected), "`{t}` against `{p}` as a regex");
+                }
+            }
+        });
     }
 
     /// A one-character value is one regular expression, not a `re.++` of one.
