@@ -75,6 +75,7 @@ pub struct Catalog {
 }
 
 pub const ASSUME_ROLE: &str = "sts:AssumeRole";
+pub const PUT_OBJECT: &str = "s3:PutObject";
 
 /// The query language's verbs (cli.md "Names").
 pub const VERBS: [&str; 7] = ["read", "write", "delete", "list", "admin", "any", "destroy"];

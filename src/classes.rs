@@ -22,8 +22,15 @@
 //! are finer than those for sts:AssumeRole alone (`Classes::assuming`):
 //! users whose policies differ only in S3 grants, such as a home prefix
 //! under `${aws:username}`, take the same hops in the can-assume graph.
+//!
+//! Uploads made before a query (who may own a scope's unlisted objects)
+//! are asked of every user and role, and a role's own upload does not turn
+//! on its trust policy: `Classes::uploading` puts users and roles alike but
+//! for their policies into one class, and the upload checks of a scope
+//! tell its members apart only by the identity and boundary statements
+//! that meet the scope (`facts::Built::uploaders`).
 
-use crate::catalog::ASSUME_ROLE;
+use crate::catalog::{ASSUME_ROLE, PUT_OBJECT};
 use crate::model::{Estate, PolicyKind, PrincipalKind, PrincipalPattern, Statement};
 use std::collections::{HashMap, HashSet};
 
@@ -84,7 +91,7 @@ impl Classes {
 
     /// The classes for every request bucketlog makes.
     pub fn new(estate: &Estate) -> Classes {
-        Classes::telling_apart(estate, may_speak_to_s3, false)
+        Classes::telling_apart(estate, may_speak_to_s3, Apart::default())
     }
 
     /// The classes for sts:AssumeRole alone (the can-assume graph). A user
@@ -92,17 +99,33 @@ impl Classes {
     /// hop is decided for it alone (`trust_names`), its other hops are its
     /// class's.
     pub fn assuming(estate: &Estate) -> Classes {
-        Classes::telling_apart(estate, |st| st.covers_action(ASSUME_ROLE), true)
+        let apart = Apart {
+            trusts: true,
+            ..Apart::default()
+        };
+        Classes::telling_apart(estate, |st| st.covers_action(ASSUME_ROLE), apart)
     }
 
-    /// The classes of users that no statement `speaks` to can tell apart;
-    /// with `trusts_apart`, but for the exact names in trust policies.
+    /// The classes of users and roles for uploads made before a query
+    /// (s3:PutObject, without any KMS request): alike but for their
+    /// identity policies and boundaries, which the upload checks of each
+    /// scope compare statement by statement.
+    pub fn uploading(estate: &Estate) -> Classes {
+        let apart = Apart {
+            uploads: true,
+            ..Apart::default()
+        };
+        Classes::telling_apart(estate, |st| st.covers_action(PUT_OBJECT), apart)
+    }
+
+    /// The classes of users (and roles) that no statement `speaks` to can
+    /// tell apart.
     fn telling_apart(
         estate: &Estate,
         speaks: impl Fn(&Statement) -> bool,
-        trusts_apart: bool,
+        apart: Apart,
     ) -> Classes {
-        let Some(strings) = CallerStrings::of(estate, &speaks, trusts_apart) else {
+        let Some(strings) = CallerStrings::of(estate, &speaks, apart.trusts) else {
             return Classes::singletons(estate);
         };
         // A policy none of whose statements speak to the requests asked
@@ -121,18 +144,35 @@ impl Classes {
             policies.retain(speaking);
             policies.sort_unstable();
             policies.dedup();
-            let personal = policies
-                .iter()
-                .chain(p.boundary.iter())
-                .any(|i| strings.personal.contains(i));
-            if p.kind != PrincipalKind::User || named || personal {
+            // Where the caller compares identity policies and boundaries
+            // itself, it also tells apart the statements that read the
+            // caller's name.
+            let personal = !apart.uploads
+                && policies
+                    .iter()
+                    .chain(p.boundary.iter())
+                    .any(|i| strings.personal.contains(i));
+            let grouped = match p.kind {
+                PrincipalKind::User => true,
+                PrincipalKind::Role => apart.uploads,
+                PrincipalKind::Root => false,
+            };
+            if !grouped || named || personal {
                 first.push(i);
                 continue;
             }
+            let boundary = match apart.uploads {
+                true => {
+                    policies.clear();
+                    None
+                }
+                false => p.boundary,
+            };
             let key = Key {
                 account: &p.account,
+                kind: p.kind,
                 policies,
-                boundary: p.boundary,
+                boundary,
                 tags: p
                     .tags
                     .iter()
@@ -183,11 +223,25 @@ fn own_strings(p: &crate::model::Principal) -> [Option<&str>; 3] {
     ]
 }
 
+/// What makes classes finer or coarser than those of users by every
+/// statement that speaks to the requests asked.
+#[derive(Clone, Copy, Default)]
+struct Apart {
+    /// A trust policy's exact names tell a user apart on that role's hop
+    /// alone (`Classes::trust_names`).
+    trusts: bool,
+    /// Roles are grouped too, and identity policies and boundaries left
+    /// for the caller to compare (`Classes::uploading`).
+    uploads: bool,
+}
+
 /// Everything that may tell two users apart.
 #[derive(PartialEq, Eq, Hash)]
 struct Key<'e> {
     account: &'e str,
-    /// Its identity policies that speak to the requests asked, sorted.
+    kind: PrincipalKind,
+    /// Its identity policies that speak to the requests asked, sorted
+    /// (none where the caller compares them itself).
     policies: Vec<usize>,
     boundary: Option<usize>,
     /// The tags some policy reads, by lower-case key.
@@ -266,15 +320,10 @@ impl CallerStrings {
                         out.exact.insert(s.to_ascii_lowercase());
                     }
                 }
-                let values = st
-                    .resource
-                    .iter()
-                    .flat_map(|r| r.items.iter())
-                    .chain(st.condition.iter().flat_map(|c| c.values.iter()));
-                for text in values.clone().chain(st.condition.iter().map(|c| &c.key)) {
+                for text in values(st).chain(st.condition.iter().map(|c| &c.key)) {
                     out.read_tags(text);
                 }
-                if values.into_iter().any(|v| reads_caller(v)) {
+                if reads_callers_name(st) {
                     match pol.kind {
                         PolicyKind::Identity | PolicyKind::Boundary => {
                             out.personal.insert(index);
@@ -322,8 +371,22 @@ fn may_speak_to_s3(st: &Statement) -> bool {
         })
 }
 
-/// Whether a policy value has a variable whose value is the caller's ARN,
-/// name or unique ID (`${aws:username}`, with or without a default).
+/// A statement's Resource entries and condition values.
+fn values(st: &Statement) -> impl Iterator<Item = &String> {
+    st.resource
+        .iter()
+        .flat_map(|r| r.items.iter())
+        .chain(st.condition.iter().flat_map(|c| c.values.iter()))
+}
+
+/// Whether a statement has a variable whose value is the caller's ARN,
+/// name or unique ID (`${aws:username}`, with or without a default) in a
+/// Resource entry or condition value.
+pub fn reads_callers_name(st: &Statement) -> bool {
+    values(st).any(|v| reads_caller(v))
+}
+
+/// Whether a policy value has such a variable.
 fn reads_caller(value: &str) -> bool {
     let squeezed: String = value
         .chars()

@@ -3,6 +3,7 @@
 //! policies could name a given caller, so that role chains need not test
 //! every (principal, role) pair.
 
+use crate::catalog::PUT_OBJECT;
 use crate::classes::Classes;
 use crate::facts::Subject;
 use crate::model::{
@@ -29,6 +30,11 @@ pub struct Index {
     /// Users that no statement that may cover sts:AssumeRole tells apart
     /// (the can-assume graph decides the hops of one of each).
     pub assume_classes: Classes,
+    /// Users and roles that no statement that may cover s3:PutObject tells
+    /// apart but their identity policies and boundaries: the uploads made
+    /// before a query ask one of each per set of those policies' statements
+    /// that meet the scope (`facts::Built::uploaders`).
+    pub uploader_classes: Classes,
     /// Per principal: whether its identity policies may allow s3:PutObject
     /// at all (an Allow naming it, or a policy that could not be read) — the
     /// only principals that may upload without a grant naming them.
@@ -114,7 +120,8 @@ impl Index {
             trust: TrustIndex::new(estate),
             classes: Classes::new(estate),
             assume_classes: Classes::assuming(estate),
-            may_put: may_allow(estate, "s3:PutObject"),
+            uploader_classes: Classes::uploading(estate),
+            may_put: may_allow(estate, PUT_OBJECT),
             headers_read: headers_read(estate),
             patterns: estate.buckets.iter().map(|_| Default::default()).collect(),
             distinct_patterns: Default::default(),
@@ -432,7 +439,7 @@ fn headers_read(estate: &Estate) -> Vec<HeadersRead> {
         };
         body.statements
             .iter()
-            .filter(|st| st.covers_action("s3:PutObject"))
+            .filter(|st| st.covers_action(PUT_OBJECT))
             .flat_map(|st| &st.condition)
             .map(|c| {
                 let k = c.key.to_ascii_lowercase();

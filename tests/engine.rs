@@ -111,6 +111,7 @@ fn classes_answer_as_every_principal_alone() {
         let plain = engine_with(&e, |i| {
             i.classes = Classes::singletons(&e);
             i.assume_classes = Classes::singletons(&e);
+            i.uploader_classes = Classes::singletons(&e);
         });
         let merged: Vec<usize> = (0..e.principals.len())
             .filter(|&p| classes.index.classes.class_of(p) != p)
@@ -131,6 +132,17 @@ fn classes_answer_as_every_principal_alone() {
             hop_merged.len() >= users / 6,
             "seed {seed}: only {} of {users} users take another class's hops",
             hop_merged.len()
+        );
+        // Roles upload alike too, whatever their policies and trust.
+        let uploaders_merged = (0..e.principals.len())
+            .filter(|&p| {
+                e.principals[p].arn.contains(":role/")
+                    && classes.index.uploader_classes.class_of(p) != p
+            })
+            .count();
+        assert!(
+            uploaders_merged >= users / 6,
+            "seed {seed}: only {uploaders_merged} roles share an uploading class"
         );
         let mut asked = queries(&e);
         for b in &e.buckets {
@@ -401,10 +413,11 @@ fn scenario_estates() -> Vec<(String, Estate, Vec<String>)> {
 }
 
 /// The reference test of leaving out requests that cannot reach
-/// (`facts::Built::may_reach`) and of deciding upload checks apart, once
-/// per engine (`query/uploads.rs`): every query form gives, byte for byte,
-/// the answers of the plain evaluation that runs the rules over every
-/// request, the upload checks among them. One engine answers every query
+/// (`facts::Built::may_reach`), of deciding upload checks apart, once
+/// per engine (`query/uploads.rs`), and of asking them of one uploader of
+/// each that upload alike (`Classes::uploading`): every query form gives,
+/// byte for byte, the answers of the plain evaluation that runs the rules
+/// over every request, the upload checks of every uploader among them. One engine answers every query
 /// of an estate, so later queries read the upload checks earlier ones
 /// decided. Over the synthetic estates and every scenario estate
 /// (`scenario_estates`); and a batch of decisions of each principal on
@@ -416,6 +429,7 @@ fn the_engine_answers_as_the_plain_evaluation_of_every_request() {
         let plain = engine_with(e, |i| {
             i.leave_out_unreachable = false;
             i.uploads_apart = false;
+            i.uploader_classes = Classes::singletons(e);
         });
         // A batch of decisions, each principal on each bucket.
         let mut batch = Vec::new();

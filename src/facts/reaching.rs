@@ -1,0 +1,231 @@
+//! Requests that cannot reach are left out (docs/decisions.md): a cheap,
+//! conservative test decided in Rust before any rule runs. It only ever
+//! keeps requests; the reference test, not the rules, stands for it.
+
+use super::*;
+
+impl<'e> Built<'e> {
+    /// Whether a request may be anything but denied (allowed, conditional
+    /// or unknown), as far as cheap facts tell; `false` only when the rules
+    /// would surely deny it. It is `false` for an IAM user or role asking on
+    /// a bucket or its objects when
+    /// - no Allow of its identity policies has an Action and a Resource
+    ///   that may meet the request (conditions are not read), every one of
+    ///   them readable,
+    /// - no Allow of the bucket policy that may meet it names the caller,
+    ///   its role or everyone (naming its account grants nothing without an
+    ///   identity Allow, R70.2–R70.4), the bucket policy readable,
+    /// - the bucket's ACLs can grant nothing alone (`acls_grant_nothing_alone`:
+    ///   no grant, no ACL's open layer), and Block Public Access is settled
+    ///   (no open layer that could add access, R70.11).
+    ///
+    /// Then no `Granted` holds in any object state, nor any open layer
+    /// that grants: the request is denied. Queries that report only what
+    /// may give access (`who can`, `public`, `what can`, `graph`, and every
+    /// chain's role) leave such requests out instead of running the rules
+    /// over them; most principals of a large estate have nothing to do with
+    /// most buckets (docs/decisions.md "Requests that cannot reach").
+    pub fn may_reach(&mut self, subject: &Subject, action: &str, resource: &Resource) -> bool {
+        let estate = self.estate;
+        let Subject::Known(i) = subject else {
+            return true;
+        };
+        let pr = &estate.principals[*i];
+        if !matches!(pr.kind, PrincipalKind::User | PrincipalKind::Role) {
+            return true;
+        }
+        let (Resource::Bucket(b) | Resource::Objects(b, _)) = resource else {
+            return true;
+        };
+        let bucket = &estate.buckets[*b];
+        if self.bpa_unsettled(*b) || !self.acls_grant_nothing_alone(*b) {
+            return true;
+        }
+        let arn = self.resource_arn(resource);
+        if self.identity_may_allow(*i, action, &arn) {
+            return true;
+        }
+        let Some(pol) = bucket.policy else {
+            return false;
+        };
+        let Some(found) = self.allows_meeting(pol, action, &arn) else {
+            return true;
+        };
+        let Ok(body) = &estate.policies[pol].body else {
+            return true;
+        };
+        found.iter().any(|&k| match &body.statements[k].principal {
+            Some(set) if !set.negated => set.items.iter().any(|item| {
+                principal_match(estate, item, subject).is_some_and(|(c, _)| c != Class::Account)
+            }),
+            _ => true,
+        })
+    }
+
+    /// Whether no ACL of the bucket, set or yet to be set, can grant an IAM
+    /// user or role anything alone, nor open a layer that could (rules/40,
+    /// R70.11): ACLs off (BucketOwnerEnforced); or on, with every grant of
+    /// the bucket's ACL and its listed objects' to an account's canonical
+    /// user (which then needs an identity Allow, R70.2–R70.4) or to the
+    /// log-delivery group, none of them WRITE to another account, every
+    /// listed object's owner known, no public ACL an uploader may set
+    /// (BlockPublicAcls), and no way for the anonymous caller to upload,
+    /// and so own, an object (no access point, no bucket-policy Allow of
+    /// PutObject to everyone). Once per bucket and evaluation.
+    fn acls_grant_nothing_alone(&mut self, b: usize) -> bool {
+        if let Some(&known) = self.acls_quiet.get(&b) {
+            return known;
+        }
+        let estate = self.estate;
+        let bucket = &estate.buckets[b];
+        let owner = estate
+            .accounts
+            .get(&bucket.account)
+            .and_then(|a| a.canonical_id.as_deref());
+        let quiet = |acl: &crate::model::Acl| {
+            acl.owner
+                .as_deref()
+                .is_some_and(|o| estate.account_of_canonical(o).is_some())
+                && acl.grants.iter().all(|g| match &g.grantee {
+                    Grantee::Canonical(c) => {
+                        Some(c.as_str()) == owner
+                            || !matches!(
+                                g.permission,
+                                AclPermission::Write | AclPermission::FullControl
+                            )
+                    }
+                    Grantee::LogDelivery => true,
+                    _ => false,
+                })
+        };
+        let known = match &bucket.ownership {
+            Err(_) => false,
+            Ok(Ownership::BucketOwnerEnforced) => true,
+            Ok(_) => {
+                matches!(&bucket.acl, Some(Ok(acl)) if quiet(acl))
+                    && bucket
+                        .objects
+                        .iter()
+                        .all(|o| o.acl.as_ref().is_ok_and(quiet))
+                    && self.bpa_in_force(b, |c| c.block_public_acls)
+                    && self.index.access_points[b].is_empty()
+                    && match bucket.policy {
+                        None => true,
+                        Some(pol) => {
+                            let objects = self.resource_arn(&Resource::Objects(b, "*".into()));
+                            let body = estate.policies[pol].body.as_ref();
+                            match (self.allows_meeting(pol, PUT_OBJECT, &objects), body) {
+                                (Some(found), Ok(body)) => found.iter().all(|&k| {
+                                    matches!(&body.statements[k].principal, Some(set)
+                                        if !set.negated && !set.items.contains(&PrincipalPattern::Everyone))
+                                }),
+                                _ => false,
+                            }
+                        }
+                    }
+            }
+        };
+        self.acls_quiet.insert(b, known);
+        known
+    }
+
+    /// Whether an Allow of the principal's identity policies has an Action
+    /// and a Resource that may meet the request, or one of them could not
+    /// be read (conditions are not read).
+    pub(super) fn identity_may_allow(&mut self, p: usize, action: &str, arn: &str) -> bool {
+        let estate = self.estate;
+        estate
+            .identity_policies(&estate.principals[p])
+            .into_iter()
+            .any(|pol| {
+                self.allows_meeting(pol, action, arn)
+                    .is_none_or(|found| !found.is_empty())
+            })
+    }
+
+    /// The Allow statements of a policy whose Action and Resource may meet
+    /// a request (`may_reach`).
+    fn allows_meeting(&mut self, pol: usize, action: &str, arn: &str) -> Option<Vec<usize>> {
+        self.statements_meeting(pol, (action, arn), true)
+    }
+
+    /// The statements of a policy (with `allows_only`, its Allows) whose
+    /// Action and Resource may meet a request, once per policy, action and
+    /// resource; `None`: the policy could not be read.
+    pub(super) fn statements_meeting(
+        &mut self,
+        pol: usize,
+        (action, arn): (&str, &str),
+        allows_only: bool,
+    ) -> Option<Vec<usize>> {
+        let key = (pol, action.to_string(), arn.to_string(), allows_only);
+        if let Some(found) = self.meeting.get(&key) {
+            return found.clone();
+        }
+        let found = self.estate.policies[pol].body.as_ref().ok().map(|body| {
+            let version = body.version.as_deref();
+            (0..body.statements.len())
+                .filter(|&k| {
+                    let st = &body.statements[k];
+                    (st.effect == Effect::Allow || !allows_only)
+                        && st.covers_action(action)
+                        && st.resource.as_ref().is_none_or(|res| {
+                            let variables = variables_may_meet(&res.items, res.negated, arn);
+                            resource_guard(&res.items, res.negated, version, arn, variables)
+                                .is_some()
+                        })
+                })
+                .collect()
+        });
+        self.meeting.insert(key, found.clone());
+        found
+    }
+
+    /// A request that cannot reach (`may_reach`), recorded for the order
+    /// of the query's answers and its chains: none of its facts, only that
+    /// it was left out, which the rules deny (R75.5).
+    pub fn left_out(&mut self, subject: &Subject, action: &Action, resource: Resource) -> ReqId {
+        let key = self.request_key(subject, action, &resource);
+        if let Some(&r) = self.left_out_ids.get(&key) {
+            return r;
+        }
+        let r = self.record(subject, action, resource, self.via);
+        self.facts.left_out.push(LeftOut(r));
+        self.left_out_ids.insert(key, r);
+        r
+    }
+}
+
+/// How the Resource entries with policy variables may relate to `arn`, for
+/// a test that asks only whether they may meet it: a variable stands for
+/// some string, so with `*` in its place an entry matches at least what it
+/// may (and then it is never known to cover). One before the resource
+/// field might hold a `:` and match in another field; and of a
+/// NotResource, matching more is meeting less: nothing is known of those.
+fn variables_may_meet(items: &[String], negated: bool, arn: &str) -> Option<Relation> {
+    if negated {
+        return None;
+    }
+    let mut best = Relation::Disjoint;
+    for item in items.iter().filter(|i| i.contains("${")) {
+        let resource_field = item
+            .match_indices(':')
+            .nth(4)
+            .map_or(item.len(), |(at, _)| at);
+        if item[..resource_field].contains("${") {
+            return None;
+        }
+        let mut starred = item[..resource_field].to_string();
+        let mut rest = &item[resource_field..];
+        while let Some(at) = rest.find("${") {
+            starred.push_str(&rest[..at]);
+            starred.push('*');
+            rest = rest[at..].find('}').map_or("", |end| &rest[at + end + 1..]);
+        }
+        starred.push_str(rest);
+        if glob::relate_arn(arn, &starred) != Relation::Disjoint {
+            best = Relation::Overlaps;
+        }
+    }
+    Some(best)
+}
