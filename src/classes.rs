@@ -31,7 +31,7 @@
 //! that meet the scope (`facts::Built::uploaders`).
 
 use crate::catalog::{ASSUME_ROLE, PUT_OBJECT};
-use crate::model::{Estate, PolicyKind, PrincipalKind, PrincipalPattern, Statement};
+use crate::model::{arn_fields, Estate, PolicyKind, PrincipalKind, PrincipalPattern, Statement};
 use std::collections::{HashMap, HashSet};
 
 /// Condition keys whose value is the caller's ARN, name or unique ID
@@ -139,7 +139,8 @@ impl Classes {
         for (i, p) in estate.principals.iter().enumerate() {
             let own = own_strings(p);
             let lower = own.map(|s| s.map(str::to_ascii_lowercase));
-            let named = lower.iter().flatten().any(|s| strings.exact.contains(s));
+            let named = lower.iter().flatten().any(|s| strings.exact.contains(s))
+                || (p.kind == PrincipalKind::Role && strings.names_a_session_of(p));
             let mut policies = estate.identity_policies(p);
             policies.retain(speaking);
             policies.sort_unstable();
@@ -257,6 +258,10 @@ struct Key<'e> {
 struct CallerStrings {
     /// Without wildcards, lower-case: a user they equal is named.
     exact: HashSet<String>,
+    /// Of those, the roles whose sessions they name (an `assumed-role`
+    /// ARN, which names a session of the role): (account, role name),
+    /// lower-case.
+    sessions: HashSet<(String, String)>,
     /// Those of trust policies, when they are told apart per role
     /// (`Classes::assuming`), by policy.
     named_by_trust: HashMap<usize, HashSet<String>>,
@@ -283,6 +288,7 @@ impl CallerStrings {
     ) -> Option<CallerStrings> {
         let mut out = CallerStrings {
             exact: HashSet::new(),
+            sessions: HashSet::new(),
             named_by_trust: HashMap::new(),
             wildcards: Vec::new(),
             personal: HashSet::new(),
@@ -317,7 +323,11 @@ impl CallerStrings {
                         let named = out.named_by_trust.entry(index).or_default();
                         named.insert(s.to_ascii_lowercase());
                     } else {
-                        out.exact.insert(s.to_ascii_lowercase());
+                        let lower = s.to_ascii_lowercase();
+                        if let Some(role) = session_of(&lower) {
+                            out.sessions.insert(role);
+                        }
+                        out.exact.insert(lower);
                     }
                 }
                 for text in values(st).chain(st.condition.iter().map(|c| &c.key)) {
@@ -338,6 +348,14 @@ impl CallerStrings {
 }
 
 impl CallerStrings {
+    /// Whether one of the strings names a session of role `p`: a Principal
+    /// entry matches it (`facts::principals::principal_match`), though it
+    /// equals none of the role's own strings.
+    fn names_a_session_of(&self, p: &crate::model::Principal) -> bool {
+        let key = (p.account.to_ascii_lowercase(), p.name.to_ascii_lowercase());
+        self.sessions.contains(&key)
+    }
+
     /// Notes the principal tag keys a condition key or value reads.
     fn read_tags(&mut self, text: &str) {
         const TAG: &str = "aws:principaltag/";
@@ -396,4 +414,12 @@ fn reads_caller(value: &str) -> bool {
     CALLER_KEYS
         .iter()
         .any(|k| squeezed.contains(&format!("${{{k}")))
+}
+
+/// The role (account, name) whose session an `assumed-role` ARN names, as
+/// `principal_match` reads one.
+fn session_of(arn: &str) -> Option<(String, String)> {
+    let f = arn_fields(arn)?;
+    let name = f[5].strip_prefix("assumed-role/")?.split('/').next()?;
+    Some((f[4].to_string(), name.to_string()))
 }
