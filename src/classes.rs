@@ -172,6 +172,7 @@ impl Classes {
             let key = Key {
                 account: &p.account,
                 kind: p.kind,
+                service_linked: p.is_service_linked(),
                 policies,
                 boundary,
                 tags: p
@@ -241,6 +242,8 @@ struct Apart {
 struct Key<'e> {
     account: &'e str,
     kind: PrincipalKind,
+    /// Organization policies do not limit a service-linked role.
+    service_linked: bool,
     /// Its identity policies that speak to the requests asked, sorted
     /// (none where the caller compares them itself).
     policies: Vec<usize>,

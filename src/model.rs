@@ -140,6 +140,12 @@ impl Principal {
             PrincipalKind::Root => None,
         }
     }
+
+    /// Whether it is a service-linked role: those live under this path,
+    /// and SCPs and RCPs do not limit them.
+    pub fn is_service_linked(&self) -> bool {
+        self.kind == PrincipalKind::Role && self.arn.contains(":role/aws-service-role/")
+    }
 }
 
 impl Statement {

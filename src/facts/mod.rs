@@ -462,8 +462,7 @@ impl<'e> Built<'e> {
                 }
                 if p.kind == PrincipalKind::Role {
                     self.describe_resource(id, &Resource::Role(*i));
-                    // Service-linked roles live under this path; SCPs and RCPs do not limit them.
-                    if p.arn.contains(":role/aws-service-role/") {
+                    if p.is_service_linked() {
                         self.facts.service_linked.push(IsServiceLinkedRole(id));
                     }
                 }
