@@ -141,18 +141,23 @@ impl Classes {
             let lower = own.map(|s| s.map(str::to_ascii_lowercase));
             let named = lower.iter().flatten().any(|s| strings.exact.contains(s))
                 || (p.kind == PrincipalKind::Role && strings.names_a_session_of(p));
-            let mut policies = estate.identity_policies(p);
-            policies.retain(speaking);
-            policies.sort_unstable();
-            policies.dedup();
             // Where the caller compares identity policies and boundaries
-            // itself, it also tells apart the statements that read the
-            // caller's name.
-            let personal = !apart.uploads
-                && policies
-                    .iter()
-                    .chain(p.boundary.iter())
-                    .any(|i| strings.personal.contains(i));
+            // itself (and with them the statements that read the caller's
+            // name), they are not part of the key.
+            let (policies, boundary) = match apart.uploads {
+                true => (Vec::new(), None),
+                false => {
+                    let mut policies = estate.identity_policies(p);
+                    policies.retain(speaking);
+                    policies.sort_unstable();
+                    policies.dedup();
+                    (policies, p.boundary)
+                }
+            };
+            let personal = policies
+                .iter()
+                .chain(boundary.iter())
+                .any(|i| strings.personal.contains(i));
             let grouped = match p.kind {
                 PrincipalKind::User => true,
                 PrincipalKind::Role => apart.uploads,
@@ -162,13 +167,6 @@ impl Classes {
                 first.push(i);
                 continue;
             }
-            let boundary = match apart.uploads {
-                true => {
-                    policies.clear();
-                    None
-                }
-                false => p.boundary,
-            };
             let key = Key {
                 account: &p.account,
                 kind: p.kind,

@@ -215,15 +215,8 @@ fn variables_may_meet(items: &[String], negated: bool, arn: &str) -> Option<Rela
         if item[..resource_field].contains("${") {
             return None;
         }
-        let mut starred = item[..resource_field].to_string();
-        let mut rest = &item[resource_field..];
-        while let Some(at) = rest.find("${") {
-            starred.push_str(&rest[..at]);
-            starred.push('*');
-            rest = rest[at..].find('}').map_or("", |end| &rest[at + end + 1..]);
-        }
-        starred.push_str(rest);
-        if glob::relate_arn(arn, &starred) != Relation::Disjoint {
+        let widened = smt::widened(item)?;
+        if glob::relate_arn(arn, &widened) != Relation::Disjoint {
             best = Relation::Overlaps;
         }
     }

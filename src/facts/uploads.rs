@@ -391,10 +391,10 @@ impl<'e> Built<'e> {
 
     /// Of the uploaders into a scope, one of each set that upload alike:
     /// users and roles of one uploading class (`Classes::uploading`) whose
-    /// identity statements that may meet the upload — directly or through
-    /// an access point of the bucket — are the same, none of them reading
-    /// the caller's name (`${aws:username}`). Every other policy
-    /// (boundary, SCPs and RCPs, bucket and access point policies, ACLs)
+    /// identity and boundary statements that may meet the upload —
+    /// directly or through an access point of the bucket — are the same,
+    /// none of them reading the caller's name (`${aws:username}`). Every
+    /// other policy (SCPs and RCPs, bucket and access point policies, ACLs)
     /// tells members of a class apart by nothing an upload reads, so their
     /// PutObjects are decided alike, and each leaves its objects to the
     /// same account: what the rules read of past uploads.
@@ -406,6 +406,14 @@ impl<'e> Built<'e> {
             arns.push(self.resource_arn(&Resource::Through(ap, Some(pattern.to_string()))));
         }
         let mut seen = HashSet::new();
+        // Managed policies are held by many: each is read once.
+        let mut meeting: HashMap<usize, Meeting> = HashMap::new();
+        let mut meet = |built: &mut Self, pol: usize| {
+            meeting
+                .entry(pol)
+                .or_insert_with(|| built.meeting_upload(pol, &arns))
+                .clone()
+        };
         let mut out = Vec::with_capacity(all.len());
         for s in all {
             let Subject::Known(i) = s else {
@@ -418,11 +426,11 @@ impl<'e> Built<'e> {
             policies.dedup();
             let identity: Vec<Meeting> = policies
                 .into_iter()
-                .map(|pol| self.meeting_upload(pol, &arns))
+                .map(|pol| meet(self, pol))
                 .filter(|(_, found)| found.as_ref().is_none_or(|f| !f.is_empty()))
                 .collect();
             // A boundary that no statement of meets still denies.
-            let boundary = p.boundary.map(|pol| self.meeting_upload(pol, &arns));
+            let boundary = p.boundary.map(|pol| meet(self, pol));
             let alone = identity
                 .iter()
                 .chain(&boundary)

@@ -487,6 +487,21 @@ pub fn substitute(policy: &str, req: &RequestKeys) -> Option<Option<String>> {
     Some(Some(out))
 }
 
+/// A policy value as a glob that matches at least what the value may once
+/// its variables are replaced, whatever their values: each variable a `*`
+/// (an escape such as `${*}`, a literal character, stays one too); `None`
+/// when its variables cannot be read.
+pub fn widened(policy: &str) -> Option<String> {
+    let mut out = String::new();
+    for piece in variables(policy).ok()? {
+        match piece {
+            Piece::Text(t) => out.push_str(&t),
+            Piece::Var { .. } => out.push('*'),
+        }
+    }
+    Some(out)
+}
+
 /// A key's value in the formula.
 #[derive(Clone)]
 enum Value {
