@@ -13,7 +13,7 @@ pub mod keys;
 use crate::catalog::KeyType;
 use crate::model::ConditionEntry;
 use keys::{Availability, RequestKeys};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::sync::{Mutex, OnceLock};
 use z3::ast::{Ast, Bool, Int, Real, Regexp, BV};
@@ -22,6 +22,10 @@ use z3::{Params, SatResult, Solver};
 /// Values of the keys a formula names, as the solver's model has them
 /// (`None`: the key is absent).
 pub type Context = Vec<(String, Option<String>)>;
+
+/// A statement's Condition block, with its policy's Version (whether its
+/// values may hold policy variables).
+pub type Block<'a> = (&'a [ConditionEntry], Option<&'a str>);
 
 /// What a guard does for one request, over every value of the free keys.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -361,7 +365,7 @@ fn model_of(
         return None;
     }
     let model = solver.get_model()?;
-    enc.context(&model)
+    enc.context(|_| &model)
 }
 
 /// Every feasible way the guards can go together (which hold, which fail),
@@ -369,11 +373,7 @@ fn model_of(
 /// the ways the rules then decide as variants of the request. `None` when a
 /// guard is not modelled or there are more than `limit` ways. Cached by
 /// formula, as verdicts are.
-pub fn assignments(
-    guards: &[(&[ConditionEntry], Option<&str>)],
-    req: &RequestKeys,
-    limit: usize,
-) -> Option<Vec<Context>> {
+pub fn assignments(guards: &[Block], req: &RequestKeys, limit: usize) -> Option<Vec<Context>> {
     static CACHE: OnceLock<Mutex<HashMap<String, Option<Vec<Context>>>>> = OnceLock::new();
     // Entries the request decides (they hold: the guards are conditional)
     // leave the atoms as they are; without them, callers that differ only
@@ -397,11 +397,15 @@ pub fn assignments(
             .collect(),
         None => guards.to_vec(),
     };
-    let guards = reduced.as_slice();
-    let text: Vec<String> = guards
+    // The ways do not depend on the guards' order: one formula, in the
+    // order of its guards' text, whichever order the statements came in.
+    let mut texts: Vec<(String, Block)> = reduced
         .iter()
-        .map(|(entries, version)| format!("{version:?}\u{6}{}", block_text(entries)))
+        .map(|g @ (entries, version)| (format!("{version:?}\u{6}{}", block_text(entries)), *g))
         .collect();
+    texts.sort_by(|a, b| a.0.cmp(&b.0));
+    let (text, guards): (Vec<String>, Vec<_>) = texts.into_iter().unzip();
+    let guards = guards.as_slice();
     let variables = guards
         .iter()
         .any(|(_, version)| *version == Some("2012-10-17"));
@@ -422,11 +426,7 @@ pub fn assignments(
     v
 }
 
-fn enumerate(
-    guards: &[(&[ConditionEntry], Option<&str>)],
-    req: &RequestKeys,
-    limit: usize,
-) -> Option<Vec<Context>> {
+fn enumerate(guards: &[Block], req: &RequestKeys, limit: usize) -> Option<Vec<Context>> {
     let mut enc = Encoder::new(req, true);
     enc.count(guards.iter().flat_map(|(entries, _)| entries.iter()));
     enc.constrain();
@@ -439,8 +439,43 @@ fn enumerate(
     if !enc.unknown.is_empty() {
         return None;
     }
+    // Guards over keys no formula joins go their ways independently: each
+    // set of them is enumerated alone, and the ways of the whole are every
+    // combination of theirs. Apart, each solver sees only its own keys
+    // (the string solver gets slow on blocking clauses that mix in other
+    // keys), and the ways are the same.
+    let parts = Parts::of(&enc, &atoms);
+    let mut found: Vec<Vec<z3::Model>> = Vec::with_capacity(parts.atoms.len());
+    let mut combinations = 1usize;
+    for (atoms, background) in parts.atoms.iter().zip(&parts.background) {
+        let models = ways_of(atoms, background, limit)?;
+        combinations = combinations.saturating_mul(models.len());
+        if combinations > limit {
+            return None;
+        }
+        found.push(models);
+    }
+    let mut out = Vec::with_capacity(combinations);
+    // Each combination in order, the first part's way varying slowest.
+    for n in 0..combinations {
+        let mut pick = Vec::with_capacity(found.len());
+        let mut rest = n;
+        for models in found.iter().rev() {
+            pick.push(&models[rest % models.len()]);
+            rest /= models.len();
+        }
+        pick.reverse();
+        out.push(enc.context(|key| pick[parts.of_slot(key)])?);
+    }
+    Some(out)
+}
+
+/// Every way the atoms can go together under the background facts, each
+/// as a model (at most `limit`; `None` beyond, or when the solver cannot
+/// say).
+fn ways_of(atoms: &[Bool], background: &[Bool], limit: usize) -> Option<Vec<z3::Model>> {
     let solver = solver();
-    for b in &enc.background {
+    for b in background {
         solver.assert(b);
     }
     let mut out = Vec::new();
@@ -455,13 +490,158 @@ fn enumerate(
         }
         let model = solver.get_model()?;
         let mut differs = Vec::new();
-        for a in &atoms {
+        for a in atoms {
             let holds = model.eval(a, true)?.as_bool()?;
             differs.push(if holds { a.not() } else { a.clone() });
         }
-        out.push(enc.context(&model)?);
+        out.push(model);
         // The next model must set some guard the other way.
         solver.assert(Bool::or(&differs));
+    }
+}
+
+/// A formula's guards and background facts split into parts that share no
+/// constant (directly or through one another), so that each part's ways
+/// are independent of the others'. A key's constants (whether it is
+/// present, its value) stay in one part.
+struct Parts {
+    atoms: Vec<Vec<Bool>>,
+    background: Vec<Vec<Bool>>,
+    /// Each key's part, by the key's slot name; a key in no formula may
+    /// take its value from any part's model (the first).
+    slots: HashMap<String, usize>,
+}
+
+impl Parts {
+    fn of(enc: &Encoder, atoms: &[Bool]) -> Parts {
+        let mut sets = ConstantSets::default();
+        // A key's constants go together, whatever mentions them.
+        let slot_roots: Vec<(String, Option<usize>)> = enc
+            .slots
+            .iter()
+            .map(|(key, slot)| {
+                let mut names = Vec::new();
+                if let Ok(slot) = slot {
+                    slot.constants(&enc.made, &mut names);
+                }
+                (key.clone(), sets.join(&names))
+            })
+            .collect();
+        let atom_roots: Vec<Option<usize>> =
+            atoms.iter().map(|a| sets.join_of(a, &enc.made)).collect();
+        let background_roots: Vec<Option<usize>> = enc
+            .background
+            .iter()
+            .map(|b| sets.join_of(b, &enc.made))
+            .collect();
+        let mut out = Parts {
+            atoms: Vec::new(),
+            background: Vec::new(),
+            slots: HashMap::new(),
+        };
+        // Parts in the order their first atom comes, so the ways keep the
+        // guards' order; what mentions no constant goes in the first.
+        let mut part_of: HashMap<usize, usize> = HashMap::new();
+        let mut part = |out: &mut Parts, root: Option<usize>| -> usize {
+            let i = match root {
+                None => 0,
+                Some(r) => {
+                    let next = out.atoms.len();
+                    *part_of.entry(sets.find(r)).or_insert(next)
+                }
+            };
+            if out.atoms.len() <= i {
+                out.atoms.push(Vec::new());
+                out.background.push(Vec::new());
+            }
+            i
+        };
+        for (a, root) in atoms.iter().zip(atom_roots) {
+            let i = part(&mut out, root);
+            out.atoms[i].push(a.clone());
+        }
+        for (b, root) in enc.background.iter().zip(background_roots) {
+            let i = part(&mut out, root);
+            out.background[i].push(b.clone());
+        }
+        for (key, root) in slot_roots {
+            // A key no atom or fact mentions takes any model's value.
+            let i = root.and_then(|r| part_of.get(&sets.find(r)).copied());
+            out.slots.insert(key, i.unwrap_or(0));
+        }
+        if out.atoms.is_empty() {
+            out.atoms.push(Vec::new());
+            out.background.push(Vec::new());
+        }
+        out
+    }
+
+    fn of_slot(&self, key: &str) -> usize {
+        self.slots.get(key).copied().unwrap_or(0)
+    }
+}
+
+/// Union-find over the names of a formula's uninterpreted constants.
+#[derive(Default)]
+struct ConstantSets {
+    index: HashMap<String, usize>,
+    parent: Vec<usize>,
+}
+
+impl ConstantSets {
+    fn find(&mut self, mut i: usize) -> usize {
+        while self.parent[i] != i {
+            self.parent[i] = self.parent[self.parent[i]];
+            i = self.parent[i];
+        }
+        i
+    }
+
+    /// Joins the constants named into one set; its root, if any was named.
+    fn join(&mut self, names: &[String]) -> Option<usize> {
+        let mut root = None;
+        for name in names {
+            let next = self.parent.len();
+            let i = *self.index.entry(name.clone()).or_insert(next);
+            if i == next {
+                self.parent.push(i);
+            }
+            let i = self.find(i);
+            root = Some(match root {
+                None => i,
+                Some(r) => {
+                    self.parent[i] = r;
+                    r
+                }
+            });
+        }
+        root
+    }
+
+    fn join_of(&mut self, e: &impl Ast, made: &HashSet<String>) -> Option<usize> {
+        let mut names = Vec::new();
+        constants(e, made, &mut names);
+        self.join(&names)
+    }
+}
+
+/// The names of the constants the encoder made (`Encoder::name`, with the
+/// suffixes of a key's parts) that an expression mentions. (A literal that
+/// happens to read like one only joins parts that could stay apart.)
+fn constants(e: &impl Ast, made: &HashSet<String>, out: &mut Vec<String>) {
+    if e.kind() != z3::AstKind::App {
+        return;
+    }
+    if e.num_children() == 0 {
+        let name = e.decl().name();
+        let base = name.rsplit_once('.').map_or(name.as_str(), |(b, _)| b);
+        if made.contains(&name) || made.contains(base) {
+            out.push(name);
+        }
+        return;
+    }
+    for child in e.children() {
+        constants(&child, made, out);
     }
 }
 
@@ -531,6 +711,31 @@ struct Slot {
     value: Value,
 }
 
+impl Slot {
+    /// The names of the constants that stand for the key.
+    fn constants(&self, made: &HashSet<String>, out: &mut Vec<String>) {
+        constants(&self.present, made, out);
+        match &self.value {
+            Value::Str(s) => constants(s, made, out),
+            Value::Num(n) => constants(n, made, out),
+            Value::Date(d) => constants(d, made, out),
+            Value::Flag(b) => constants(b, made, out),
+            Value::Ip { is4, v4, v6 } => {
+                constants(is4, made, out);
+                constants(v4, made, out);
+                constants(v6, made, out);
+            }
+            Value::Set(_) => {}
+            Value::Members(members) => {
+                for (held, s) in members {
+                    constants(held, made, out);
+                    constants(s, made, out);
+                }
+            }
+        }
+    }
+}
+
 /// `ForAllValues:` / `ForAnyValue:`.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum SetOp {
@@ -550,6 +755,8 @@ struct Encoder<'r> {
     /// How many condition entries test each key (lower-case).
     tests: HashMap<String, usize>,
     fresh: usize,
+    /// The names of the constants made (`name`).
+    made: HashSet<String>,
 }
 
 /// Operators whose values are NORed, true on an absent key (semantics.md 3.3).
@@ -578,14 +785,17 @@ impl<'r> Encoder<'r> {
             background: Vec::new(),
             tests: HashMap::new(),
             fresh: 0,
+            made: HashSet::new(),
         }
     }
 
-    /// The model's values of every key the formula named (`None`: absent).
-    fn context(&self, model: &z3::Model) -> Option<Context> {
+    /// The model's values of every key the formula named (`None`: absent),
+    /// each key's from the model `model_of` gives for it.
+    fn context<'m>(&self, model_of: impl Fn(&str) -> &'m z3::Model) -> Option<Context> {
         let mut out = Vec::new();
         for (key, slot) in &self.slots {
             let Ok(slot) = slot else { return None };
+            let model = model_of(key);
             let present = model.eval(&slot.present, true)?.as_bool()?;
             if !present {
                 out.push((key.clone(), None));
@@ -658,7 +868,9 @@ impl<'r> Encoder<'r> {
 
     fn name(&mut self, what: &str) -> String {
         self.fresh += 1;
-        format!("{what}#{}", self.fresh)
+        let name = format!("{what}#{}", self.fresh);
+        self.made.insert(name.clone());
+        name
     }
 
     /// A Boolean the formula cannot interpret; the verdict must not turn on it.
@@ -1504,6 +1716,61 @@ mod tests {
         };
         assert_eq!(v("10.255.255.255"), Verdict::Always);
         assert_eq!(v("11.0.0.0"), Verdict::Never);
+    }
+
+    /// Each way `assignments` gives, replayed with its keys fixed: which
+    /// guards hold.
+    fn replayed(guards: &[Block], ways: &[Context]) -> Vec<Vec<bool>> {
+        ways.iter()
+            .map(|way| {
+                let fixed: HashMap<String, Vec<String>> = way
+                    .iter()
+                    .map(|(k, v)| (k.to_ascii_lowercase(), v.iter().cloned().collect()))
+                    .collect();
+                guards
+                    .iter()
+                    .map(|(entries, version)| {
+                        match condition(entries, *version, &request(&fixed)) {
+                            Verdict::Always => true,
+                            Verdict::Never => false,
+                            other => panic!("a way that fixes every key decides: {other:?}"),
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Guards on keys that no formula joins are enumerated apart, and their
+    /// ways combined: every combination once, each realised by its values;
+    /// guards on one key go together. The guards' order changes nothing.
+    #[test]
+    fn ways_of_independent_guards_are_every_combination() {
+        let none = HashMap::new();
+        let v = Some("2012-10-17");
+        let secure = [entry("Bool", "aws:SecureTransport", "true")];
+        let agent_a = [entry("StringLike", "aws:UserAgent", "a*")];
+        let agent_b = [entry("StringLike", "aws:UserAgent", "*b")];
+        let early = [entry(
+            "DateLessThan",
+            "aws:CurrentTime",
+            "2020-01-01T00:00:00Z",
+        )];
+        let apart: [(&[ConditionEntry], _); 3] = [(&secure, v), (&agent_a, v), (&early, v)];
+        let ways = assignments(&apart, &request(&none), 16).expect("enumerable");
+        let mut held = replayed(&apart, &ways);
+        held.sort();
+        held.dedup();
+        assert_eq!((ways.len(), held.len()), (8, 8));
+        let reversed: [(&[ConditionEntry], _); 3] = [(&early, v), (&agent_a, v), (&secure, v)];
+        assert_eq!(assignments(&reversed, &request(&none), 16), Some(ways));
+        assert_eq!(assignments(&apart, &request(&none), 7), None);
+        let together: [(&[ConditionEntry], _); 2] = [(&agent_a, v), (&agent_b, v)];
+        let ways = assignments(&together, &request(&none), 16).expect("enumerable");
+        let mut held = replayed(&together, &ways);
+        held.sort();
+        held.dedup();
+        assert_eq!((ways.len(), held.len()), (4, 4));
     }
 
     proptest::proptest! {
