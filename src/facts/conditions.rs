@@ -23,7 +23,7 @@ struct KeysOf<'b> {
     caller: smt::keys::Caller,
     action: String,
     resource_account: String,
-    fixed: &'b HashMap<String, Vec<String>>,
+    fixed: &'b smt::keys::Fixed,
     constraints: &'b [smt::keys::Constraint],
     closed: bool,
     org: Option<&'b crate::model::Organization>,

@@ -44,7 +44,7 @@ use crate::model::{
     RetentionMode, Statement, MFA_DELETE_ACTIONS,
 };
 use crate::smt::{self, Verdict};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 /// Who makes a request.
@@ -224,6 +224,9 @@ pub struct Built<'e> {
     /// whose Action and Resource may meet the request
     /// (`statements_meeting`); `None`: the policy could not be read.
     meeting: HashMap<(usize, String, String, bool), Option<Vec<usize>>>,
+    /// Per resource ARN and action: whether a statement of each shape may
+    /// meet the request (`statements_meeting`).
+    shapes_meeting: reaching::ShapesMeeting<'e>,
     /// Per bucket: whether its ACLs can grant nothing alone (`may_reach`).
     acls_quiet: HashMap<usize, bool>,
     /// Building the uploads that may have written an unlisted object: they
@@ -233,10 +236,10 @@ pub struct Built<'e> {
     way: Option<usize>,
     /// Building the bucket's side of a request through this access point.
     via: Option<usize>,
-    ways: Vec<(WayKeys, HashMap<String, Vec<String>>)>,
-    no_context: HashMap<String, Vec<String>>,
+    ways: Vec<(WayKeys, smt::keys::Fixed)>,
+    no_context: smt::keys::Fixed,
     /// Context keys the query fixes (lower-case key → values; empty: absent).
-    context: HashMap<String, Vec<String>>,
+    context: smt::keys::Fixed,
     verdicts: HashMap<VerdictKey, Verdict>,
     /// Conditions the requests in question meet (`prove`).
     constraints: Vec<smt::keys::Constraint>,
@@ -260,13 +263,13 @@ impl<'e> Built<'e> {
             facts: Facts::default(),
             requests: Vec::new(),
             stmts: Vec::new(),
-            ents: HashMap::new(),
+            ents: HashMap::default(),
             ent_keys: Vec::new(),
-            policy_stmts: HashMap::new(),
-            acl_stmts: HashMap::new(),
-            uploader_acl: HashMap::new(),
-            upload_cases: HashMap::new(),
-            cases_decided: HashMap::new(),
+            policy_stmts: HashMap::default(),
+            acl_stmts: HashMap::default(),
+            uploader_acl: HashMap::default(),
+            upload_cases: HashMap::default(),
+            cases_decided: HashMap::default(),
             wanted: Vec::new(),
             uploads_here,
             sanity_apart: 0,
@@ -275,27 +278,28 @@ impl<'e> Built<'e> {
             uploads_requested: Default::default(),
             sse_requested: Default::default(),
             header_way: Default::default(),
-            upload_via: HashMap::new(),
-            same_as: HashMap::new(),
-            upload_scopes: HashMap::new(),
-            req_ids: HashMap::new(),
-            left_out_ids: HashMap::new(),
-            meeting: HashMap::new(),
-            acls_quiet: HashMap::new(),
+            upload_via: HashMap::default(),
+            same_as: HashMap::default(),
+            upload_scopes: HashMap::default(),
+            req_ids: HashMap::default(),
+            left_out_ids: HashMap::default(),
+            meeting: HashMap::default(),
+            shapes_meeting: HashMap::default(),
+            acls_quiet: HashMap::default(),
             past: false,
             way: None,
             via: None,
             ways: Vec::new(),
-            no_context: HashMap::new(),
-            context: HashMap::new(),
-            verdicts: HashMap::new(),
+            no_context: smt::keys::Fixed::new(),
+            context: smt::keys::Fixed::new(),
+            verdicts: HashMap::default(),
             constraints: Vec::new(),
             closed: false,
             public_only: false,
-            solver_reasons: HashMap::new(),
-            accounts: HashMap::new(),
+            solver_reasons: HashMap::default(),
+            accounts: HashMap::default(),
             account_names: Vec::new(),
-            actions: HashMap::new(),
+            actions: HashMap::default(),
         }
     }
 
@@ -698,7 +702,7 @@ impl<'e> Built<'e> {
 
     /// The context keys fixed for the requests being built: the way's, the
     /// query's, or none for past uploads.
-    fn fixed(&self) -> &HashMap<String, Vec<String>> {
+    fn fixed(&self) -> &smt::keys::Fixed {
         match (self.way, self.past) {
             (Some(w), _) => &self.ways[w].1,
             (None, true) => &self.no_context,

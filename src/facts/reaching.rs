@@ -3,6 +3,7 @@
 //! keeps requests; the reference test, not the rules, stands for it.
 
 use super::*;
+use rustc_hash::FxHashMap;
 
 impl<'e> Built<'e> {
     /// Whether a request may be anything but denied (allowed, conditional
@@ -162,17 +163,29 @@ impl<'e> Built<'e> {
         if let Some(found) = self.meeting.get(&key) {
             return found.clone();
         }
-        let found = self.estate.policies[pol].body.as_ref().ok().map(|body| {
-            let version = body.version.as_deref();
+        let estate = self.estate;
+        let found = estate.policies[pol].body.as_ref().ok().map(|body| {
+            let variables = body.version.as_deref() == Some("2012-10-17");
+            // Statements written alike (one template in many principals'
+            // inline policies) meet alike: each Action and Resource once.
+            let shapes = shapes_for(&mut self.shapes_meeting, arn, action);
             (0..body.statements.len())
                 .filter(|&k| {
                     let st = &body.statements[k];
                     (st.effect == Effect::Allow || !allows_only)
-                        && st.covers_action(action)
-                        && st.resource.as_ref().is_none_or(|res| {
-                            let variables = variables_may_meet(&res.items, res.negated, arn);
-                            resource_guard(&res.items, res.negated, version, arn, variables)
-                                .is_some()
+                        && *shapes.entry(Shape::of(st, variables)).or_insert_with(|| {
+                            st.covers_action(action)
+                                && st.resource.as_ref().is_none_or(|res| {
+                                    let v = variables_may_meet(&res.items, res.negated, arn);
+                                    resource_guard(
+                                        &res.items,
+                                        res.negated,
+                                        body.version.as_deref(),
+                                        arn,
+                                        v,
+                                    )
+                                    .is_some()
+                                })
                         })
                 })
                 .collect()
@@ -194,6 +207,48 @@ impl<'e> Built<'e> {
         self.left_out_ids.insert(key, r);
         r
     }
+}
+
+/// Per resource ARN and action: whether a statement of each shape may
+/// meet the request.
+pub(super) type ShapesMeeting<'e> = HashMap<String, HashMap<String, FxHashMap<Shape<'e>, bool>>>;
+
+/// A statement's Action and Resource as written (and whether its policy's
+/// Version reads variables): what decides whether it may meet a request.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) struct Shape<'e> {
+    action: (&'e [String], bool),
+    resource: Option<(&'e [String], bool)>,
+    variables: bool,
+}
+
+impl<'e> Shape<'e> {
+    fn of(st: &'e crate::model::Statement, variables: bool) -> Shape<'e> {
+        Shape {
+            action: (&st.action.items, st.action.negated),
+            resource: st
+                .resource
+                .as_ref()
+                .map(|r| (r.items.as_slice(), r.negated)),
+            variables,
+        }
+    }
+}
+
+/// The shapes known to meet, or not, a request on `arn` by `action`.
+fn shapes_for<'m, 'e>(
+    known: &'m mut ShapesMeeting<'e>,
+    arn: &str,
+    action: &str,
+) -> &'m mut FxHashMap<Shape<'e>, bool> {
+    if !known.contains_key(arn) {
+        known.insert(arn.to_string(), HashMap::default());
+    }
+    let by_action = known.get_mut(arn).expect("inserted above");
+    if !by_action.contains_key(action) {
+        by_action.insert(action.to_string(), FxHashMap::default());
+    }
+    by_action.get_mut(action).expect("inserted above")
 }
 
 /// How the Resource entries with policy variables may relate to `arn`, for

@@ -405,9 +405,9 @@ impl<'e> Built<'e> {
         for &ap in &index.access_points[b] {
             arns.push(self.resource_arn(&Resource::Through(ap, Some(pattern.to_string()))));
         }
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         // Managed policies are held by many: each is read once.
-        let mut meeting: HashMap<usize, Meeting> = HashMap::new();
+        let mut meeting: HashMap<usize, Meeting> = HashMap::default();
         let mut meet = |built: &mut Self, pol: usize| {
             meeting
                 .entry(pol)
@@ -574,7 +574,7 @@ impl<'e> Built<'e> {
             .collect();
         // Many requests share a scope, an owner and a caller's account.
         type Key<'k> = (EntId, &'k str, bool, Option<String>, bool);
-        let mut memo: HashMap<Key, Option<Guard>> = HashMap::new();
+        let mut memo: HashMap<Key, Option<Guard>> = HashMap::default();
         let mut settled = Vec::new();
         for &(i, r) in &self.unsettled_acl {
             let Matches(_, s, _) = self.facts.matches[i];
@@ -604,7 +604,7 @@ impl<'e> Built<'e> {
             settled.push((i, r, s, guard));
         }
         self.unsettled_acl.clear();
-        let mut gone = HashSet::new();
+        let mut gone = HashSet::default();
         for (i, r, s, guard) in settled {
             match guard {
                 Some(g) => self.facts.matches[i].2 = g,

@@ -8,8 +8,8 @@ use crate::datalog::{self, Decision, EntId, ReqId};
 use crate::facts::{Built, Resource, StmtOrigin, Subject};
 use crate::index::HeadersRead;
 use crate::model::Estate;
-use rustc_hash::FxHashMap;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 /// A request the query asks, as evaluated: for another member of its
@@ -78,7 +78,7 @@ fn index<T, K: std::hash::Hash + Eq, V>(
     items: impl IntoIterator<Item = T>,
     kv: impl Fn(T) -> (K, V),
 ) -> HashMap<K, Vec<V>> {
-    let mut out: HashMap<K, Vec<V>> = HashMap::new();
+    let mut out: HashMap<K, Vec<V>> = HashMap::default();
     for item in items {
         let (k, v) = kv(item);
         out.entry(k).or_default().push(v);
@@ -111,7 +111,7 @@ pub(super) fn evaluate<'e>(
     asked.dedup();
     // One member of each class of users is evaluated: the first asked;
     // the others are answered from its requests.
-    let mut first_of: HashMap<usize, usize> = HashMap::new();
+    let mut first_of: HashMap<usize, usize> = HashMap::default();
     let mut evaluated: Vec<Subject> = Vec::new();
     let mut direct = Vec::new();
     for s in &asked {
@@ -378,7 +378,7 @@ impl<'e> Evaluation<'e> {
     fn derive(engine: &Engine<'e>, mut built: Built<'e>, direct: Vec<Asked>) -> Evaluation<'e> {
         engine.decide_uploads(&mut built);
         let d = datalog::run(&built.facts);
-        let mut chains: HashMap<EntId, BTreeMap<ReqId, Decision>> = HashMap::new();
+        let mut chains: HashMap<EntId, BTreeMap<ReqId, Decision>> = HashMap::default();
         for c in &d.chain_answer {
             let e = chains.entry(c.0).or_default().entry(c.1).or_insert(c.2);
             *e = (*e).min(c.2);
@@ -999,7 +999,7 @@ impl Evaluation<'_> {
         };
         let mut out = Vec::new();
         // One search per edge bound serves every role the subject reaches.
-        let mut paths: HashMap<Decision, Paths> = HashMap::new();
+        let mut paths: HashMap<Decision, Paths> = HashMap::default();
         let mut path = |to: &Subject, within: Decision| {
             paths
                 .entry(within)
@@ -1102,7 +1102,7 @@ impl Evaluation<'_> {
     /// request: each chain answer is the role's own request, so its own
     /// decision is already derived (`graph --from`).
     pub(super) fn acting_answers(&self, answers: &[Answer]) -> Vec<Answer> {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         answers
             .iter()
             .filter(|a| a.via.len() > 1 && seen.insert(a.request))
@@ -1137,8 +1137,8 @@ impl Evaluation<'_> {
                 .filter(|a| a.member.is_some())
                 .map(|a| a.req)
                 .collect(),
-            built: HashMap::new(),
-            roles: HashMap::new(),
+            built: HashMap::default(),
+            roles: HashMap::default(),
         }
     }
 
@@ -1236,12 +1236,12 @@ pub(super) fn principal_name(estate: &Estate, s: &Subject) -> String {
 /// order, so the same tree and the same chain every run).
 struct Paths {
     from: Subject,
-    prev: FxHashMap<Subject, Subject>,
+    prev: HashMap<Subject, Subject>,
 }
 
 impl Paths {
     fn new(graph: &AssumeGraph, from: &Subject, within: Decision) -> Paths {
-        let mut prev: FxHashMap<Subject, Subject> = FxHashMap::default();
+        let mut prev: HashMap<Subject, Subject> = HashMap::default();
         let mut queue = VecDeque::from([from.clone()]);
         while let Some(n) = queue.pop_front() {
             for hop in graph.hops(&n) {

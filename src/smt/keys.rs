@@ -55,13 +55,17 @@ pub enum Availability {
     Unknown(&'static str),
 }
 
+/// The values a query fixes for keys: lower-case key → values (empty:
+/// absent).
+pub type Fixed = HashMap<String, Vec<String>>;
+
 /// The keys of one request: its caller, action and resource account, and
 /// the values the query fixes (lower-case key → values; empty: absent).
 pub struct RequestKeys<'a> {
     pub caller: Caller,
     pub action: &'a str,
     pub resource_account: &'a str,
-    pub fixed: &'a HashMap<String, Vec<String>>,
+    pub fixed: &'a Fixed,
     /// Conditions every request in question satisfies (`true`) or violates
     /// (`false`): how `prove` narrows the requests it quantifies over.
     pub constraints: &'a [Constraint],
