@@ -48,6 +48,10 @@ pub struct Index {
     pub access_point_bucket: Vec<Option<usize>>,
     /// Per bucket: its listed objects (`objects/*.json`) by key.
     listed: Vec<HashMap<String, usize>>,
+    /// The principals by ARN and by name, in the estate's order: how a
+    /// query's words name them (`query::resolve::subject`), without a scan
+    /// of every principal per question.
+    pub named: PrincipalNames,
     /// Per bucket, once asked: the Resource patterns of the estate that may
     /// match an object of it, by object ARN prefix (`None`: one has a policy
     /// variable).
@@ -73,6 +77,34 @@ pub struct Index {
     /// (`query/uploads.rs`; up to seven checks each where a policy reads
     /// the canned-ACL header). A test makes the groups tiny.
     pub uploaders_per_group: usize,
+}
+
+/// Principals by ARN and by name (`Index::named`).
+#[derive(Debug, Default)]
+pub struct PrincipalNames {
+    by_arn: HashMap<String, Vec<usize>>,
+    by_name: HashMap<String, Vec<usize>>,
+}
+
+impl PrincipalNames {
+    fn new(estate: &Estate) -> PrincipalNames {
+        let mut out = PrincipalNames::default();
+        for (i, p) in estate.principals.iter().enumerate() {
+            out.by_arn.entry(p.arn.clone()).or_default().push(i);
+            out.by_name.entry(p.name.clone()).or_default().push(i);
+        }
+        out
+    }
+
+    /// The principals whose ARN is `arn`.
+    pub fn with_arn(&self, arn: &str) -> &[usize] {
+        self.by_arn.get(arn).map_or(&[], Vec::as_slice)
+    }
+
+    /// The principals named `name` (of every kind), in the estate's order.
+    pub fn with_name(&self, name: &str) -> &[usize] {
+        self.by_name.get(name).map_or(&[], Vec::as_slice)
+    }
 }
 
 impl Index {
@@ -113,6 +145,7 @@ impl Index {
         Index {
             uploader_accounts,
             listed,
+            named: PrincipalNames::new(estate),
             access_points,
             access_point_bucket,
             fresh: fresh_account(estate, &subjects),

@@ -278,7 +278,7 @@ impl<'e> Engine<'e> {
                     "a batch decides requests without `with`",
                 ));
             }
-            let subject = resolve::subject(self.estate, &principal)?;
+            let subject = resolve::subject(self.estate, &self.index, &principal)?;
             for (a, r) in resolve::targets(self.estate, &self.index, &action, &resource)? {
                 requests.push((subject.clone(), a, r));
             }
@@ -314,7 +314,7 @@ impl Engine<'_> {
             offset: 0,
         };
         let subjects = match from {
-            Some(p) => vec![resolve::subject(self.estate, &word(p))?],
+            Some(p) => vec![resolve::subject(self.estate, &self.index, &word(p))?],
             None => self.index.subjects.clone(),
         };
         let (wholes, prefixes) = match to {
@@ -423,7 +423,7 @@ fn answer_bytes(
             context,
             ..
         } => {
-            let subject = resolve::subject(estate, principal)?;
+            let subject = resolve::subject(estate, &engine.index, principal)?;
             let targets = resolve::targets(estate, &engine.index, action, resource)?;
             let given = Given {
                 context: context.clone(),
@@ -459,7 +459,7 @@ fn answer_bytes(
             action,
             resource,
         } => {
-            let subject = resolve::subject(estate, principal)?;
+            let subject = resolve::subject(estate, &engine.index, principal)?;
             let actions = match action {
                 Some(a) => resolve::actions(a)?,
                 None => Catalog::get().expand("any"),
@@ -468,7 +468,7 @@ fn answer_bytes(
             can::path(engine, &subject, &actions, &scope)
         }
         Query::WhatCan { principal, on } => {
-            let subject = resolve::subject(estate, principal)?;
+            let subject = resolve::subject(estate, &engine.index, principal)?;
             let scopes = match on {
                 Some(r) => vec![resolve::scope(estate, r)?],
                 None => resolve::every_bucket(estate),
@@ -486,7 +486,7 @@ fn answer_bytes(
             principal,
             resource,
         } => {
-            let subject = resolve::subject(estate, principal)?;
+            let subject = resolve::subject(estate, &engine.index, principal)?;
             let scope = resolve::scope(estate, resource)?;
             proof = Some(prove::write_only(engine, &subject, &scope));
             (Vec::new(), Stats::default())
@@ -520,7 +520,7 @@ fn answer_bytes(
             op,
             value,
         } => {
-            let subject = resolve::subject(estate, principal)?;
+            let subject = resolve::subject(estate, &engine.index, principal)?;
             let targets = resolve::targets(estate, &engine.index, action, resource)?;
             let p = prove::requires(engine, &subject, &targets, &key.text, &op.text, &value.text)
                 .map_err(|m| QueryError::at(key, m))?;

@@ -4,6 +4,7 @@ use super::ast::Word;
 use super::QueryError;
 use crate::catalog::{Action, Catalog, ASSUME_ROLE, VERBS};
 use crate::facts::{Resource, Subject};
+use crate::index::Index;
 use crate::model::{arn_fields, is_account_id, Estate, PrincipalKind};
 
 /// A resource scope: one bucket and a key pattern for object actions;
@@ -14,7 +15,7 @@ pub struct Scope {
     pub access_point: Option<usize>,
 }
 
-pub fn subject(estate: &Estate, w: &Word) -> Result<Subject, QueryError> {
+pub fn subject(estate: &Estate, index: &Index, w: &Word) -> Result<Subject, QueryError> {
     let t = w.text.as_str();
     if t == "anonymous" {
         return Ok(Subject::Anonymous);
@@ -38,9 +39,7 @@ pub fn subject(estate: &Estate, w: &Word) -> Result<Subject, QueryError> {
         return Ok(Subject::Outside(a.to_string()));
     }
     let found: Vec<usize> = if t.starts_with("arn:") {
-        let hits: Vec<usize> = (0..estate.principals.len())
-            .filter(|&i| estate.principals[i].arn == t)
-            .collect();
+        let hits = index.named.with_arn(t).to_vec();
         if hits.is_empty() {
             if let Some(f) = arn_fields(t).filter(|f| f[5] == "root" && !estate.is_described(f[4]))
             {
@@ -63,14 +62,14 @@ pub fn subject(estate: &Estate, w: &Word) -> Result<Subject, QueryError> {
             }
         };
         let name = name.rsplit('/').next().unwrap_or(name);
-        (0..estate.principals.len())
-            .filter(|&i| estate.principals[i].kind == kind && estate.principals[i].name == name)
+        let named = index.named.with_name(name).iter().copied();
+        named
+            .filter(|&i| estate.principals[i].kind == kind)
             .collect()
     } else {
-        (0..estate.principals.len())
-            .filter(|&i| {
-                estate.principals[i].kind != PrincipalKind::Root && estate.principals[i].name == t
-            })
+        let named = index.named.with_name(t).iter().copied();
+        named
+            .filter(|&i| estate.principals[i].kind != PrincipalKind::Root)
             .collect()
     };
     match found.as_slice() {
@@ -112,7 +111,7 @@ pub fn actions(w: &Word) -> Result<Vec<&'static Action>, QueryError> {
 /// `sts:AssumeRole` on a role (`can alice sts:AssumeRole role/reader`).
 pub fn targets<'a>(
     estate: &Estate,
-    index: &crate::index::Index,
+    index: &Index,
     action: &Word,
     resource: &Word,
 ) -> Result<super::Targets<'a>, QueryError> {
@@ -120,7 +119,7 @@ pub fn targets<'a>(
         let assume = Catalog::get()
             .find(ASSUME_ROLE)
             .expect("the catalogue has sts:AssumeRole");
-        return match subject(estate, resource)? {
+        return match subject(estate, index, resource)? {
             Subject::Known(i) if estate.principals[i].kind == PrincipalKind::Role => {
                 Ok(vec![(assume, Resource::Role(i))])
             }

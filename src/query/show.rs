@@ -43,7 +43,11 @@ fn item(field: &'static str, value: impl Into<String>, source: Option<&Span>) ->
 pub(super) fn show(engine: &Engine, kind: ShowKind, name: &Word) -> Result<Vec<Shown>, QueryError> {
     let estate = engine.estate;
     Ok(match kind {
-        ShowKind::Principal => vec![principal(engine, resolve::subject(estate, name)?, name)?],
+        ShowKind::Principal => vec![principal(
+            engine,
+            resolve::subject(estate, &engine.index, name)?,
+            name,
+        )?],
         ShowKind::Bucket => vec![bucket(engine, resolve::scope(estate, name)?.bucket)],
         ShowKind::Policy => {
             let found: Vec<&Policy> = estate
