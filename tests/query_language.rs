@@ -756,3 +756,73 @@ fn binary_answers_path_to_an_action() {
     let read = path("path user/partner-bot to read example-upload-bucket/incoming/a");
     assert!(read["answer"].is_null(), "{read}");
 }
+
+/// A principal named by a bare name, `user/NAME` or its ARN: two users
+/// named alike in two accounts make the name ambiguous (both ARNs listed),
+/// and each ARN names one; a role of that name is not a user.
+#[test]
+fn names_resolve_to_every_principal_of_that_name() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for (account, role) in [("111122223333", false), ("444455556666", true)] {
+        let d = dir.path().join("accounts").join(account);
+        std::fs::create_dir_all(&d).expect("creates the account");
+        let user = serde_json::json!({
+            "Path": "/", "UserName": "alice", "UserId": format!("AIDA{account}"),
+            "Arn": format!("arn:aws:iam::{account}:user/alice"),
+            "CreateDate": "2026-01-01T00:00:00+00:00",
+            "UserPolicyList": [], "GroupList": [], "AttachedManagedPolicies": []
+        });
+        let roles = match role {
+            true => serde_json::json!([{
+                "Path": "/", "RoleName": "bob", "RoleId": format!("AROA{account}"),
+                "Arn": format!("arn:aws:iam::{account}:role/bob"),
+                "CreateDate": "2026-01-01T00:00:00+00:00",
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
+                "InstanceProfileList": [], "RolePolicyList": [], "AttachedManagedPolicies": []
+            }]),
+            false => serde_json::json!([]),
+        };
+        let iam = serde_json::json!({
+            "UserDetailList": [user], "GroupDetailList": [],
+            "RoleDetailList": roles, "Policies": []
+        });
+        std::fs::write(d.join("iam.json"), iam.to_string()).expect("writes iam.json");
+        std::fs::write(d.join("list-buckets.json"), r#"{"Buckets": []}"#)
+            .expect("writes list-buckets.json");
+    }
+    let env = dir.path().to_str().expect("a UTF-8 path");
+    let show = |who: &str| {
+        bucketlog(&[
+            "--env",
+            env,
+            "--format",
+            "json",
+            "query",
+            &format!("show principal {who}"),
+        ])
+    };
+    for ambiguous in ["alice", "user/alice"] {
+        let out = show(ambiguous);
+        assert_eq!(out.status.code(), Some(2), "{ambiguous}: {}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("is ambiguous")
+                && text.contains("arn:aws:iam::111122223333:user/alice")
+                && text.contains("arn:aws:iam::444455556666:user/alice"),
+            "{ambiguous}: {text}"
+        );
+    }
+    for arn in [
+        "arn:aws:iam::111122223333:user/alice",
+        "arn:aws:iam::444455556666:user/alice",
+    ] {
+        let out = show(arn);
+        assert_eq!(out.status.code(), Some(0), "{arn}: {}", stderr(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains(arn), "{arn}");
+    }
+    assert_eq!(show("bob").status.code(), Some(0));
+    assert_eq!(show("role/bob").status.code(), Some(0));
+    let out = show("user/bob");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no principal `user/bob`"));
+}
