@@ -5,6 +5,7 @@
 //! are decided exactly on the patterns' automata, over an alphabet of the
 //! characters the two patterns name plus one symbol for "any other".
 
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeSet, HashSet, VecDeque};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -239,15 +240,23 @@ pub fn relate_arn(scope: &str, pattern: &str) -> Relation {
     }
     // The same policy patterns meet the same scopes in every request and
     // query: each pair is related once per process.
-    type Relations = std::sync::Mutex<std::collections::HashMap<(String, String), Relation>>;
+    // By scope, then pattern: a hit allocates nothing.
+    type Relations = std::sync::Mutex<FxHashMap<String, FxHashMap<String, Relation>>>;
     static CACHE: std::sync::OnceLock<Relations> = std::sync::OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    let key = (scope.to_string(), pattern.to_string());
-    if let Some(r) = cache.lock().expect("cache lock").get(&key) {
-        return *r;
+    let known = |c: &FxHashMap<String, FxHashMap<String, Relation>>| {
+        c.get(scope).and_then(|by| by.get(pattern)).copied()
+    };
+    if let Some(r) = known(&cache.lock().expect("cache lock")) {
+        return r;
     }
     let r = relate_fields(scope, pattern);
-    cache.lock().expect("cache lock").insert(key, r);
+    let mut c = cache.lock().expect("cache lock");
+    if !c.contains_key(scope) {
+        c.insert(scope.to_string(), FxHashMap::default());
+    }
+    let by = c.get_mut(scope).expect("inserted above");
+    by.insert(pattern.to_string(), r);
     r
 }
 

@@ -649,11 +649,20 @@ impl Estate {
 
     /// Every policy whose statements speak for `p`'s identity: its own and its groups'.
     pub fn identity_policies(&self, p: &Principal) -> Vec<usize> {
-        let mut out = p.policies.clone();
-        for g in p.groups.iter().filter_map(|g| self.group(&p.account, g)) {
-            out.extend(&g.policies);
-        }
-        out
+        self.each_identity_policy(p).collect()
+    }
+
+    /// `identity_policies`, without collecting them (a policy held twice
+    /// comes twice).
+    pub fn each_identity_policy<'a>(
+        &'a self,
+        p: &'a Principal,
+    ) -> impl Iterator<Item = usize> + 'a {
+        let groups = p.groups.iter().filter_map(|g| self.group(&p.account, g));
+        p.policies
+            .iter()
+            .chain(groups.flat_map(|g| &g.policies))
+            .copied()
     }
 }
 

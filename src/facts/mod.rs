@@ -227,6 +227,9 @@ pub struct Built<'e> {
     /// Per resource ARN and action: whether a statement of each shape may
     /// meet the request (`statements_meeting`).
     shapes_meeting: reaching::ShapesMeeting<'e>,
+    /// Per resource ARN and action: whether each identity policy has an
+    /// Allow that may meet the request (`identity_may_allow`).
+    policies_allowing: reaching::PerRequest<HashMap<usize, bool>>,
     /// Per bucket: whether its ACLs can grant nothing alone (`may_reach`).
     acls_quiet: HashMap<usize, bool>,
     /// Building the uploads that may have written an unlisted object: they
@@ -285,6 +288,7 @@ impl<'e> Built<'e> {
             left_out_ids: HashMap::default(),
             meeting: HashMap::default(),
             shapes_meeting: HashMap::default(),
+            policies_allowing: HashMap::default(),
             acls_quiet: HashMap::default(),
             past: false,
             way: None,

@@ -135,12 +135,20 @@ impl<'e> Built<'e> {
     /// be read (conditions are not read).
     pub(super) fn identity_may_allow(&mut self, p: usize, action: &str, arn: &str) -> bool {
         let estate = self.estate;
+        // Every principal holding a policy asks the same of it: once per
+        // policy and request.
         estate
-            .identity_policies(&estate.principals[p])
-            .into_iter()
+            .each_identity_policy(&estate.principals[p])
             .any(|pol| {
-                self.allows_meeting(pol, action, arn)
-                    .is_none_or(|found| !found.is_empty())
+                if let Some(&allows) = known_for(&mut self.policies_allowing, arn, action).get(&pol)
+                {
+                    return allows;
+                }
+                let allows = self
+                    .allows_meeting(pol, action, arn)
+                    .is_none_or(|found| !found.is_empty());
+                known_for(&mut self.policies_allowing, arn, action).insert(pol, allows);
+                allows
             })
     }
 
@@ -168,7 +176,7 @@ impl<'e> Built<'e> {
             let variables = body.version.as_deref() == Some("2012-10-17");
             // Statements written alike (one template in many principals'
             // inline policies) meet alike: each Action and Resource once.
-            let shapes = shapes_for(&mut self.shapes_meeting, arn, action);
+            let shapes = known_for(&mut self.shapes_meeting, arn, action);
             (0..body.statements.len())
                 .filter(|&k| {
                     let st = &body.statements[k];
@@ -211,7 +219,7 @@ impl<'e> Built<'e> {
 
 /// Per resource ARN and action: whether a statement of each shape may
 /// meet the request.
-pub(super) type ShapesMeeting<'e> = HashMap<String, HashMap<String, FxHashMap<Shape<'e>, bool>>>;
+pub(super) type ShapesMeeting<'e> = PerRequest<FxHashMap<Shape<'e>, bool>>;
 
 /// A statement's Action and Resource as written (and whether its policy's
 /// Version reads variables): what decides whether it may meet a request.
@@ -235,18 +243,17 @@ impl<'e> Shape<'e> {
     }
 }
 
-/// The shapes known to meet, or not, a request on `arn` by `action`.
-fn shapes_for<'m, 'e>(
-    known: &'m mut ShapesMeeting<'e>,
-    arn: &str,
-    action: &str,
-) -> &'m mut FxHashMap<Shape<'e>, bool> {
+/// What is known per request: by resource ARN, then action.
+pub(super) type PerRequest<V> = HashMap<String, HashMap<String, V>>;
+
+/// What is known of requests on `arn` by `action`.
+fn known_for<'m, V: Default>(known: &'m mut PerRequest<V>, arn: &str, action: &str) -> &'m mut V {
     if !known.contains_key(arn) {
         known.insert(arn.to_string(), HashMap::default());
     }
     let by_action = known.get_mut(arn).expect("inserted above");
     if !by_action.contains_key(action) {
-        by_action.insert(action.to_string(), FxHashMap::default());
+        by_action.insert(action.to_string(), V::default());
     }
     by_action.get_mut(action).expect("inserted above")
 }
