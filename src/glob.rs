@@ -252,11 +252,9 @@ pub fn relate_arn(scope: &str, pattern: &str) -> Relation {
     }
     let r = relate_fields(scope, pattern);
     let mut c = cache.lock().expect("cache lock");
-    if !c.contains_key(scope) {
-        c.insert(scope.to_string(), FxHashMap::default());
-    }
-    let by = c.get_mut(scope).expect("inserted above");
-    by.insert(pattern.to_string(), r);
+    c.entry(scope.to_string())
+        .or_default()
+        .insert(pattern.to_string(), r);
     r
 }
 

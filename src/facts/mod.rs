@@ -220,16 +220,9 @@ pub struct Built<'e> {
     req_ids: HashMap<RequestKey, ReqId>,
     /// Requests left out because they cannot reach (`left_out`), by key.
     left_out_ids: HashMap<RequestKey, ReqId>,
-    /// Per (policy, action, resource ARN, Allows only): the statements
-    /// whose Action and Resource may meet the request
-    /// (`statements_meeting`); `None`: the policy could not be read.
-    meeting: HashMap<(usize, String, String, bool), Option<Vec<usize>>>,
-    /// Per resource ARN and action: whether a statement of each shape may
-    /// meet the request (`statements_meeting`).
-    shapes_meeting: reaching::ShapesMeeting<'e>,
-    /// Per resource ARN and action: whether each identity policy has an
-    /// Allow that may meet the request (`identity_may_allow`).
-    policies_allowing: reaching::PerRequest<HashMap<usize, bool>>,
+    /// Per resource ARN and action: the statements that may meet the
+    /// request, by policy and by shape (`statements_meeting`).
+    meeting: reaching::PerRequest<reaching::Meets<'e>>,
     /// Per bucket: whether its ACLs can grant nothing alone (`may_reach`).
     acls_quiet: HashMap<usize, bool>,
     /// Building the uploads that may have written an unlisted object: they
@@ -287,8 +280,6 @@ impl<'e> Built<'e> {
             req_ids: HashMap::default(),
             left_out_ids: HashMap::default(),
             meeting: HashMap::default(),
-            shapes_meeting: HashMap::default(),
-            policies_allowing: HashMap::default(),
             acls_quiet: HashMap::default(),
             past: false,
             way: None,

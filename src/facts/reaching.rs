@@ -3,7 +3,6 @@
 //! keeps requests; the reference test, not the rules, stands for it.
 
 use super::*;
-use rustc_hash::FxHashMap;
 
 impl<'e> Built<'e> {
     /// Whether a request may be anything but denied (allowed, conditional
@@ -135,20 +134,12 @@ impl<'e> Built<'e> {
     /// be read (conditions are not read).
     pub(super) fn identity_may_allow(&mut self, p: usize, action: &str, arn: &str) -> bool {
         let estate = self.estate;
-        // Every principal holding a policy asks the same of it: once per
-        // policy and request.
         estate
             .each_identity_policy(&estate.principals[p])
             .any(|pol| {
-                if let Some(&allows) = known_for(&mut self.policies_allowing, arn, action).get(&pol)
-                {
-                    return allows;
-                }
-                let allows = self
-                    .allows_meeting(pol, action, arn)
-                    .is_none_or(|found| !found.is_empty());
-                known_for(&mut self.policies_allowing, arn, action).insert(pol, allows);
-                allows
+                self.reading_meeting(pol, (action, arn), true, |found| {
+                    found.is_none_or(|found| !found.is_empty())
+                })
             })
     }
 
@@ -159,47 +150,62 @@ impl<'e> Built<'e> {
     }
 
     /// The statements of a policy (with `allows_only`, its Allows) whose
-    /// Action and Resource may meet a request, once per policy, action and
-    /// resource; `None`: the policy could not be read.
+    /// Action and Resource may meet a request; `None`: the policy could not
+    /// be read.
     pub(super) fn statements_meeting(
+        &mut self,
+        pol: usize,
+        request: (&str, &str),
+        allows_only: bool,
+    ) -> Option<Vec<usize>> {
+        self.reading_meeting(pol, request, allows_only, |found| found.cloned())
+    }
+
+    /// What `read` makes of `statements_meeting`, found once per policy
+    /// and request (every principal holding a policy asks the same of it),
+    /// and each statement's part once per shape: statements written alike
+    /// (one template in many principals' inline policies) meet alike.
+    fn reading_meeting<T>(
         &mut self,
         pol: usize,
         (action, arn): (&str, &str),
         allows_only: bool,
-    ) -> Option<Vec<usize>> {
-        let key = (pol, action.to_string(), arn.to_string(), allows_only);
-        if let Some(found) = self.meeting.get(&key) {
-            return found.clone();
-        }
+        read: impl FnOnce(Option<&Vec<usize>>) -> T,
+    ) -> T {
         let estate = self.estate;
-        let found = estate.policies[pol].body.as_ref().ok().map(|body| {
+        let known = known_for(&mut self.meeting, arn, action);
+        if let Some(found) = known.statements.get(&(pol, allows_only)) {
+            return read(found.as_ref());
+        }
+        let found: Option<Vec<usize>> = estate.policies[pol].body.as_ref().ok().map(|body| {
             let variables = body.version.as_deref() == Some("2012-10-17");
-            // Statements written alike (one template in many principals'
-            // inline policies) meet alike: each Action and Resource once.
-            let shapes = known_for(&mut self.shapes_meeting, arn, action);
             (0..body.statements.len())
                 .filter(|&k| {
                     let st = &body.statements[k];
                     (st.effect == Effect::Allow || !allows_only)
-                        && *shapes.entry(Shape::of(st, variables)).or_insert_with(|| {
-                            st.covers_action(action)
-                                && st.resource.as_ref().is_none_or(|res| {
-                                    let v = variables_may_meet(&res.items, res.negated, arn);
-                                    resource_guard(
-                                        &res.items,
-                                        res.negated,
-                                        body.version.as_deref(),
-                                        arn,
-                                        v,
-                                    )
-                                    .is_some()
-                                })
-                        })
+                        && *known
+                            .shapes
+                            .entry(Shape::of(st, variables))
+                            .or_insert_with(|| {
+                                st.covers_action(action)
+                                    && st.resource.as_ref().is_none_or(|res| {
+                                        let v = variables_may_meet(&res.items, res.negated, arn);
+                                        resource_guard(
+                                            &res.items,
+                                            res.negated,
+                                            body.version.as_deref(),
+                                            arn,
+                                            v,
+                                        )
+                                        .is_some()
+                                    })
+                            })
                 })
                 .collect()
         });
-        self.meeting.insert(key, found.clone());
-        found
+        let out = read(found.as_ref());
+        known.statements.insert((pol, allows_only), found);
+        out
     }
 
     /// A request that cannot reach (`may_reach`), recorded for the order
@@ -217,9 +223,16 @@ impl<'e> Built<'e> {
     }
 }
 
-/// Per resource ARN and action: whether a statement of each shape may
-/// meet the request.
-pub(super) type ShapesMeeting<'e> = PerRequest<FxHashMap<Shape<'e>, bool>>;
+/// What is known of the policies and statements that may meet one request
+/// (`Built::reading_meeting`).
+#[derive(Default)]
+pub(super) struct Meets<'e> {
+    /// Per (policy, Allows only): the statements that may meet it; `None`:
+    /// the policy could not be read.
+    statements: HashMap<(usize, bool), Option<Vec<usize>>>,
+    /// Per statement shape: whether its Action and Resource may meet it.
+    shapes: HashMap<Shape<'e>, bool>,
+}
 
 /// A statement's Action and Resource as written (and whether its policy's
 /// Version reads variables): what decides whether it may meet a request.

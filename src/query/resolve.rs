@@ -62,13 +62,13 @@ pub fn subject(estate: &Estate, index: &Index, w: &Word) -> Result<Subject, Quer
             }
         };
         let name = name.rsplit('/').next().unwrap_or(name);
-        let named = index.named.with_name(name).iter().copied();
-        named
+        (index.named.with_name(name).iter())
+            .copied()
             .filter(|&i| estate.principals[i].kind == kind)
             .collect()
     } else {
-        let named = index.named.with_name(t).iter().copied();
-        named
+        (index.named.with_name(t).iter())
+            .copied()
             .filter(|&i| estate.principals[i].kind != PrincipalKind::Root)
             .collect()
     };

@@ -445,10 +445,10 @@ fn enumerate(guards: &[Block], req: &RequestKeys, limit: usize) -> Option<Vec<Co
     // (the string solver gets slow on blocking clauses that mix in other
     // keys), and the ways are the same.
     let parts = Parts::of(&enc, &atoms);
-    let mut found: Vec<Vec<z3::Model>> = Vec::with_capacity(parts.atoms.len());
+    let mut found: Vec<Vec<z3::Model>> = Vec::with_capacity(parts.parts.len());
     let mut combinations = 1usize;
-    for (atoms, background) in parts.atoms.iter().zip(&parts.background) {
-        let models = ways_of(atoms, background, limit)?;
+    for part in &parts.parts {
+        let models = ways_of(&part.atoms, &part.background, limit)?;
         combinations = combinations.saturating_mul(models.len());
         if combinations > limit {
             return None;
@@ -505,11 +505,17 @@ fn ways_of(atoms: &[Bool], background: &[Bool], limit: usize) -> Option<Vec<z3::
 /// are independent of the others'. A key's constants (whether it is
 /// present, its value) stay in one part.
 struct Parts {
-    atoms: Vec<Vec<Bool>>,
-    background: Vec<Vec<Bool>>,
+    parts: Vec<Part>,
     /// Each key's part, by the key's slot name; a key in no formula may
     /// take its value from any part's model (the first).
     slots: HashMap<String, usize>,
+}
+
+/// Guards and the background facts on their constants.
+#[derive(Default)]
+struct Part {
+    atoms: Vec<Bool>,
+    background: Vec<Bool>,
 }
 
 impl Parts {
@@ -535,8 +541,7 @@ impl Parts {
             .map(|b| sets.join_of(b, &enc.made))
             .collect();
         let mut out = Parts {
-            atoms: Vec::new(),
-            background: Vec::new(),
+            parts: Vec::new(),
             slots: HashMap::new(),
         };
         // Parts in the order their first atom comes, so the ways keep the
@@ -546,32 +551,30 @@ impl Parts {
             let i = match root {
                 None => 0,
                 Some(r) => {
-                    let next = out.atoms.len();
+                    let next = out.parts.len();
                     *part_of.entry(sets.find(r)).or_insert(next)
                 }
             };
-            if out.atoms.len() <= i {
-                out.atoms.push(Vec::new());
-                out.background.push(Vec::new());
+            if out.parts.len() <= i {
+                out.parts.push(Part::default());
             }
             i
         };
         for (a, root) in atoms.iter().zip(atom_roots) {
             let i = part(&mut out, root);
-            out.atoms[i].push(a.clone());
+            out.parts[i].atoms.push(a.clone());
         }
         for (b, root) in enc.background.iter().zip(background_roots) {
             let i = part(&mut out, root);
-            out.background[i].push(b.clone());
+            out.parts[i].background.push(b.clone());
         }
         for (key, root) in slot_roots {
             // A key no atom or fact mentions takes any model's value.
             let i = root.and_then(|r| part_of.get(&sets.find(r)).copied());
             out.slots.insert(key, i.unwrap_or(0));
         }
-        if out.atoms.is_empty() {
-            out.atoms.push(Vec::new());
-            out.background.push(Vec::new());
+        if out.parts.is_empty() {
+            out.parts.push(Part::default());
         }
         out
     }
