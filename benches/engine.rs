@@ -55,7 +55,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() {
     // Memory as the command line gets it (src/memory.rs): measure what runs.
-    bucketlog::memory::without_huge_pages();
+    bucketlog::memory::set_up();
     // `cargo bench` passes `--bench`; the phase and its arguments follow.
     let args: Vec<String> = std::env::args()
         .skip(1)

@@ -354,7 +354,7 @@ fn diff(
 }
 
 fn main() -> ExitCode {
-    bucketlog::memory::without_huge_pages();
+    bucketlog::memory::set_up();
     // Output piped into `head` ends quietly, as Unix tools do, instead of
     // panicking on the closed pipe.
     // SAFETY: restores the default action of one signal before any thread starts.
