@@ -35,6 +35,8 @@ pub struct Index {
     /// before a query ask one of each per set of those policies' statements
     /// that meet the scope (`facts::Built::uploaders`).
     pub uploader_classes: Classes,
+    /// Statements written alike share a number (`StatementShapes`).
+    pub shapes: StatementShapes,
     /// Per principal: whether its identity policies may allow s3:PutObject
     /// at all (an Allow naming it, or a policy that could not be read) — the
     /// only principals that may upload without a grant naming them.
@@ -77,6 +79,54 @@ pub struct Index {
     /// (`query/uploads.rs`; up to seven checks each where a policy reads
     /// the canned-ACL header). A test makes the groups tiny.
     pub uploaders_per_group: usize,
+}
+
+/// A number per statement shape: its Action and Resource as written, and
+/// whether its policy's Version reads variables — all that decides whether
+/// it may meet a request (`facts::Built::statements_meeting`). One template
+/// in thousands of principals' inline policies is one shape, matched once
+/// per request instead of once per copy; numbered once per estate, so no
+/// query hashes statements' text.
+#[derive(Debug, Default)]
+pub struct StatementShapes {
+    /// Per policy, per statement (none where the policy could not be read).
+    of: Vec<Vec<u32>>,
+}
+
+impl StatementShapes {
+    fn new(estate: &Estate) -> StatementShapes {
+        type Items<'e> = (&'e [String], bool);
+        let mut numbers: rustc_hash::FxHashMap<(Items, Option<Items>, bool), u32> =
+            Default::default();
+        let of = estate
+            .policies
+            .iter()
+            .map(|pol| {
+                let Ok(body) = &pol.body else {
+                    return Vec::new();
+                };
+                let variables = body.version.as_deref() == Some("2012-10-17");
+                let statements = body.statements.iter();
+                statements
+                    .map(|st| {
+                        let action = (st.action.items.as_slice(), st.action.negated);
+                        let resource = st
+                            .resource
+                            .as_ref()
+                            .map(|r| (r.items.as_slice(), r.negated));
+                        let next = numbers.len() as u32;
+                        *numbers.entry((action, resource, variables)).or_insert(next)
+                    })
+                    .collect()
+            })
+            .collect();
+        StatementShapes { of }
+    }
+
+    /// The shape of statement `k` of policy `pol` (a policy that was read).
+    pub fn of(&self, pol: usize, k: usize) -> u32 {
+        self.of[pol][k]
+    }
 }
 
 /// Principals by ARN and by name (`Index::named`).
@@ -155,6 +205,7 @@ impl Index {
             assume_classes: Classes::assuming(estate),
             uploader_classes: Classes::uploading(estate),
             may_put: may_allow(estate, PUT_OBJECT),
+            shapes: StatementShapes::new(estate),
             headers_read: headers_read(estate),
             patterns: estate.buckets.iter().map(|_| Default::default()).collect(),
             distinct_patterns: Default::default(),

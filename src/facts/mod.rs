@@ -222,7 +222,7 @@ pub struct Built<'e> {
     left_out_ids: HashMap<RequestKey, ReqId>,
     /// Per resource ARN and action: the statements that may meet the
     /// request, by policy and by shape (`statements_meeting`).
-    meeting: reaching::PerRequest<reaching::Meets<'e>>,
+    meeting: reaching::PerRequest<reaching::Meets>,
     /// Per bucket: whether its ACLs can grant nothing alone (`may_reach`).
     acls_quiet: HashMap<usize, bool>,
     /// Building the uploads that may have written an unlisted object: they

@@ -3,6 +3,7 @@
 //! keeps requests; the reference test, not the rules, stands for it.
 
 use super::*;
+use crate::index::StatementShapes;
 
 impl<'e> Built<'e> {
     /// Whether a request may be anything but denied (allowed, conditional
@@ -134,12 +135,19 @@ impl<'e> Built<'e> {
     /// be read (conditions are not read).
     pub(super) fn identity_may_allow(&mut self, p: usize, action: &str, arn: &str) -> bool {
         let estate = self.estate;
+        // The request's record once, not per policy: `may_have_uploaded`
+        // asks this of thousands of principals per scope.
+        let known = known_for(&mut self.meeting, arn, action);
         estate
             .each_identity_policy(&estate.principals[p])
             .any(|pol| {
-                self.reading_meeting(pol, (action, arn), true, |found| {
-                    found.is_none_or(|found| !found.is_empty())
-                })
+                known.reading(
+                    (estate, &self.index.shapes),
+                    pol,
+                    (action, arn),
+                    true,
+                    |found| found.is_none_or(|found| !found.is_empty()),
+                )
             })
     }
 
@@ -155,57 +163,16 @@ impl<'e> Built<'e> {
     pub(super) fn statements_meeting(
         &mut self,
         pol: usize,
-        request: (&str, &str),
-        allows_only: bool,
-    ) -> Option<Vec<usize>> {
-        self.reading_meeting(pol, request, allows_only, |found| found.cloned())
-    }
-
-    /// What `read` makes of `statements_meeting`, found once per policy
-    /// and request (every principal holding a policy asks the same of it),
-    /// and each statement's part once per shape: statements written alike
-    /// (one template in many principals' inline policies) meet alike.
-    fn reading_meeting<T>(
-        &mut self,
-        pol: usize,
         (action, arn): (&str, &str),
         allows_only: bool,
-        read: impl FnOnce(Option<&Vec<usize>>) -> T,
-    ) -> T {
-        let estate = self.estate;
-        let known = known_for(&mut self.meeting, arn, action);
-        if let Some(found) = known.statements.get(&(pol, allows_only)) {
-            return read(found.as_ref());
-        }
-        let found: Option<Vec<usize>> = estate.policies[pol].body.as_ref().ok().map(|body| {
-            let variables = body.version.as_deref() == Some("2012-10-17");
-            (0..body.statements.len())
-                .filter(|&k| {
-                    let st = &body.statements[k];
-                    (st.effect == Effect::Allow || !allows_only)
-                        && *known
-                            .shapes
-                            .entry(Shape::of(st, variables))
-                            .or_insert_with(|| {
-                                st.covers_action(action)
-                                    && st.resource.as_ref().is_none_or(|res| {
-                                        let v = variables_may_meet(&res.items, res.negated, arn);
-                                        resource_guard(
-                                            &res.items,
-                                            res.negated,
-                                            body.version.as_deref(),
-                                            arn,
-                                            v,
-                                        )
-                                        .is_some()
-                                    })
-                            })
-                })
-                .collect()
-        });
-        let out = read(found.as_ref());
-        known.statements.insert((pol, allows_only), found);
-        out
+    ) -> Option<Vec<usize>> {
+        known_for(&mut self.meeting, arn, action).reading(
+            (self.estate, &self.index.shapes),
+            pol,
+            (action, arn),
+            allows_only,
+            |found| found.cloned(),
+        )
     }
 
     /// A request that cannot reach (`may_reach`), recorded for the order
@@ -224,35 +191,59 @@ impl<'e> Built<'e> {
 }
 
 /// What is known of the policies and statements that may meet one request
-/// (`Built::reading_meeting`).
+/// (`Meets::reading`).
 #[derive(Default)]
-pub(super) struct Meets<'e> {
+pub(super) struct Meets {
     /// Per (policy, Allows only): the statements that may meet it; `None`:
     /// the policy could not be read.
     statements: HashMap<(usize, bool), Option<Vec<usize>>>,
-    /// Per statement shape: whether its Action and Resource may meet it.
-    shapes: HashMap<Shape<'e>, bool>,
+    /// Per statement shape (`index::StatementShapes`): whether its Action
+    /// and Resource may meet it.
+    shapes: HashMap<u32, bool>,
 }
 
-/// A statement's Action and Resource as written (and whether its policy's
-/// Version reads variables): what decides whether it may meet a request.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub(super) struct Shape<'e> {
-    action: (&'e [String], bool),
-    resource: Option<(&'e [String], bool)>,
-    variables: bool,
-}
-
-impl<'e> Shape<'e> {
-    fn of(st: &'e crate::model::Statement, variables: bool) -> Shape<'e> {
-        Shape {
-            action: (&st.action.items, st.action.negated),
-            resource: st
-                .resource
-                .as_ref()
-                .map(|r| (r.items.as_slice(), r.negated)),
-            variables,
+impl Meets {
+    /// What `read` makes of the statements of `pol` that may meet this
+    /// request (`Built::statements_meeting`), found once per policy
+    /// (every principal holding a policy asks the same of it), and each
+    /// statement's part once per shape: statements written alike (one
+    /// template in many principals' inline policies) meet alike.
+    fn reading<T>(
+        &mut self,
+        (estate, shapes): (&Estate, &StatementShapes),
+        pol: usize,
+        (action, arn): (&str, &str),
+        allows_only: bool,
+        read: impl FnOnce(Option<&Vec<usize>>) -> T,
+    ) -> T {
+        if let Some(found) = self.statements.get(&(pol, allows_only)) {
+            return read(found.as_ref());
         }
+        let found: Option<Vec<usize>> = estate.policies[pol].body.as_ref().ok().map(|body| {
+            (0..body.statements.len())
+                .filter(|&k| {
+                    let st = &body.statements[k];
+                    (st.effect == Effect::Allow || !allows_only)
+                        && *self.shapes.entry(shapes.of(pol, k)).or_insert_with(|| {
+                            st.covers_action(action)
+                                && st.resource.as_ref().is_none_or(|res| {
+                                    let v = variables_may_meet(&res.items, res.negated, arn);
+                                    resource_guard(
+                                        &res.items,
+                                        res.negated,
+                                        body.version.as_deref(),
+                                        arn,
+                                        v,
+                                    )
+                                    .is_some()
+                                })
+                        })
+                })
+                .collect()
+        });
+        let out = read(found.as_ref());
+        self.statements.insert((pol, allows_only), found);
+        out
     }
 }
 

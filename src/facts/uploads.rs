@@ -406,13 +406,17 @@ impl<'e> Built<'e> {
             arns.push(self.resource_arn(&Resource::Through(ap, Some(pattern.to_string()))));
         }
         let mut seen = HashSet::default();
-        // Managed policies are held by many: each is read once.
-        let mut meeting: HashMap<usize, Meeting> = HashMap::default();
+        // Managed policies are held by many: each is read once, and known
+        // after by its number here, with whether any of its statements may
+        // meet the upload and whether those read the caller's name.
+        let mut numbers: HashMap<usize, (usize, bool, bool)> = HashMap::default();
         let mut meet = |built: &mut Self, pol: usize| {
-            meeting
-                .entry(pol)
-                .or_insert_with(|| built.meeting_upload(pol, &arns))
-                .clone()
+            let next = numbers.len();
+            *numbers.entry(pol).or_insert_with(|| {
+                let m = built.meeting_upload(pol, &arns);
+                let meets = m.1.as_ref().is_none_or(|f| !f.is_empty());
+                (next, meets, reads_name(estate, &m))
+            })
         };
         let mut out = Vec::with_capacity(all.len());
         for s in all {
@@ -421,20 +425,18 @@ impl<'e> Built<'e> {
                 continue;
             };
             let p = &estate.principals[i];
-            let mut policies = estate.identity_policies(p);
-            policies.sort_unstable();
-            policies.dedup();
-            let identity: Vec<Meeting> = policies
-                .into_iter()
+            let mut identity: Vec<(usize, bool, bool)> = estate
+                .each_identity_policy(p)
                 .map(|pol| meet(self, pol))
-                .filter(|(_, found)| found.as_ref().is_none_or(|f| !f.is_empty()))
+                .filter(|&(_, meets, _)| meets)
                 .collect();
+            identity.sort_unstable();
+            identity.dedup();
             // A boundary that no statement of meets still denies.
             let boundary = p.boundary.map(|pol| meet(self, pol));
-            let alone = identity
-                .iter()
-                .chain(&boundary)
-                .any(|m| reads_name(estate, m));
+            let alone = identity.iter().chain(&boundary).any(|&(_, _, reads)| reads);
+            let identity: Vec<usize> = identity.into_iter().map(|(n, ..)| n).collect();
+            let boundary = boundary.map(|(n, ..)| n);
             let class = index.uploader_classes.class_of(i);
             if seen.insert((class, alone.then_some(i), identity, boundary)) {
                 out.push(s);
@@ -523,22 +525,24 @@ impl<'e> Built<'e> {
         let narrow = index.leave_out_unreachable && !self.bpa_unsettled(b);
         let mut out = Vec::new();
         for s in firsts {
-            let own = match s {
-                Subject::Known(i) => {
-                    let p = &estate.principals[*i];
-                    (index.may_put[*i]
-                        && (!narrow || self.identity_may_allow(*i, PUT_OBJECT, &arn)))
-                        || (p.kind == PrincipalKind::Root && p.account == bucket.account)
-                }
-                Subject::Outside(a) => *a == bucket.account,
-                _ => false,
-            };
-            if own
-                || items
-                    .iter()
-                    .any(|i| principal_match(estate, i, s).is_some())
-                || grants.iter().any(|g| grantee_match(estate, g, s).is_some())
-            {
+            // What the bucket's policy or ACL names first: where a grant is
+            // public, that answers for every subject without its identity.
+            let named = items
+                .iter()
+                .any(|i| principal_match(estate, i, s).is_some())
+                || grants.iter().any(|g| grantee_match(estate, g, s).is_some());
+            let may = named
+                || match s {
+                    Subject::Known(i) => {
+                        let p = &estate.principals[*i];
+                        (index.may_put[*i]
+                            && (!narrow || self.identity_may_allow(*i, PUT_OBJECT, &arn)))
+                            || (p.kind == PrincipalKind::Root && p.account == bucket.account)
+                    }
+                    Subject::Outside(a) => *a == bucket.account,
+                    _ => false,
+                };
+            if may {
                 out.push(s.clone());
             }
         }
