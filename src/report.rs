@@ -13,10 +13,10 @@ fn reason_json(r: &Reason) -> Value {
     json!({
         "effect": r.effect,
         "layer": r.layer,
-        "policy": r.policy,
-        "statement": r.statement,
-        "file": r.file,
-        "pointer": r.pointer,
+        "policy": &*r.policy,
+        "statement": r.statement.as_deref(),
+        "file": &*r.file,
+        "pointer": &*r.pointer,
         "line": r.line,
     })
 }

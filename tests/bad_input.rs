@@ -204,7 +204,7 @@ fn assert_unknown(estate: &Estate, q: &str, policy: &str, layer: &str, file_suff
     let blamed: Vec<_> = a
         .because
         .iter()
-        .filter(|r| r.effect == "Unknown" && r.policy == policy)
+        .filter(|r| r.effect == "Unknown" && &*r.policy == policy)
         .collect();
     assert_eq!(
         blamed.len(),

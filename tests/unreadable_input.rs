@@ -1120,7 +1120,7 @@ fn unparsable_scp_is_kept_invalid_at_its_targets() {
     let layers: Vec<&str> = a
         .because
         .iter()
-        .filter(|r| r.policy == "p-nodelete")
+        .filter(|r| &*r.policy == "p-nodelete")
         .map(|r| r.layer)
         .collect();
     assert_eq!(layers, ["rcp", "scp"], "{:?}", a.because);
@@ -1150,7 +1150,7 @@ fn scp_without_content_keeps_its_type() {
     let layers: Vec<&str> = a
         .because
         .iter()
-        .filter(|r| r.policy == "p-nodelete")
+        .filter(|r| &*r.policy == "p-nodelete")
         .map(|r| r.layer)
         .collect();
     assert_eq!(layers, ["scp"], "{:?}", a.because);

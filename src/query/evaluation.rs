@@ -66,6 +66,8 @@ pub(super) struct Evaluation<'e> {
     assume_stats: Stats,
     /// S3 requests a principal reaches through a chain, with the best decision.
     chains: HashMap<EntId, BTreeMap<ReqId, Decision>>,
+    /// Per statement, how answers name it, once asked (`reason`).
+    reasons: Vec<std::sync::OnceLock<Reason>>,
     /// Chain answers carry each hop's own answer (`why`).
     pub(super) explain: bool,
     /// Answers carry the statements each layer considered (`why`, and
@@ -413,6 +415,7 @@ impl<'e> Evaluation<'e> {
             graph: None,
             assume_stats: Stats::default(),
             chains,
+            reasons: (0..built.stmts.len()).map(|_| Default::default()).collect(),
             built,
             explain: false,
             layers: false,
@@ -907,7 +910,15 @@ impl Evaluation<'_> {
         }
     }
 
+    /// How answers name the statement `s`: made once per evaluation, then
+    /// shared by every answer it decides.
     fn reason(&self, s: datalog::StmtId) -> Reason {
+        self.reasons[s.0 as usize]
+            .get_or_init(|| self.new_reason(s))
+            .clone()
+    }
+
+    fn new_reason(&self, s: datalog::StmtId) -> Reason {
         let estate = self.built.estate;
         match self.built.stmts[s.0 as usize] {
             StmtOrigin::Policy { policy, statement } => {
@@ -920,17 +931,17 @@ impl Evaluation<'_> {
                             crate::model::Effect::Allow => "Allow",
                             crate::model::Effect::Deny => "Deny",
                         };
-                        (effect, Some(st.label.clone()), st.span.clone())
+                        (effect, Some(st.label.as_str().into()), &st.span)
                     }
-                    _ => ("Unknown", None, pol.span.clone()),
+                    _ => ("Unknown", None, &pol.span),
                 };
                 Reason {
                     effect,
                     layer,
-                    policy: pol.name.clone(),
+                    policy: pol.name.as_str().into(),
                     statement,
-                    file: span.file,
-                    pointer: span.pointer,
+                    file: span.file.as_str().into(),
+                    pointer: span.pointer.as_str().into(),
                     line: span.line,
                 }
             }
@@ -955,11 +966,11 @@ impl Evaluation<'_> {
                 Reason {
                     effect: "Allow",
                     layer: "acl",
-                    policy,
+                    policy: policy.into(),
                     statement: g
-                        .map(|g| format!("{} to {}", g.permission.name(), g.grantee.name())),
-                    file: span.file,
-                    pointer: span.pointer,
+                        .map(|g| format!("{} to {}", g.permission.name(), g.grantee.name()).into()),
+                    file: span.file.into(),
+                    pointer: span.pointer.into(),
                     line: span.line,
                 }
             }
@@ -969,7 +980,8 @@ impl Evaluation<'_> {
                 policy: format!(
                     "{} object ACL set by the uploader",
                     estate.buckets[bucket].name
-                ),
+                )
+                .into(),
                 statement: Some(
                     if public {
                         "a grant to AllUsers"
@@ -978,8 +990,8 @@ impl Evaluation<'_> {
                     }
                     .into(),
                 ),
-                file: String::new(),
-                pointer: String::new(),
+                file: "".into(),
+                pointer: "".into(),
                 line: 0,
             },
         }

@@ -126,14 +126,17 @@ pub struct Options {
 
 /// A policy statement (or an unmet layer) that decided an answer.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+///
+/// Its text is shared (`Arc<str>`): one statement decides thousands of
+/// answers of a large `who can`, each a copy of it.
 pub struct Reason {
     /// `Allow`, `Deny`, or `Unknown` for an invalid policy.
     pub effect: &'static str,
     pub layer: &'static str,
-    pub policy: String,
-    pub statement: Option<String>,
-    pub file: String,
-    pub pointer: String,
+    pub policy: Arc<str>,
+    pub statement: Option<Arc<str>>,
+    pub file: Arc<str>,
+    pub pointer: Arc<str>,
     pub line: usize,
 }
 

@@ -19,20 +19,24 @@ pub(super) fn answers_of(
     roots_left_out: &mut usize,
 ) -> Vec<Answer> {
     let estate = ev.built.estate;
-    let mut out = Vec::new();
     let mut copies = ev.copies();
+    let mut kept: Vec<Vec<Answer>> = Vec::with_capacity(ev.direct.len());
     for asked in &ev.direct {
         let is_root = matches!(ev.built.requests[asked.req.0 as usize].subject, Subject::Known(i) if estate.principals[i].kind == PrincipalKind::Root);
-        let answers: Vec<Answer> = ev
-            .answers_for(asked, &mut copies)
-            .into_iter()
-            .filter(&keep)
-            .collect();
+        let mut answers = ev.answers_for(asked, &mut copies);
+        answers.retain(&keep);
         if is_root && !opts.include_root {
             *roots_left_out += answers.len();
         } else {
-            out.extend(answers);
+            kept.push(answers);
         }
+    }
+    // Moved once into a list of the right size: a large `who can` has
+    // over 100,000 answers of a few hundred bytes each, which a growing
+    // list would copy again at every doubling.
+    let mut out = Vec::with_capacity(kept.iter().map(Vec::len).sum());
+    for answers in kept {
+        out.extend(answers);
     }
     out
 }
