@@ -169,6 +169,7 @@ fn main() {
     };
     let mut out = out;
     out["phase"] = json!(phase);
+    out["formulas"] = json!(bucketlog::smt::formulas_solved());
     out["rss_kib"] = json!(peak_rss_kib());
     println!("{out}");
 }
