@@ -29,9 +29,10 @@ const PURGE_DELAY_DEFAULT: std::ffi::c_long = 1000;
 /// hundreds of MiB of answers, and with pages given back, the next query
 /// faults each one in again, zeroed by the kernel. Six large `who can`s in
 /// one process faulted 490–560k pages, with them kept 225–235k (CPU time
-/// 9.2–10.3 s → 8.5–8.9 s; peak RSS about the same, 860–930 MiB).
-/// Done only where the option at that index is
-/// the purge delay, by its default: another mimalloc leaves it as it is.
+/// 9.2–10.3 s → 8.5–8.9 s; peak RSS about the same, 860–930 MiB). Done
+/// only where the option at that index is the purge delay, by its default:
+/// another mimalloc, or one told otherwise by `MIMALLOC_PURGE_DELAY`, is
+/// left as it is.
 fn keep_freed_pages() {
     // SAFETY: reading and setting an allocator option by index; mimalloc
     // ignores an index it does not know.

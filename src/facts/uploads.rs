@@ -169,6 +169,16 @@ fn possible_grant(
 /// it could not be read).
 type Meeting = (usize, Option<Vec<usize>>);
 
+/// What `unlike_uploaders` knows of one policy for an upload: its number
+/// among the policies read for the scope, whether any of its statements
+/// may meet the upload, and whether those read the caller's name.
+#[derive(Clone, Copy)]
+struct PolicyMeets {
+    number: usize,
+    meets: bool,
+    reads_name: bool,
+}
+
 /// Whether statements that meet a request may read the caller's name
 /// (`${aws:username}`), so that it tells callers apart; a policy that
 /// could not be read may.
@@ -407,15 +417,17 @@ impl<'e> Built<'e> {
         }
         let mut seen = HashSet::default();
         // Managed policies are held by many: each is read once, and known
-        // after by its number here, with whether any of its statements may
-        // meet the upload and whether those read the caller's name.
-        let mut numbers: HashMap<usize, (usize, bool, bool)> = HashMap::default();
+        // after by its number here.
+        let mut read: HashMap<usize, PolicyMeets> = HashMap::default();
         let mut meet = |built: &mut Self, pol: usize| {
-            let next = numbers.len();
-            *numbers.entry(pol).or_insert_with(|| {
+            let number = read.len();
+            *read.entry(pol).or_insert_with(|| {
                 let m = built.meeting_upload(pol, &arns);
-                let meets = m.1.as_ref().is_none_or(|f| !f.is_empty());
-                (next, meets, reads_name(estate, &m))
+                PolicyMeets {
+                    number,
+                    meets: m.1.as_ref().is_none_or(|f| !f.is_empty()),
+                    reads_name: reads_name(estate, &m),
+                }
             })
         };
         let mut out = Vec::with_capacity(all.len());
@@ -425,18 +437,18 @@ impl<'e> Built<'e> {
                 continue;
             };
             let p = &estate.principals[i];
-            let mut identity: Vec<(usize, bool, bool)> = estate
+            let identity: Vec<PolicyMeets> = estate
                 .each_identity_policy(p)
                 .map(|pol| meet(self, pol))
-                .filter(|&(_, meets, _)| meets)
+                .filter(|m| m.meets)
                 .collect();
-            identity.sort_unstable();
-            identity.dedup();
             // A boundary that no statement of meets still denies.
             let boundary = p.boundary.map(|pol| meet(self, pol));
-            let alone = identity.iter().chain(&boundary).any(|&(_, _, reads)| reads);
-            let identity: Vec<usize> = identity.into_iter().map(|(n, ..)| n).collect();
-            let boundary = boundary.map(|(n, ..)| n);
+            let alone = identity.iter().chain(&boundary).any(|m| m.reads_name);
+            let mut identity: Vec<usize> = identity.iter().map(|m| m.number).collect();
+            identity.sort_unstable();
+            identity.dedup();
+            let boundary = boundary.map(|m| m.number);
             let class = index.uploader_classes.class_of(i);
             if seen.insert((class, alone.then_some(i), identity, boundary)) {
                 out.push(s);

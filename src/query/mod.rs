@@ -125,10 +125,10 @@ pub struct Options {
 }
 
 /// A policy statement (or an unmet layer) that decided an answer.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 ///
 /// Its text is shared (`Arc<str>`): one statement decides thousands of
 /// answers of a large `who can`, each a copy of it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Reason {
     /// `Allow`, `Deny`, or `Unknown` for an invalid policy.
     pub effect: &'static str,

@@ -62,12 +62,18 @@ pub fn subject(estate: &Estate, index: &Index, w: &Word) -> Result<Subject, Quer
             }
         };
         let name = name.rsplit('/').next().unwrap_or(name);
-        (index.named.with_name(name).iter())
+        index
+            .named
+            .with_name(name)
+            .iter()
             .copied()
             .filter(|&i| estate.principals[i].kind == kind)
             .collect()
     } else {
-        (index.named.with_name(t).iter())
+        index
+            .named
+            .with_name(t)
+            .iter()
             .copied()
             .filter(|&i| estate.principals[i].kind != PrincipalKind::Root)
             .collect()
