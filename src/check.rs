@@ -72,7 +72,7 @@ pub struct CheckResult {
 fn error(file: &str, line: usize, column: usize, message: String) -> Diagnostic {
     Diagnostic::error(
         Span {
-            file: file.to_string(),
+            file: file.into(),
             line,
             column,
             ..Span::default()

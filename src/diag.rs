@@ -14,7 +14,8 @@ pub enum Severity {
 /// line and column when the input was text.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Span {
-    pub file: String,
+    /// Shared: every node of a file has its span.
+    pub file: std::sync::Arc<str>,
     pub pointer: String,
     pub line: usize,
     pub column: usize,
@@ -23,7 +24,7 @@ pub struct Span {
 impl Span {
     pub fn file(file: &str) -> Span {
         Span {
-            file: file.to_string(),
+            file: file.into(),
             ..Span::default()
         }
     }

@@ -205,7 +205,7 @@ fn document_json(o: &Outcome) -> Option<Value> {
                     .map(|i| {
                         let mut v = json!({"field": i.field, "value": i.value});
                         if let Some(span) = &i.source {
-                            v["file"] = json!(span.file);
+                            v["file"] = json!(&*span.file);
                             v["pointer"] = json!(span.pointer);
                             v["line"] = json!(span.line);
                         }
@@ -288,7 +288,7 @@ pub fn query_error_json(e: &QueryError, query: &str) -> Value {
 pub fn diagnostic_json(d: &Diagnostic) -> Value {
     json!({"error": {
         "message": d.message,
-        "file": d.span.file,
+        "file": &*d.span.file,
         "pointer": d.span.pointer,
         "line": d.span.line,
         "column": d.span.column,

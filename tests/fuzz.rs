@@ -246,7 +246,7 @@ fn parse_json(text: &str) -> Result<Node, Diagnostic> {
 /// expected.
 fn check_json_error(text: &str, d: &Diagnostic) -> Result<(), TestCaseError> {
     prop_assert_eq!(d.severity, Severity::Error);
-    prop_assert_eq!(&d.span.file, FILE);
+    prop_assert_eq!(&*d.span.file, FILE);
     prop_assert!(
         d.span.line >= 1 && d.span.column >= 1,
         "no position: {d} for {text:?}"

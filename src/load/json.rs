@@ -56,7 +56,7 @@ pub fn decode_utf8(file: &str, bytes: &[u8]) -> Result<String, Diagnostic> {
             let (line, column) = line_column(good, good.len());
             Err(Diagnostic::error(
                 Span {
-                    file: file.to_string(),
+                    file: file.into(),
                     pointer: String::new(),
                     line,
                     column,
@@ -74,11 +74,15 @@ pub fn decode_utf8(file: &str, bytes: &[u8]) -> Result<String, Diagnostic> {
 /// grammar forbids them and parsers disagree on which wins).
 pub fn parse(src: &Source) -> Result<Node, Diagnostic> {
     let lines = LineIndex::new(src.text);
-    let span_at = |offset: usize, pointer: String| {
+    let file: std::sync::Arc<str> = src.file.into();
+    let span_at = |offset: usize, pointer: &str| {
         let (line, column) = lines.line_column(offset);
+        let mut full = String::with_capacity(src.outer_pointer.len() + pointer.len());
+        full.push_str(src.outer_pointer);
+        full.push_str(pointer);
         Span {
-            file: src.file.to_string(),
-            pointer: format!("{}{}", src.outer_pointer, pointer),
+            file: file.clone(),
+            pointer: full,
             line,
             column,
         }
@@ -86,13 +90,13 @@ pub fn parse(src: &Source) -> Result<Node, Diagnostic> {
     let parsed = jsonc_parser::parse_to_ast(src.text, &CollectOptions::default(), &strict())
         .map_err(|e| {
             Diagnostic::error(
-                span_at(e.range().start, String::new()),
+                span_at(e.range().start, ""),
                 format!("invalid JSON: {}", e.kind()),
             )
         })?;
     let Some(root) = parsed.value else {
         return Err(Diagnostic::error(
-            span_at(0, String::new()),
+            span_at(0, ""),
             "expected a JSON document, found an empty file",
         ));
     };
@@ -108,48 +112,58 @@ pub fn parse(src: &Source) -> Result<Node, Diagnostic> {
             .take(e.line().saturating_sub(1))
             .map(str::len)
             .sum();
-        let mut span = span_at(line_start + e.column().saturating_sub(1), String::new());
+        let mut span = span_at(line_start + e.column().saturating_sub(1), "");
         span.pointer = src.outer_pointer.to_string();
         return Err(Diagnostic::error(
             span,
             format!("invalid JSON: {message}: expected RFC 8259 JSON"),
         ));
     }
-    convert(&root, String::new(), &span_at)
+    convert(&root, &mut String::new(), &span_at)
 }
 
+/// `pointer` is the node's JSON pointer, one buffer for the whole walk: each
+/// child pushes its segment and takes it off again, so that a node costs
+/// one pointer string (its span's), not one per level it is built through.
 fn convert(
     v: &ast::Value,
-    pointer: String,
-    span_at: &dyn Fn(usize, String) -> Span,
+    pointer: &mut String,
+    span_at: &dyn Fn(usize, &str) -> Span,
 ) -> Result<Node, Diagnostic> {
     use jsonc_parser::common::Ranged;
-    let span = span_at(v.range().start, pointer.clone());
+    use std::fmt::Write;
+    let span = span_at(v.range().start, pointer);
+    let depth = pointer.len();
     let value = match v {
         ast::Value::NullKeyword(_) => Value::Null,
         ast::Value::BooleanLit(b) => Value::Bool(b.value),
         ast::Value::NumberLit(n) => Value::Number(n.value.to_string()),
         ast::Value::StringLit(s) => Value::String(s.value.to_string()),
-        ast::Value::Array(a) => Value::Array(
-            a.elements
-                .iter()
-                .enumerate()
-                .map(|(i, e)| convert(e, format!("{pointer}/{i}"), span_at))
-                .collect::<Result<_, _>>()?,
-        ),
+        ast::Value::Array(a) => {
+            let mut items = Vec::with_capacity(a.elements.len());
+            for (i, e) in a.elements.iter().enumerate() {
+                write!(pointer, "/{i}").expect("a String takes any write");
+                let item = convert(e, pointer, span_at);
+                pointer.truncate(depth);
+                items.push(item?);
+            }
+            Value::Array(items)
+        }
         ast::Value::Object(o) => {
             let mut props: Vec<(String, Node)> = Vec::with_capacity(o.properties.len());
             for p in &o.properties {
                 let name = p.name.clone().into_string();
-                let child = format!("{pointer}/{}", escape_pointer(&name));
+                pointer.push('/');
+                push_escaped(pointer, &name);
                 if props.iter().any(|(k, _)| *k == name) {
                     return Err(Diagnostic::error(
-                        span_at(p.range.start, child),
+                        span_at(p.range.start, pointer),
                         format!("duplicate key `{name}`: expected each key once in an object"),
                     ));
                 }
-                let node = convert(&p.value, child, span_at)?;
-                props.push((name, node));
+                let node = convert(&p.value, pointer, span_at);
+                pointer.truncate(depth);
+                props.push((name, node?));
             }
             Value::Object(props)
         }
@@ -157,8 +171,15 @@ fn convert(
     Ok(Node { value, span })
 }
 
-fn escape_pointer(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
+/// A key as a JSON pointer segment (RFC 6901: `~` as `~0`, `/` as `~1`).
+fn push_escaped(pointer: &mut String, key: &str) {
+    for c in key.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
+    }
 }
 
 impl Node {

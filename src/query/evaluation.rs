@@ -940,7 +940,7 @@ impl Evaluation<'_> {
                     layer,
                     policy: pol.name.as_str().into(),
                     statement,
-                    file: span.file.as_str().into(),
+                    file: span.file.clone(),
                     pointer: span.pointer.as_str().into(),
                     line: span.line,
                 }
@@ -969,7 +969,7 @@ impl Evaluation<'_> {
                     policy: policy.into(),
                     statement: g
                         .map(|g| format!("{} to {}", g.permission.name(), g.grantee.name()).into()),
-                    file: span.file.into(),
+                    file: span.file,
                     pointer: span.pointer.into(),
                     line: span.line,
                 }
