@@ -282,19 +282,38 @@ pub fn relate_arn(scope: &str, pattern: &str) -> Relation {
 /// Whether an ARN pattern of a policy matches a concrete ARN, field by
 /// field: `relate_arn` when the scope is one ARN, without the automata.
 pub fn arn_matches(pattern: &str, arn: &str) -> bool {
-    if pattern == "*" {
-        return true;
+    Arn::new(pattern).matches(&Arn::new(arn))
+}
+
+/// An ARN (or ARN pattern) split into its fields once, for matching one
+/// against many: the trust index relates each role's ARN to every pattern
+/// of its account.
+pub struct Arn<'a> {
+    text: &'a str,
+    fields: Option<[&'a str; 6]>,
+}
+
+impl<'a> Arn<'a> {
+    pub fn new(text: &'a str) -> Arn<'a> {
+        Arn {
+            text,
+            fields: crate::model::arn_fields(text),
+        }
     }
-    if arn.contains(['*', '?']) {
-        return relate_each_field(arn, pattern) != Relation::Disjoint;
+
+    /// `arn_matches(self, arn)`: self is the pattern.
+    pub fn matches(&self, arn: &Arn) -> bool {
+        if self.text == "*" {
+            return true;
+        }
+        if arn.text.contains(['*', '?']) {
+            return relate_each_field(arn.text, self.text) != Relation::Disjoint;
+        }
+        let (Some(a), Some(p)) = (&arn.fields, &self.fields) else {
+            return false;
+        };
+        a.iter().zip(p.iter()).all(|(a, p)| matches(p, a, false))
     }
-    let (Some(a), Some(p)) = (
-        crate::model::arn_fields(arn),
-        crate::model::arn_fields(pattern),
-    ) else {
-        return false;
-    };
-    a.iter().zip(p.iter()).all(|(a, p)| matches(p, a, false))
 }
 
 /// `relate_arn` without the cache, for one-off scopes.

@@ -6,6 +6,7 @@
 use crate::catalog::PUT_OBJECT;
 use crate::classes::Classes;
 use crate::facts::Subject;
+use crate::glob::Arn;
 use crate::model::{
     arn_fields, Effect, Estate, ListedObject, PolicyKind, PrincipalKind, PrincipalPattern,
 };
@@ -401,6 +402,9 @@ impl TrustIndex {
             .filter(|(_, p)| p.kind == PrincipalKind::Role)
             .map(|(i, p)| (p.arn.as_str(), i))
             .collect();
+        // Each principal's ARN split into fields once (roles are what the
+        // patterns are matched against).
+        let role_arns: Vec<Arn> = estate.principals.iter().map(|p| Arn::new(&p.arn)).collect();
         index.may_assume = assume_targets(estate)
             .into_iter()
             .zip(&estate.principals)
@@ -408,31 +412,32 @@ impl TrustIndex {
                 let mut patterns = patterns?;
                 patterns.sort();
                 patterns.dedup();
-                let roles = shared
-                    .entry((&p.account, patterns))
-                    .or_insert_with_key(|(a, pats)| {
-                        let roles = index
-                            .by_account
-                            .get(*a)
-                            .map(Vec::as_slice)
-                            .unwrap_or_default();
-                        let (exact, globs): (Vec<&String>, Vec<&String>) =
-                            pats.iter().partition(|p| !p.contains(['*', '?']));
-                        let mut found: Vec<usize> = exact
-                            .iter()
-                            .filter_map(|p| role_of.get(p.as_str()).copied())
-                            .filter(|r| roles.binary_search(r).is_ok())
-                            .collect();
-                        if !globs.is_empty() {
-                            found.extend(roles.iter().copied().filter(|&r| {
-                                let arn = &estate.principals[r].arn;
-                                globs.iter().any(|pat| crate::glob::arn_matches(pat, arn))
-                            }));
-                        }
-                        found.sort_unstable();
-                        found.dedup();
-                        std::sync::Arc::new(found)
-                    });
+                let roles =
+                    shared
+                        .entry((&p.account, patterns))
+                        .or_insert_with_key(|(a, pats)| {
+                            let roles = index
+                                .by_account
+                                .get(*a)
+                                .map(Vec::as_slice)
+                                .unwrap_or_default();
+                            let (exact, globs): (Vec<&String>, Vec<&String>) =
+                                pats.iter().partition(|p| !p.contains(['*', '?']));
+                            let mut found: Vec<usize> = exact
+                                .iter()
+                                .filter_map(|p| role_of.get(p.as_str()).copied())
+                                .filter(|r| roles.binary_search(r).is_ok())
+                                .collect();
+                            if !globs.is_empty() {
+                                let globs: Vec<Arn> = globs.iter().map(|p| Arn::new(p)).collect();
+                                found.extend(roles.iter().copied().filter(|&r| {
+                                    globs.iter().any(|pat| pat.matches(&role_arns[r]))
+                                }));
+                            }
+                            found.sort_unstable();
+                            found.dedup();
+                            std::sync::Arc::new(found)
+                        });
                 Some(roles.clone())
             })
             .collect();
