@@ -1043,8 +1043,7 @@ impl Evaluation<'_> {
             let mut a = roles
                 .entry((req, d))
                 .or_insert_with(|| self.answer_for(req, Vec::new(), d))
-                .clone();
-            a.via = via;
+                .copied_as(self.principal_name(subject), via);
             if d == Decision::Unknown {
                 // The chain may be unknown through a hop, not the role's own answer.
                 let mut reasons: Vec<String> =
@@ -1055,7 +1054,6 @@ impl Evaluation<'_> {
                 reasons.dedup();
                 a.reason = Some(reasons.join("; "));
             }
-            a.principal = self.principal_name(subject);
             if definite.is_none() {
                 a.allow_witness = self.chain_allow_witness(graph, &hops, req);
             }
@@ -1171,21 +1169,18 @@ impl Evaluation<'_> {
         let subject = &self.built.requests[asked.req.0 as usize].subject;
         let evaluated = self.principal_name(subject);
         let name = &self.built.estate.principals[member].arn;
-        fn rename(a: &mut Answer, from: &str, to: &str) {
-            for s in std::iter::once(&mut a.principal).chain(a.via.iter_mut()) {
-                if s == from {
-                    *s = to.to_string();
-                }
+        fn renamed(a: &Answer, from: &str, to: &str) -> Answer {
+            let name = |s: &String| match s == from {
+                true => to.to_string(),
+                false => s.clone(),
+            };
+            let mut copy = a.copied_as(name(&a.principal), a.via.iter().map(name).collect());
+            if !a.hops.is_empty() {
+                copy.hops = a.hops.iter().map(|h| renamed(h, from, to)).collect();
             }
-            for hop in &mut a.hops {
-                rename(hop, from, to);
-            }
+            copy
         }
-        let mut out = out.clone();
-        for a in &mut out {
-            rename(a, &evaluated, name);
-        }
-        out
+        out.iter().map(|a| renamed(a, &evaluated, name)).collect()
     }
 
     /// The answers for one request: the request itself, then — unless it
