@@ -405,42 +405,47 @@ impl TrustIndex {
         // Each principal's ARN split into fields once (roles are what the
         // patterns are matched against).
         let role_arns: Vec<Arn> = estate.principals.iter().map(|p| Arn::new(&p.arn)).collect();
-        index.may_assume = assume_targets(estate)
+        // The roles of an account that some of its principals' patterns name.
+        let related = |account: &str, patterns: &[String]| {
+            let roles = index
+                .by_account
+                .get(account)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let (exact, globs): (Vec<&String>, Vec<&String>) =
+                patterns.iter().partition(|p| !p.contains(['*', '?']));
+            let globs: Vec<Arn> = globs.iter().map(|p| Arn::new(p)).collect();
+            let mut found: Vec<usize> = exact
+                .iter()
+                .filter_map(|p| role_of.get(p.as_str()).copied())
+                .filter(|r| roles.binary_search(r).is_ok())
+                .collect();
+            if !globs.is_empty() {
+                found.extend(
+                    roles
+                        .iter()
+                        .copied()
+                        .filter(|&r| globs.iter().any(|pat| pat.matches(&role_arns[r]))),
+                );
+            }
+            found.sort_unstable();
+            found.dedup();
+            std::sync::Arc::new(found)
+        };
+        let may_assume = assume_targets(estate)
             .into_iter()
             .zip(&estate.principals)
             .map(|(patterns, p)| {
                 let mut patterns = patterns?;
                 patterns.sort();
                 patterns.dedup();
-                let roles =
-                    shared
-                        .entry((&p.account, patterns))
-                        .or_insert_with_key(|(a, pats)| {
-                            let roles = index
-                                .by_account
-                                .get(*a)
-                                .map(Vec::as_slice)
-                                .unwrap_or_default();
-                            let (exact, globs): (Vec<&String>, Vec<&String>) =
-                                pats.iter().partition(|p| !p.contains(['*', '?']));
-                            let mut found: Vec<usize> = exact
-                                .iter()
-                                .filter_map(|p| role_of.get(p.as_str()).copied())
-                                .filter(|r| roles.binary_search(r).is_ok())
-                                .collect();
-                            if !globs.is_empty() {
-                                let globs: Vec<Arn> = globs.iter().map(|p| Arn::new(p)).collect();
-                                found.extend(roles.iter().copied().filter(|&r| {
-                                    globs.iter().any(|pat| pat.matches(&role_arns[r]))
-                                }));
-                            }
-                            found.sort_unstable();
-                            found.dedup();
-                            std::sync::Arc::new(found)
-                        });
+                let roles = shared
+                    .entry((&p.account, patterns))
+                    .or_insert_with_key(|(a, pats)| related(a, pats));
                 Some(roles.clone())
             })
             .collect();
+        index.may_assume = may_assume;
         index
     }
 

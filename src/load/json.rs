@@ -112,10 +112,8 @@ pub fn parse(src: &Source) -> Result<Node, Diagnostic> {
             .take(e.line().saturating_sub(1))
             .map(str::len)
             .sum();
-        let mut span = span_at(line_start + e.column().saturating_sub(1), "");
-        span.pointer = src.outer_pointer.to_string();
         return Err(Diagnostic::error(
-            span,
+            span_at(line_start + e.column().saturating_sub(1), ""),
             format!("invalid JSON: {message}: expected RFC 8259 JSON"),
         ));
     }

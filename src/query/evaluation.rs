@@ -1010,6 +1010,7 @@ impl Evaluation<'_> {
             return Vec::new();
         };
         let mut out = Vec::new();
+        let principal = self.principal_name(subject);
         // One search per edge bound serves every role the subject reaches.
         let mut paths: HashMap<Decision, Paths> = HashMap::default();
         let mut path = |to: &Subject, within: Decision| {
@@ -1043,7 +1044,7 @@ impl Evaluation<'_> {
             let mut a = roles
                 .entry((req, d))
                 .or_insert_with(|| self.answer_for(req, Vec::new(), d))
-                .copied_as(self.principal_name(subject), via);
+                .copied_as(principal.clone(), via);
             if d == Decision::Unknown {
                 // The chain may be unknown through a hop, not the role's own answer.
                 let mut reasons: Vec<String> =
