@@ -334,6 +334,20 @@ impl<'e> Built<'e> {
         self.with_request_keys(r, |keys| smt::witness(&[], keys))
     }
 
+    /// Whether some statement may apply to some request only under a
+    /// condition: without one, no request has ways to enumerate
+    /// (`query::evaluation`'s `Evaluation::exact`).
+    pub fn may_have_ways(&self) -> bool {
+        let f = &self.facts;
+        f.matches.iter().any(|m| m.2 == Guard::Conditional)
+            || f.principal_matches
+                .iter()
+                .any(|m| m.3 == Guard::Conditional)
+            || f.not_principal_names
+                .iter()
+                .any(|m| m.3 == Guard::Conditional)
+    }
+
     /// Why the solver could not decide a statement's guard, when it could not.
     pub fn solver_reason(&self, stmt: StmtId) -> Option<&str> {
         self.solver_reasons.get(&stmt).map(String::as_str)

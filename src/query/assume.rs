@@ -11,7 +11,8 @@ use crate::catalog::{Catalog, ASSUME_ROLE};
 use crate::datalog::{Decision, ReqId};
 use crate::facts::{trust_may_name, Resource, Subject};
 use rayon::prelude::*;
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 
 /// The principals whose assumptions are decided so far, each with every
@@ -101,8 +102,8 @@ impl<'e> AssumeGraph<'e> {
         // (`Classes::assuming`), decided for the first member that asks.
         let classes = &engine.index.assume_classes;
         let mut pending: Vec<(Subject, usize)> = Vec::new();
-        let mut own_at: HashMap<(Subject, usize), usize> = HashMap::new();
-        let mut shared_at: HashMap<(usize, usize), usize> = HashMap::new();
+        let mut own_at: HashMap<(Subject, usize), usize> = HashMap::default();
+        let mut shared_at: HashMap<(usize, usize), usize> = HashMap::default();
         // Per new source, its roles: a hop the graph has, or one pending.
         let mut new_sources: Vec<(Subject, Vec<Result<Hop, usize>>)> = Vec::new();
         let mut seen: HashSet<Subject> = from.iter().cloned().collect();

@@ -338,17 +338,29 @@ impl<'e> Evaluation<'e> {
     /// read the answers, become exact with them.
     pub(super) fn exact(
         engine: &Engine<'e>,
-        built: Built<'e>,
+        mut built: Built<'e>,
         direct: Vec<Asked>,
     ) -> Evaluation<'e> {
+        // The chains read the requests' answers and no answer reads the
+        // chains (rules/80), so a first run whose answers only say which
+        // requests have ways leaves the can-assume edges out: deriving
+        // every chain is most of a `who can`'s run (on the large estate,
+        // 81,000 chain answers), and the second run derives them again.
+        // Without a conditional statement no request has ways, and one run
+        // with the edges is the last.
+        let edges = match built.may_have_ways() {
+            true => std::mem::take(&mut built.facts.assume_edges),
+            false => Vec::new(),
+        };
         let ev = Evaluation::settled(engine, built, direct);
         let ways = ev.ways_to_add();
-        if ways.is_empty() {
+        if ways.is_empty() && edges.is_empty() {
             return ev;
         }
         let Evaluation {
             mut built, direct, ..
         } = ev;
+        built.facts.assume_edges = edges;
         for (r, keys) in ways {
             for k in keys {
                 built.way_request(r, k);
@@ -1031,10 +1043,8 @@ impl Evaluation<'_> {
             // the chain's is the hops' and the role's together (its deny
             // witness still is the role's).
             let definite = path(role, Decision::Allow);
-            let chain = definite
-                .clone()
-                .or_else(|| path(role, d))
-                .unwrap_or_default();
+            let allowed = definite.is_some();
+            let chain = definite.or_else(|| path(role, d)).unwrap_or_default();
             let via = chain.iter().map(|s| self.principal_name(s)).collect();
             let taken: Vec<(&Subject, &Hop)> = chain
                 .windows(2)
@@ -1055,7 +1065,7 @@ impl Evaluation<'_> {
                 reasons.dedup();
                 a.reason = Some(reasons.join("; "));
             }
-            if definite.is_none() {
+            if !allowed {
                 a.allow_witness = self.chain_allow_witness(graph, &hops, req);
             }
             if self.explain {
@@ -1241,22 +1251,28 @@ pub(super) fn principal_name(estate: &Estate, s: &Subject) -> String {
 /// principal it reaches over can-assume edges at least as certain as a
 /// bound (a chain that gives that decision): one breadth-first search,
 /// its tree read back per target (each principal's edges are in estate
-/// order, so the same tree and the same chain every run).
+/// order, so the same tree and the same chain every run). Every principal
+/// reached is a role, so the tree is kept by role index.
 struct Paths {
     from: Subject,
-    prev: HashMap<Subject, Subject>,
+    /// Per role reached, the role it was reached from (`None`: `from`).
+    prev: HashMap<usize, Option<usize>>,
 }
 
 impl Paths {
     fn new(graph: &AssumeGraph, from: &Subject, within: Decision) -> Paths {
-        let mut prev: HashMap<Subject, Subject> = HashMap::default();
-        let mut queue = VecDeque::from([from.clone()]);
+        let mut prev: HashMap<usize, Option<usize>> = HashMap::default();
+        let mut queue: VecDeque<Option<usize>> = VecDeque::from([None]);
         while let Some(n) = queue.pop_front() {
-            for hop in graph.hops(&n) {
-                let m = Subject::Known(hop.role);
-                if hop.decision <= within && m != *from && !prev.contains_key(&m) {
-                    prev.insert(m.clone(), n.clone());
-                    queue.push_back(m);
+            let hops = match n {
+                None => graph.hops(from),
+                Some(r) => graph.hops(&Subject::Known(r)),
+            };
+            for hop in hops {
+                let m = hop.role;
+                if hop.decision <= within && *from != Subject::Known(m) && !prev.contains_key(&m) {
+                    prev.insert(m, n);
+                    queue.push_back(Some(m));
                 }
             }
         }
@@ -1267,15 +1283,19 @@ impl Paths {
     }
 
     fn to(&self, to: &Subject) -> Option<Vec<Subject>> {
-        if *to != self.from && !self.prev.contains_key(to) {
+        if *to == self.from {
+            return Some(vec![self.from.clone()]);
+        }
+        let Subject::Known(role) = to else {
             return None;
-        }
+        };
+        let mut cur = *self.prev.get(role)?;
         let mut path = vec![to.clone()];
-        let mut cur = to;
-        while let Some(p) = self.prev.get(cur) {
-            path.push(p.clone());
-            cur = p;
+        while let Some(r) = cur {
+            path.push(Subject::Known(r));
+            cur = self.prev[&r];
         }
+        path.push(self.from.clone());
         path.reverse();
         Some(path)
     }
