@@ -22,12 +22,12 @@ pub(super) struct Asked {
     pub(super) member: Option<usize>,
 }
 
-/// What answers share, each built once (`Evaluation::answers_for`): the
-/// answers of requests that several members of a class share, and a role's
-/// own answer that every chain reaching its request copies.
+/// What answers share, each built once and before any is copied, on
+/// rayon's threads (`Evaluation::copies`): the answers of requests that
+/// several members of a class share, and a role's own answer that every
+/// chain reaching its request copies.
 pub(super) struct Copies {
-    shared: HashSet<ReqId>,
-    built: HashMap<ReqId, Vec<Answer>>,
+    shared: HashMap<ReqId, Vec<Answer>>,
     /// A role's answer to a request by the decision of the chains to it,
     /// before it is named for the principal at the head of a chain.
     roles: HashMap<(ReqId, Decision), Answer>,
@@ -1009,6 +1009,25 @@ impl Evaluation<'_> {
         }
     }
 
+    /// The roles' requests of `action` on `resource` that chains from
+    /// entity `p` reach, with the chains' best decision (R80.3).
+    fn chain_requests<'a>(
+        &'a self,
+        p: EntId,
+        action: &'a str,
+        resource: &'a Resource,
+    ) -> impl Iterator<Item = (ReqId, Decision)> + 'a {
+        self.chains
+            .get(&p)
+            .into_iter()
+            .flatten()
+            .filter(move |(req, _)| {
+                let info = &self.built.requests[req.0 as usize];
+                info.action == action && info.resource == *resource
+            })
+            .map(|(&req, &d)| (req, d))
+    }
+
     /// Answers through role chains for `subject`'s request of `action` on
     /// `resource`: one per reachable role whose own answer may give access.
     fn chain_answers(
@@ -1016,7 +1035,7 @@ impl Evaluation<'_> {
         subject: &Subject,
         action: &str,
         resource: &Resource,
-        roles: &mut HashMap<(ReqId, Decision), Answer>,
+        roles: &HashMap<(ReqId, Decision), Answer>,
     ) -> Vec<Answer> {
         let (Some(p), Some(graph)) = (self.built.subject_id(subject), self.graph.as_deref()) else {
             return Vec::new();
@@ -1031,12 +1050,8 @@ impl Evaluation<'_> {
                 .or_insert_with(|| Paths::new(graph, subject, within))
                 .to(to)
         };
-        for (&req, &d) in self.chains.get(&p).into_iter().flatten() {
-            let info = &self.built.requests[req.0 as usize];
-            if info.action != action || info.resource != *resource {
-                continue;
-            }
-            let role = &info.subject;
+        for (req, d) in self.chain_requests(p, action, resource) {
+            let role = &self.built.requests[req.0 as usize].subject;
             // A chain of hops that are all allowed makes the role's own
             // answer the chain's, witnesses included; through a conditional
             // hop, the role's allow witness does not fix the hop's keys, so
@@ -1051,10 +1066,7 @@ impl Evaluation<'_> {
                 .filter_map(|w| graph.hop(&w[0], &w[1]).map(|h| (&w[0], h)))
                 .collect();
             let hops: Vec<&Hop> = taken.iter().map(|&(_, h)| h).collect();
-            let mut a = roles
-                .entry((req, d))
-                .or_insert_with(|| self.answer_for(req, Vec::new(), d))
-                .copied_as(principal.clone(), via);
+            let mut a = roles[&(req, d)].copied_as(principal.clone(), via);
             if d == Decision::Unknown {
                 // The chain may be unknown through a hop, not the role's own answer.
                 let mut reasons: Vec<String> =
@@ -1139,9 +1151,8 @@ impl Evaluation<'_> {
     pub(super) fn can_answers(&self) -> Vec<Answer> {
         let mut direct: Vec<Answer> = Vec::new();
         let mut chains: Vec<Answer> = Vec::new();
-        let mut copies = self.copies();
-        for asked in &self.direct {
-            let mut answers = self.answers_for(asked, &mut copies).into_iter();
+        for answers in self.answers() {
+            let mut answers = answers.into_iter();
             direct.extend(answers.next());
             chains.extend(answers);
         }
@@ -1149,31 +1160,62 @@ impl Evaluation<'_> {
         direct
     }
 
-    /// What `answers_for` shares between the members of a class.
-    pub(super) fn copies(&self) -> Copies {
-        Copies {
-            shared: self
-                .direct
-                .iter()
-                .filter(|a| a.member.is_some())
-                .map(|a| a.req)
-                .collect(),
-            built: HashMap::default(),
-            roles: HashMap::default(),
+    /// The answers of every request asked, in order (`answers_for`), built
+    /// on rayon's threads: on the large estate a `who can` has 131,000,
+    /// most of them copies of a role's answer or a class's.
+    pub(super) fn answers(&self) -> Vec<Vec<Answer>> {
+        use rayon::prelude::*;
+        let copies = self.copies();
+        self.direct
+            .par_iter()
+            .map(|asked| self.answers_for(asked, &copies))
+            .collect()
+    }
+
+    /// What `answers_for` shares, built once: first every role's answer
+    /// that a chain from a request asked copies, then the answers of the
+    /// requests that members of a class share.
+    fn copies(&self) -> Copies {
+        use rayon::prelude::*;
+        let mut reached: Vec<(ReqId, Decision)> = Vec::new();
+        let mut seen = HashSet::default();
+        for asked in &self.direct {
+            let info = &self.built.requests[asked.req.0 as usize];
+            if !seen.insert(asked.req) || self.decision(asked.req) == Decision::Allow {
+                continue;
+            }
+            if let Some(p) = self.built.subject_id(&info.subject) {
+                reached.extend(self.chain_requests(p, &info.action, &info.resource));
+            }
         }
+        reached.sort();
+        reached.dedup();
+        let roles: HashMap<(ReqId, Decision), Answer> = reached
+            .into_par_iter()
+            .map(|(r, d)| ((r, d), self.answer_for(r, Vec::new(), d)))
+            .collect();
+        let mut shared: Vec<ReqId> = self
+            .direct
+            .iter()
+            .filter(|a| a.member.is_some())
+            .map(|a| a.req)
+            .collect();
+        shared.sort();
+        shared.dedup();
+        let shared = shared
+            .into_par_iter()
+            .map(|r| (r, self.answers_with_chains(r, &roles)))
+            .collect();
+        Copies { shared, roles }
     }
 
     /// The answers for one asked request, under the name of the principal
     /// asked about; a request that other members of its class share has
     /// its answers built once (in `copies`) and renamed for each.
-    pub(super) fn answers_for(&self, asked: &Asked, copies: &mut Copies) -> Vec<Answer> {
-        if !copies.shared.contains(&asked.req) {
-            return self.answers_with_chains(asked.req, &mut copies.roles);
-        }
-        let out = copies
-            .built
-            .entry(asked.req)
-            .or_insert_with(|| self.answers_with_chains(asked.req, &mut copies.roles));
+    pub(super) fn answers_for(&self, asked: &Asked, copies: &Copies) -> Vec<Answer> {
+        let Some(out) = copies.shared.get(&asked.req) else {
+            return self.answers_with_chains(asked.req, &copies.roles);
+        };
         let Some(member) = asked.member else {
             return out.clone();
         };
@@ -1200,7 +1242,7 @@ impl Evaluation<'_> {
     fn answers_with_chains(
         &self,
         r: ReqId,
-        roles: &mut HashMap<(ReqId, Decision), Answer>,
+        roles: &HashMap<(ReqId, Decision), Answer>,
     ) -> Vec<Answer> {
         let info = &self.built.requests[r.0 as usize];
         let d = self.decision(r);

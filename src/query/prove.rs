@@ -392,14 +392,9 @@ pub fn no_destroy(engine: &Engine, scope: &Scope, notes: &mut Vec<String>) -> Pr
     subjects.push(Subject::Outside(engine.index.fresh.clone()));
     // Only an answer that may give access breaks the property.
     let ev = reaching(engine, &subjects, &targets);
-    let mut copies = ev.copies();
     let mut unknown = None;
-    for asked_about in &ev.direct {
-        let answers: Vec<Answer> = ev
-            .answers_for(asked_about, &mut copies)
-            .into_iter()
-            .filter(|a| !exempt(a))
-            .collect();
+    for (asked_about, answers) in ev.direct.iter().zip(ev.answers()) {
+        let answers: Vec<Answer> = answers.into_iter().filter(|a| !exempt(a)).collect();
         match finding(&answers) {
             Finding::Clear => {}
             Finding::Unknown(why) => {

@@ -19,11 +19,9 @@ pub(super) fn answers_of(
     roots_left_out: &mut usize,
 ) -> Vec<Answer> {
     let estate = ev.built.estate;
-    let mut copies = ev.copies();
     let mut kept: Vec<Vec<Answer>> = Vec::with_capacity(ev.direct.len());
-    for asked in &ev.direct {
+    for (asked, mut answers) in ev.direct.iter().zip(ev.answers()) {
         let is_root = matches!(ev.built.requests[asked.req.0 as usize].subject, Subject::Known(i) if estate.principals[i].kind == PrincipalKind::Root);
-        let mut answers = ev.answers_for(asked, &mut copies);
         answers.retain(&keep);
         if is_root && !opts.include_root {
             *roots_left_out += answers.len();
