@@ -28,10 +28,18 @@ pub(super) struct Asked {
 /// chain reaching its request copies.
 pub(super) struct Copies {
     shared: HashMap<ReqId, Vec<Answer>>,
+    /// Per request asked that is not an allow, the roles' requests that
+    /// its subject's chains reach with the same action on the same
+    /// resource, with the chains' best decision (R80.3).
+    reached: HashMap<ReqId, Reached>,
     /// A role's answer to a request by the decision of the chains to it,
     /// before it is named for the principal at the head of a chain.
     roles: HashMap<(ReqId, Decision), Answer>,
 }
+
+/// The roles' requests that a subject's chains reach, each with the
+/// chains' best decision (R80.3).
+type Reached = Vec<(ReqId, Decision)>;
 
 /// One evaluation: facts for the S3 requests of `subjects` on `scope` and of
 /// the roles their chains reach, with the can-assume edges among them (or,
@@ -343,24 +351,27 @@ impl<'e> Evaluation<'e> {
     ) -> Evaluation<'e> {
         // The chains read the requests' answers and no answer reads the
         // chains (rules/80), so a first run whose answers only say which
-        // requests have ways leaves the can-assume edges out: deriving
+        // requests have ways may leave the can-assume edges out: deriving
         // every chain is most of a `who can`'s run (on the large estate,
-        // 81,000 chain answers), and the second run derives them again.
-        // Without a conditional statement no request has ways, and one run
-        // with the edges is the last.
-        let edges = match built.may_have_ways() {
-            true => std::mem::take(&mut built.facts.assume_edges),
-            false => Vec::new(),
-        };
+        // 36,000 edges for 12,000 requests give 81,000 chain answers), and
+        // the second run derives them again. Where the edges are fewer
+        // than the requests (`what can`: one principal's chains), the
+        // chains cost little, and a first run without them would be a
+        // whole run more whenever no request turns out to have ways
+        // (medium `what can`: about 5% slower). Without a conditional
+        // statement no request has ways, and one run is the last.
+        let chains_dominate = built.facts.assume_edges.len() > built.requests.len();
+        let set_aside = (chains_dominate && built.may_have_ways())
+            .then(|| std::mem::take(&mut built.facts.assume_edges));
         let ev = Evaluation::settled(engine, built, direct);
         let ways = ev.ways_to_add();
-        if ways.is_empty() && edges.is_empty() {
+        if ways.is_empty() && set_aside.is_none() {
             return ev;
         }
-        let Evaluation {
-            mut built, direct, ..
-        } = ev;
-        built.facts.assume_edges = edges;
+        let (mut built, direct) = ev.into_facts();
+        if let Some(edges) = set_aside {
+            built.facts.assume_edges = edges;
+        }
         for (r, keys) in ways {
             for k in keys {
                 built.way_request(r, k);
@@ -373,18 +384,23 @@ impl<'e> Evaluation<'e> {
     /// checks' decisions, settles it from this run and derives again
     /// (`facts::settle_uploader_acls`).
     fn settled(engine: &Engine<'e>, built: Built<'e>, direct: Vec<Asked>) -> Evaluation<'e> {
-        let ev = Evaluation::derive(engine, built, direct);
+        let mut ev = Evaluation::derive(engine, built, direct);
         if !ev.built.has_unsettled_acls() {
             return ev;
         }
-        let Evaluation {
-            mut built,
-            direct,
-            answer,
-            ..
-        } = ev;
+        let answer = std::mem::take(&mut ev.answer);
+        let (mut built, direct) = ev.into_facts();
         built.settle_uploader_acls(|u| answer.get(&u).copied().unwrap_or(Decision::Unknown));
+        drop(answer);
         Evaluation::derive(engine, built, direct)
+    }
+
+    /// The facts and the requests asked, for another run: what this run
+    /// derived is freed here, before the next one holds its own (a
+    /// binding that only moves `built` out would keep it to the end of
+    /// the caller, through the next run).
+    fn into_facts(self) -> (Built<'e>, Vec<Asked>) {
+        (self.built, self.direct)
     }
 
     /// Runs the rules over the facts built so far — with what the upload
@@ -1009,35 +1025,16 @@ impl Evaluation<'_> {
         }
     }
 
-    /// The roles' requests of `action` on `resource` that chains from
-    /// entity `p` reach, with the chains' best decision (R80.3).
-    fn chain_requests<'a>(
-        &'a self,
-        p: EntId,
-        action: &'a str,
-        resource: &'a Resource,
-    ) -> impl Iterator<Item = (ReqId, Decision)> + 'a {
-        self.chains
-            .get(&p)
-            .into_iter()
-            .flatten()
-            .filter(move |(req, _)| {
-                let info = &self.built.requests[req.0 as usize];
-                info.action == action && info.resource == *resource
-            })
-            .map(|(&req, &d)| (req, d))
-    }
-
-    /// Answers through role chains for `subject`'s request of `action` on
-    /// `resource`: one per reachable role whose own answer may give access.
+    /// Answers through role chains for `subject`'s request: one per role's
+    /// request its chains reach (`reached`, found by `copies`) whose own
+    /// answer may give access.
     fn chain_answers(
         &self,
         subject: &Subject,
-        action: &str,
-        resource: &Resource,
+        reached: &[(ReqId, Decision)],
         roles: &HashMap<(ReqId, Decision), Answer>,
     ) -> Vec<Answer> {
-        let (Some(p), Some(graph)) = (self.built.subject_id(subject), self.graph.as_deref()) else {
+        let Some(graph) = self.graph.as_deref() else {
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -1050,7 +1047,7 @@ impl Evaluation<'_> {
                 .or_insert_with(|| Paths::new(graph, subject, within))
                 .to(to)
         };
-        for (req, d) in self.chain_requests(p, action, resource) {
+        for &(req, d) in reached {
             let role = &self.built.requests[req.0 as usize].subject;
             // A chain of hops that are all allowed makes the role's own
             // answer the chain's, witnesses included; through a conditional
@@ -1164,36 +1161,49 @@ impl Evaluation<'_> {
     /// on rayon's threads: on the large estate a `who can` has 131,000,
     /// most of them copies of a role's answer or a class's.
     pub(super) fn answers(&self) -> Vec<Vec<Answer>> {
-        use rayon::prelude::*;
         let copies = self.copies();
-        self.direct
-            .par_iter()
-            .map(|asked| self.answers_for(asked, &copies))
-            .collect()
+        each(&self.direct, |asked| self.answers_for(asked, &copies))
     }
 
     /// What `answers_for` shares, built once: first every role's answer
     /// that a chain from a request asked copies, then the answers of the
     /// requests that members of a class share.
     fn copies(&self) -> Copies {
-        use rayon::prelude::*;
-        let mut reached: Vec<(ReqId, Decision)> = Vec::new();
-        let mut seen = HashSet::default();
+        // Each subject's chains are grouped by what they ask once, not
+        // searched once per request asked (`what can` asks a principal
+        // for every action while its chains reach hundreds of roles).
+        let mut by_subject: HashMap<EntId, HashMap<(&str, &Resource), Reached>> =
+            HashMap::default();
+        let mut reached: HashMap<ReqId, Reached> = HashMap::default();
         for asked in &self.direct {
-            let info = &self.built.requests[asked.req.0 as usize];
-            if !seen.insert(asked.req) || self.decision(asked.req) == Decision::Allow {
+            if reached.contains_key(&asked.req) || self.decision(asked.req) == Decision::Allow {
                 continue;
             }
-            if let Some(p) = self.built.subject_id(&info.subject) {
-                reached.extend(self.chain_requests(p, &info.action, &info.resource));
-            }
+            let info = &self.built.requests[asked.req.0 as usize];
+            let Some(p) = self.built.subject_id(&info.subject) else {
+                continue;
+            };
+            let asks = by_subject.entry(p).or_insert_with(|| {
+                let mut asks: HashMap<(&str, &Resource), Reached> = HashMap::default();
+                for (&req, &d) in self.chains.get(&p).into_iter().flatten() {
+                    let role = &self.built.requests[req.0 as usize];
+                    asks.entry((role.action.as_str(), &role.resource))
+                        .or_default()
+                        .push((req, d));
+                }
+                asks
+            });
+            let found = asks.get(&(info.action.as_str(), &info.resource));
+            reached.insert(asked.req, found.cloned().unwrap_or_default());
         }
-        reached.sort();
-        reached.dedup();
-        let roles: HashMap<(ReqId, Decision), Answer> = reached
-            .into_par_iter()
-            .map(|(r, d)| ((r, d), self.answer_for(r, Vec::new(), d)))
-            .collect();
+        let mut roles: Vec<(ReqId, Decision)> = reached.values().flatten().copied().collect();
+        roles.sort();
+        roles.dedup();
+        let roles: HashMap<(ReqId, Decision), Answer> = each(&roles, |&(r, d)| {
+            ((r, d), self.answer_for(r, Vec::new(), d))
+        })
+        .into_iter()
+        .collect();
         let mut shared: Vec<ReqId> = self
             .direct
             .iter()
@@ -1202,11 +1212,16 @@ impl Evaluation<'_> {
             .collect();
         shared.sort();
         shared.dedup();
-        let shared = shared
-            .into_par_iter()
-            .map(|r| (r, self.answers_with_chains(r, &roles)))
-            .collect();
-        Copies { shared, roles }
+        let shared = each(&shared, |&r| {
+            (r, self.answers_with_chains(r, &reached, &roles))
+        })
+        .into_iter()
+        .collect();
+        Copies {
+            shared,
+            reached,
+            roles,
+        }
     }
 
     /// The answers for one asked request, under the name of the principal
@@ -1214,7 +1229,7 @@ impl Evaluation<'_> {
     /// its answers built once (in `copies`) and renamed for each.
     pub(super) fn answers_for(&self, asked: &Asked, copies: &Copies) -> Vec<Answer> {
         let Some(out) = copies.shared.get(&asked.req) else {
-            return self.answers_with_chains(asked.req, &copies.roles);
+            return self.answers_with_chains(asked.req, &copies.reached, &copies.roles);
         };
         let Some(member) = asked.member else {
             return out.clone();
@@ -1242,15 +1257,29 @@ impl Evaluation<'_> {
     fn answers_with_chains(
         &self,
         r: ReqId,
+        reached: &HashMap<ReqId, Reached>,
         roles: &HashMap<(ReqId, Decision), Answer>,
     ) -> Vec<Answer> {
         let info = &self.built.requests[r.0 as usize];
         let d = self.decision(r);
         let mut out = vec![self.answer_for(r, vec![self.principal_name(&info.subject)], d)];
-        if d != Decision::Allow {
-            out.extend(self.chain_answers(&info.subject, &info.action, &info.resource, roles));
+        if let Some(reached) = reached.get(&r) {
+            out.extend(self.chain_answers(&info.subject, reached, roles));
         }
         out
+    }
+}
+
+/// `f` of each item, in order: on rayon's threads, unless this already runs
+/// on one of them (the scopes of `per_scope`, each its own evaluation).
+/// Nested there, a thread that waits for its share steals another scope's
+/// whole evaluation, and more of them are alive at once (medium `what
+/// can`: about 10% slower, with a higher peak).
+fn each<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync + Send) -> Vec<T> {
+    use rayon::prelude::*;
+    match rayon::current_thread_index() {
+        Some(_) => items.iter().map(f).collect(),
+        None => items.par_iter().map(f).collect(),
     }
 }
 
