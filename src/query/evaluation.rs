@@ -1270,11 +1270,13 @@ impl Evaluation<'_> {
     }
 }
 
-/// `f` of each item, in order: on rayon's threads, unless this already runs
-/// on one of them (the scopes of `per_scope`, each its own evaluation).
-/// Nested there, a thread that waits for its share steals another scope's
-/// whole evaluation, and more of them are alive at once (medium `what
-/// can`: about 10% slower, with a higher peak).
+/// `f` of each item, in order: on rayon's threads where the evaluation is
+/// the query's only one (`who can`, `can`: large warm `who can` 0.55–0.75
+/// → 0.35–0.53 s), on this thread where it already runs on one of rayon's
+/// (the scopes of `per_scope`, already two at a time). Nested there, a
+/// thread that waits for its share may steal another scope's whole
+/// evaluation and hold both at once; parallel answers were not measured to
+/// win there (medium `what can` was within the noise either way).
 fn each<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync + Send) -> Vec<T> {
     use rayon::prelude::*;
     match rayon::current_thread_index() {
