@@ -498,6 +498,57 @@ fn the_engine_answers_as_the_plain_evaluation_of_every_request() {
     compare(&e, &[read], "eve");
 }
 
+/// An ACL grant gives only the actions of S3's ACL table, so on a bucket
+/// whose ACLs grant to everyone and to another account (and whose
+/// uploaders may grant more), a user no statement speaks to may reach
+/// those actions and no other: `what can` leaves the others out before the
+/// rules run (`Built::may_reach`) and answers as the plain evaluation of
+/// every request.
+#[test]
+fn acl_grants_reach_only_their_actions() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/scenarios/acl_grants_reach_only_their_actions/snapshot");
+    let e = bucketlog::load::load_paths(&[dir]).expect("the scenario loads");
+    let fast = Engine::new(&e);
+    let plain = engine_with(&e, |i| i.leave_out_unreachable = false);
+    // The objects' ACL actions, which any uploader may grant (on an
+    // unlisted object, or a listed one's owner), and bucket WRITE's: for
+    // both users. The bucket's READ to AllUsers lists it for `viewer`; a
+    // user of another account needs an identity Allow for it (R70.4).
+    let objects = [
+        "s3:DeleteObject",
+        "s3:GetObject",
+        "s3:GetObjectAcl",
+        "s3:GetObjectVersion",
+        "s3:GetObjectVersionAcl",
+        "s3:PutObject",
+        "s3:PutObjectAcl",
+        "s3:PutObjectVersionAcl",
+    ];
+    let lists = [
+        "s3:ListBucket",
+        "s3:ListBucketMultipartUploads",
+        "s3:ListBucketVersions",
+    ];
+    let viewer: Vec<&str> = objects.iter().chain(&lists).copied().collect();
+    let asked = [
+        "what can viewer do".to_string(),
+        "what can idle do".to_string(),
+    ];
+    let want = [viewer, objects.to_vec()];
+    for ((q, o), want) in answer_alike(&fast, &plain, &asked, "acl grants")
+        .into_iter()
+        .zip(want)
+    {
+        let mut actions: Vec<&str> = o.answers.iter().map(|a| a.action.as_str()).collect();
+        actions.sort_unstable();
+        actions.dedup();
+        let mut want = want;
+        want.sort_unstable();
+        assert_eq!(actions, want, "{q}");
+    }
+}
+
 /// The hops of the can-assume graph and a scope's upload checks are
 /// decided in groups, on rayon's threads (`Index::hops_per_group`,
 /// `Index::uploaders_per_group`): in groups of two hops and of one

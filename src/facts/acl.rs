@@ -42,6 +42,21 @@ pub(super) fn acl_grants_action(p: AclPermission, object_acl: bool, action: &str
     names.contains(&action)
 }
 
+/// The actions a bucket WRITE grant gives on the objects its grantee owns
+/// (R40.2b: overwrites and deletes).
+pub(super) const OWNED_ONLY: [&str; 2] = ["s3:PutObject", "s3:DeleteObject"];
+
+/// Whether any ACL grant, of a bucket or an object, may speak to an action
+/// (`acl_grants_action`, `OWNED_ONLY`): no other action is ever granted by
+/// an ACL (`may_reach`).
+pub(super) fn acl_may_grant(action: &str) -> bool {
+    use AclPermission::*;
+    OWNED_ONLY.contains(&action)
+        || [Read, Write, ReadAcp, WriteAcp, FullControl]
+            .into_iter()
+            .any(|p| acl_grants_action(p, false, action) || acl_grants_action(p, true, action))
+}
+
 /// How an ACL grantee names a subject: a canonical ID its account
 /// (semantics.md 5.1), AllUsers everyone, AuthenticatedUsers every signed
 /// caller, LogDelivery the log delivery service.

@@ -28,7 +28,7 @@ pub use principals::trust_may_name;
 pub(crate) use uploads::uploader_account;
 pub use uploads::{PastKind, UploadsDecided, WantedUploads};
 
-use acl::{acl_grants_action, grantee_match};
+use acl::{acl_grants_action, acl_may_grant, grantee_match, OWNED_ONLY};
 use conditions::{resource_guard, VerdictKey};
 use principals::{chain_links, principal_match};
 use public::{names_everyone, only_quiet_actions, pins_trust_key};
@@ -223,8 +223,8 @@ pub struct Built<'e> {
     /// Per resource ARN and action: the statements that may meet the
     /// request, by policy and by shape (`statements_meeting`).
     meeting: reaching::PerRequest<reaching::Meets>,
-    /// Per bucket: whether its ACLs can grant nothing alone (`may_reach`).
-    acls_quiet: HashMap<usize, bool>,
+    /// Per bucket: what its ACLs may grant alone (`may_reach`).
+    acl_reach: HashMap<usize, reaching::AclReach>,
     /// Building the uploads that may have written an unlisted object: they
     /// happened before the query, so its `with` context does not bind them.
     past: bool,
@@ -280,7 +280,7 @@ impl<'e> Built<'e> {
             req_ids: HashMap::default(),
             left_out_ids: HashMap::default(),
             meeting: HashMap::default(),
-            acls_quiet: HashMap::default(),
+            acl_reach: HashMap::default(),
             past: false,
             way: None,
             via: None,
@@ -1004,7 +1004,7 @@ impl<'e> Built<'e> {
                     grant.permission,
                     AclPermission::Write | AclPermission::FullControl
                 )
-                && matches!(action.name.as_str(), "s3:PutObject" | "s3:DeleteObject");
+                && OWNED_ONLY.contains(&action.name.as_str());
             if !owned_only && !acl_grants_action(grant.permission, object_acl, &action.name) {
                 continue;
             }

@@ -16,9 +16,11 @@ impl<'e> Built<'e> {
     /// - no Allow of the bucket policy that may meet it names the caller,
     ///   its role or everyone (naming its account grants nothing without an
     ///   identity Allow, R70.2–R70.4), the bucket policy readable,
-    /// - the bucket's ACLs can grant nothing alone (`acls_grant_nothing_alone`:
-    ///   no grant, no ACL's open layer), and Block Public Access is settled
-    ///   (no open layer that could add access, R70.11).
+    /// - the bucket's ACLs can grant nothing alone (`acl_reach`: no grant,
+    ///   no ACL's open layer), or nothing but the actions an ACL grant
+    ///   speaks to and the action is not one of them (`acl_may_grant`), and
+    ///   Block Public Access is settled (no open layer that could add
+    ///   access, R70.11).
     ///
     /// Then no `Granted` holds in any object state, nor any open layer
     /// that grants: the request is denied. Queries that report only what
@@ -39,8 +41,13 @@ impl<'e> Built<'e> {
             return true;
         };
         let bucket = &estate.buckets[*b];
-        if self.bpa_unsettled(*b) || !self.acls_grant_nothing_alone(*b) {
+        if self.bpa_unsettled(*b) {
             return true;
+        }
+        match self.acl_reach(*b) {
+            AclReach::Nothing => {}
+            AclReach::AclActions if !acl_may_grant(action) => {}
+            AclReach::AclActions | AclReach::Anything => return true,
         }
         let arn = self.resource_arn(resource);
         if self.identity_may_allow(*i, action, &arn) {
@@ -63,18 +70,29 @@ impl<'e> Built<'e> {
         })
     }
 
-    /// Whether no ACL of the bucket, set or yet to be set, can grant an IAM
-    /// user or role anything alone, nor open a layer that could (rules/40,
-    /// R70.11): ACLs off (BucketOwnerEnforced); or on, with every grant of
-    /// the bucket's ACL and its listed objects' to an account's canonical
-    /// user (which then needs an identity Allow, R70.2–R70.4) or to the
-    /// log-delivery group, none of them WRITE to another account, every
-    /// listed object's owner known, no public ACL an uploader may set
-    /// (BlockPublicAcls), and no way for the anonymous caller to upload,
-    /// and so own, an object (no access point, no bucket-policy Allow of
-    /// PutObject to everyone). Once per bucket and evaluation.
-    fn acls_grant_nothing_alone(&mut self, b: usize) -> bool {
-        if let Some(&known) = self.acls_quiet.get(&b) {
+    /// What the bucket's ACLs, set or yet to be set, may grant an IAM user
+    /// or role alone, or open a layer that could (rules/40, R70.11). Once
+    /// per bucket and evaluation.
+    ///
+    /// - `Nothing`: ACLs off (BucketOwnerEnforced); or on, with every grant
+    ///   of the bucket's ACL and its listed objects' to an account's
+    ///   canonical user (which then needs an identity Allow, R70.2–R70.4)
+    ///   or to the log-delivery group, none of them WRITE to another
+    ///   account, no public ACL an uploader may set (BlockPublicAcls), and
+    ///   what `AclActions` asks besides.
+    /// - `AclActions`: grants to everyone, WRITE to another account, or
+    ///   public ACLs uploaders may set: each is a statement that speaks
+    ///   only to the actions an ACL grant does (`acl_may_grant`, and the
+    ///   open layer of a foreign WRITE grant only to its grantee's
+    ///   PutObject and DeleteObject, R70.11). Every ACL readable, every
+    ///   listed object's owner known (else an open layer on every action,
+    ///   R40.5), no grant of WRITE to everyone, and no other way for the
+    ///   anonymous caller to upload, and so own, an object (no access
+    ///   point, no bucket-policy Allow of PutObject to everyone): an
+    ///   object the anonymous caller owns is open on every action.
+    /// - `Anything` otherwise.
+    fn acl_reach(&mut self, b: usize) -> AclReach {
+        if let Some(&known) = self.acl_reach.get(&b) {
             return known;
         }
         let estate = self.estate;
@@ -83,50 +101,73 @@ impl<'e> Built<'e> {
             .accounts
             .get(&bucket.account)
             .and_then(|a| a.canonical_id.as_deref());
-        let quiet = |acl: &crate::model::Acl| {
-            acl.owner
+        // Each ACL, readable with a known owner: whether its grants are
+        // only to accounts that need an identity Allow (`quiet`); `None`:
+        // a grant opens every action.
+        let read = |acl: &crate::model::Acl| -> Option<bool> {
+            let known_owner = acl
+                .owner
                 .as_deref()
-                .is_some_and(|o| estate.account_of_canonical(o).is_some())
-                && acl.grants.iter().all(|g| match &g.grantee {
-                    Grantee::Canonical(c) => {
-                        Some(c.as_str()) == owner
-                            || !matches!(
-                                g.permission,
-                                AclPermission::Write | AclPermission::FullControl
-                            )
-                    }
-                    Grantee::LogDelivery => true,
-                    _ => false,
-                })
+                .is_some_and(|o| estate.account_of_canonical(o).is_some());
+            let public_write = acl.grants.iter().any(|g| {
+                g.grantee.is_public()
+                    && matches!(
+                        g.permission,
+                        AclPermission::Write | AclPermission::FullControl
+                    )
+            });
+            let quiet = acl.grants.iter().all(|g| match &g.grantee {
+                Grantee::Canonical(c) => {
+                    Some(c.as_str()) == owner
+                        || !matches!(
+                            g.permission,
+                            AclPermission::Write | AclPermission::FullControl
+                        )
+                }
+                Grantee::LogDelivery => true,
+                _ => false,
+            });
+            (known_owner && !public_write).then_some(quiet)
         };
         let known = match &bucket.ownership {
-            Err(_) => false,
-            Ok(Ownership::BucketOwnerEnforced) => true,
+            Err(_) => AclReach::Anything,
+            Ok(Ownership::BucketOwnerEnforced) => AclReach::Nothing,
             Ok(_) => {
-                matches!(&bucket.acl, Some(Ok(acl)) if quiet(acl))
-                    && bucket
-                        .objects
-                        .iter()
-                        .all(|o| o.acl.as_ref().is_ok_and(quiet))
-                    && self.bpa_in_force(b, |c| c.block_public_acls)
-                    && self.index.access_points[b].is_empty()
-                    && match bucket.policy {
-                        None => true,
+                let acls: Option<Vec<bool>> = bucket
+                    .acl
+                    .iter()
+                    .chain(bucket.objects.iter().map(|o| &o.acl))
+                    .map(|acl| acl.as_ref().ok().and_then(read))
+                    .collect();
+                let anonymous_may_upload = !self.index.access_points[b].is_empty()
+                    || match bucket.policy {
+                        None => false,
                         Some(pol) => {
                             let objects = self.resource_arn(&Resource::Objects(b, "*".into()));
                             let body = estate.policies[pol].body.as_ref();
                             match (self.allows_meeting(pol, PUT_OBJECT, &objects), body) {
-                                (Some(found), Ok(body)) => found.iter().all(|&k| {
+                                (Some(found), Ok(body)) => !found.iter().all(|&k| {
                                     matches!(&body.statements[k].principal, Some(set)
                                         if !set.negated && !set.items.contains(&PrincipalPattern::Everyone))
                                 }),
-                                _ => false,
+                                _ => true,
                             }
                         }
+                    };
+                match acls {
+                    Some(_) if bucket.acl.is_none() || anonymous_may_upload => AclReach::Anything,
+                    None => AclReach::Anything,
+                    Some(quiet)
+                        if quiet.iter().all(|&q| q)
+                            && self.bpa_in_force(b, |c| c.block_public_acls) =>
+                    {
+                        AclReach::Nothing
                     }
+                    Some(_) => AclReach::AclActions,
+                }
             }
         };
-        self.acls_quiet.insert(b, known);
+        self.acl_reach.insert(b, known);
         known
     }
 
@@ -188,6 +229,15 @@ impl<'e> Built<'e> {
         self.left_out_ids.insert(key, r);
         r
     }
+}
+
+/// What a bucket's ACLs may grant an IAM user or role alone (`acl_reach`).
+#[derive(Clone, Copy)]
+pub(super) enum AclReach {
+    Nothing,
+    /// Only the actions an ACL grant speaks to (`acl_may_grant`).
+    AclActions,
+    Anything,
 }
 
 /// What is known of the policies and statements that may meet one request
