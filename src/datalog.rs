@@ -342,6 +342,7 @@ pub struct Facts {
     pub principal_matches: Vec<PrincipalMatch>,
     pub chain_links: Vec<ChainLink>,
     pub assume_edges: Vec<AssumeEdge>,
+    pub chain_heads: Vec<ChainHead>,
     pub through_access_point: Vec<ThroughAccessPoint>,
     pub kms_actions: Vec<IsKmsAction>,
     pub side_requests: Vec<SideRequest>,
@@ -454,6 +455,8 @@ pub fn run(f: &Facts) -> Derived {
     rt.extend(&f.chain_links);
     facts += f.assume_edges.len();
     rt.extend(&f.assume_edges);
+    facts += f.chain_heads.len();
+    rt.extend(&f.chain_heads);
     facts += f.through_access_point.len();
     rt.extend(&f.through_access_point);
     facts += f.kms_actions.len() + f.side_requests.len() + f.key_unresolved.len();

@@ -318,6 +318,12 @@ impl<'e> Built<'e> {
         self.facts.assume_edges.push(AssumeEdge(p, q, decision));
     }
 
+    /// A principal asked, whose chains are answers (R80.2).
+    pub fn chain_head(&mut self, s: &Subject) {
+        let p = self.entity(EntKey::Subject(s.clone()));
+        self.facts.chain_heads.push(ChainHead(p));
+    }
+
     pub fn subject_id(&self, s: &Subject) -> Option<EntId> {
         self.ents.get(&EntKey::Subject(s.clone())).copied()
     }

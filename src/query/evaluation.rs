@@ -162,6 +162,9 @@ pub(super) fn evaluate<'e>(
             }
         }
     }
+    for s in &evaluated {
+        built.chain_head(s);
+    }
     let sources = evaluated
         .iter()
         .cloned()
