@@ -254,6 +254,12 @@ impl AclPermission {
             AclPermission::FullControl => "FULL_CONTROL",
         }
     }
+
+    /// WRITE or FULL_CONTROL: a grant that lets its grantee write (on a
+    /// bucket: upload, and overwrite or delete what it owns).
+    pub fn writes(self) -> bool {
+        matches!(self, AclPermission::Write | AclPermission::FullControl)
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -223,7 +223,7 @@ impl<'e> Built<'e> {
                             // group; its writes change nothing for other
                             // callers. A public grant IgnorePublicAcls
                             // neutralises grants nothing (R40.3).
-                            matches!(g.permission, AclPermission::Write | AclPermission::FullControl)
+                            g.permission.writes()
                                 && !matches!(&g.grantee, Grantee::Canonical(c) if Some(c.as_str()) == bucket_owner)
                                 && g.grantee != Grantee::LogDelivery
                                 && !(ignored && g.grantee.is_public())

@@ -1006,10 +1006,7 @@ impl<'e> Built<'e> {
             );
             // Bucket WRITE's overwrites and deletes: for the objects the grantee owns (R40.2b).
             let owned_only = !object_acl
-                && matches!(
-                    grant.permission,
-                    AclPermission::Write | AclPermission::FullControl
-                )
+                && grant.permission.writes()
                 && OWNED_ONLY.contains(&action.name.as_str());
             if !owned_only && !acl_grants_action(grant.permission, object_acl, &action.name) {
                 continue;

@@ -109,53 +109,28 @@ impl<'e> Built<'e> {
                 .owner
                 .as_deref()
                 .is_some_and(|o| estate.account_of_canonical(o).is_some());
-            let public_write = acl.grants.iter().any(|g| {
-                g.grantee.is_public()
-                    && matches!(
-                        g.permission,
-                        AclPermission::Write | AclPermission::FullControl
-                    )
-            });
+            let public_write = acl
+                .grants
+                .iter()
+                .any(|g| g.grantee.is_public() && g.permission.writes());
             let quiet = acl.grants.iter().all(|g| match &g.grantee {
-                Grantee::Canonical(c) => {
-                    Some(c.as_str()) == owner
-                        || !matches!(
-                            g.permission,
-                            AclPermission::Write | AclPermission::FullControl
-                        )
-                }
+                Grantee::Canonical(c) => Some(c.as_str()) == owner || !g.permission.writes(),
                 Grantee::LogDelivery => true,
                 _ => false,
             });
             (known_owner && !public_write).then_some(quiet)
         };
-        let known = match &bucket.ownership {
-            Err(_) => AclReach::Anything,
-            Ok(Ownership::BucketOwnerEnforced) => AclReach::Nothing,
-            Ok(_) => {
-                let acls: Option<Vec<bool>> = bucket
-                    .acl
-                    .iter()
+        let known = match (&bucket.ownership, &bucket.acl) {
+            (Err(_), _) => AclReach::Anything,
+            (Ok(Ownership::BucketOwnerEnforced), _) => AclReach::Nothing,
+            (Ok(_), None) => AclReach::Anything,
+            (Ok(_), Some(acl)) => {
+                let acls: Option<Vec<bool>> = std::iter::once(acl)
                     .chain(bucket.objects.iter().map(|o| &o.acl))
                     .map(|acl| acl.as_ref().ok().and_then(read))
                     .collect();
-                let anonymous_may_upload = !self.index.access_points[b].is_empty()
-                    || match bucket.policy {
-                        None => false,
-                        Some(pol) => {
-                            let objects = self.resource_arn(&Resource::Objects(b, "*".into()));
-                            let body = estate.policies[pol].body.as_ref();
-                            match (self.allows_meeting(pol, PUT_OBJECT, &objects), body) {
-                                (Some(found), Ok(body)) => !found.iter().all(|&k| {
-                                    matches!(&body.statements[k].principal, Some(set)
-                                        if !set.negated && !set.items.contains(&PrincipalPattern::Everyone))
-                                }),
-                                _ => true,
-                            }
-                        }
-                    };
                 match acls {
-                    Some(_) if bucket.acl.is_none() || anonymous_may_upload => AclReach::Anything,
+                    Some(_) if self.anonymous_may_upload(b) => AclReach::Anything,
                     None => AclReach::Anything,
                     Some(quiet)
                         if quiet.iter().all(|&q| q)
@@ -169,6 +144,27 @@ impl<'e> Built<'e> {
         };
         self.acl_reach.insert(b, known);
         known
+    }
+
+    /// Whether the anonymous caller may upload, and so own, an object of
+    /// the bucket: through an access point, or by a bucket-policy Allow of
+    /// PutObject to everyone (or one that could not be read).
+    fn anonymous_may_upload(&mut self, b: usize) -> bool {
+        if !self.index.access_points[b].is_empty() {
+            return true;
+        }
+        let Some(pol) = self.estate.buckets[b].policy else {
+            return false;
+        };
+        let objects = self.resource_arn(&Resource::Objects(b, "*".into()));
+        let found = self.allows_meeting(pol, PUT_OBJECT, &objects);
+        match (found, &self.estate.policies[pol].body) {
+            (Some(found), Ok(body)) => found.iter().any(|&k| {
+                !matches!(&body.statements[k].principal, Some(set)
+                    if !set.negated && !set.items.contains(&PrincipalPattern::Everyone))
+            }),
+            _ => true,
+        }
     }
 
     /// Whether an Allow of the principal's identity policies has an Action

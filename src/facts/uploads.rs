@@ -520,12 +520,7 @@ impl<'e> Built<'e> {
             Some(Ok(acl)) => acl
                 .grants
                 .iter()
-                .filter(|g| {
-                    matches!(
-                        g.permission,
-                        AclPermission::Write | AclPermission::FullControl
-                    ) && !(ignored && g.grantee.is_public())
-                })
+                .filter(|g| g.permission.writes() && !(ignored && g.grantee.is_public()))
                 .map(|g| &g.grantee)
                 .collect(),
             // An ACL that could not be read may grant WRITE to anyone.

@@ -26,7 +26,7 @@ pub(super) struct Asked {
 /// rayon's threads (`Evaluation::copies`): the answers of requests that
 /// several members of a class share, and a role's own answer that every
 /// chain reaching its request copies.
-pub(super) struct Copies {
+struct Copies {
     shared: HashMap<ReqId, Vec<Answer>>,
     /// Per request asked that is not an allow, the roles' requests that
     /// its subject's chains reach with the same action on the same
@@ -1230,7 +1230,7 @@ impl Evaluation<'_> {
     /// The answers for one asked request, under the name of the principal
     /// asked about; a request that other members of its class share has
     /// its answers built once (in `copies`) and renamed for each.
-    pub(super) fn answers_for(&self, asked: &Asked, copies: &Copies) -> Vec<Answer> {
+    fn answers_for(&self, asked: &Asked, copies: &Copies) -> Vec<Answer> {
         let Some(out) = copies.shared.get(&asked.req) else {
             return self.answers_with_chains(asked.req, &copies.reached, &copies.roles);
         };
