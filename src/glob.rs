@@ -257,6 +257,56 @@ fn literal_tail(glob: &str) -> &str {
     glob.rfind(['*', '?']).map_or(glob, |i| &glob[i + 1..])
 }
 
+/// Globs kept by their literal heads, to find the few of many that may meet
+/// a scope without relating every one: two globs share a string only if one
+/// literal head is a prefix of the other (`relate`'s first test). That holds
+/// field by field too — a string an ARN pattern matches field by field it
+/// also matches as one glob — so it serves `relate_fields`.
+#[derive(Debug)]
+pub struct Heads {
+    /// (literal head, index into the globs given), sorted.
+    heads: Vec<(String, usize)>,
+}
+
+impl Heads {
+    pub fn new(globs: &[String]) -> Heads {
+        let mut heads: Vec<(String, usize)> = globs
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (literal_head(g).to_string(), i))
+            .collect();
+        heads.sort_unstable();
+        Heads { heads }
+    }
+
+    /// The indices, ascending, of the globs whose literal head is a prefix
+    /// of the scope's or starts with it: every glob that may share a string
+    /// with `scope` (and a few that do not).
+    pub fn may_meet(&self, scope: &str) -> Vec<usize> {
+        let head = literal_head(scope);
+        let range = |h: &str| {
+            let start = self.heads.partition_point(|(x, _)| x.as_str() < h);
+            let end = start + self.heads[start..].partition_point(|(x, _)| x == h);
+            start..end
+        };
+        let mut out: Vec<usize> = Vec::new();
+        // Heads that are a proper prefix of the scope's.
+        for (cut, _) in head.char_indices() {
+            out.extend(self.heads[range(&head[..cut])].iter().map(|(_, i)| *i));
+        }
+        // Heads that start with the scope's (it included).
+        let start = self.heads.partition_point(|(x, _)| x.as_str() < head);
+        out.extend(
+            self.heads[start..]
+                .iter()
+                .take_while(|(x, _)| x.starts_with(head))
+                .map(|(_, i)| *i),
+        );
+        out.sort_unstable();
+        out
+    }
+}
+
 /// Relates an ARN pattern of a policy to an ARN scope, field by field
 /// (semantics.md 2.3: the six fields are globbed separately).
 pub fn relate_arn(scope: &str, pattern: &str) -> Relation {
@@ -408,6 +458,22 @@ mod tests {
                 matches(&pattern, &text, ignore_case),
                 by_characters(&pattern, &text, ignore_case)
             );
+        }
+
+        /// The heads leave out only globs the automata find disjoint from
+        /// the scope, whole and field by field.
+        #[test]
+        fn heads_leave_out_only_disjoint_globs(
+            scope in "arn:aws:s3:[a:*]{0,3}:[ab/*?]{0,5}",
+            globs in proptest::collection::vec("(\\*|arn:aws:s3:[a:*?]{0,3}:[ab/*?]{0,5})", 0..8),
+        ) {
+            let kept = Heads::new(&globs).may_meet(&scope);
+            for (i, g) in globs.iter().enumerate() {
+                if !kept.contains(&i) {
+                    proptest::prop_assert_eq!(relate(&scope, g), Relation::Disjoint);
+                    proptest::prop_assert_eq!(relate_fields(&scope, g), Relation::Disjoint);
+                }
+            }
         }
 
         /// On one concrete ARN, matching agrees with the automata.
