@@ -582,3 +582,79 @@ fn deciding_in_groups_changes_no_answer() {
         compare(&e, &asked, &at);
     }
 }
+
+/// A chain's answer is its most certain one (rules/80 R80.2): where a
+/// principal reaches a role both through a conditional hop and without
+/// one, through the head itself or not, its answer is the certain chain;
+/// where the only way is through the conditional hop, that chain is.
+#[test]
+fn a_chain_answers_by_its_most_certain_way() {
+    let account = "111122223333";
+    let arn = |name: &str| format!("arn:aws:iam::{account}:{name}");
+    let doc = |statements: serde_json::Value| serde_json::json!({"Version": "2012-10-17", "Statement": statements});
+    let assume = |roles: &[&str]| {
+        doc(
+            serde_json::json!([{"Effect": "Allow", "Action": "sts:AssumeRole",
+            "Resource": roles.iter().map(|r| arn(&format!("role/{r}"))).collect::<Vec<_>>()}]),
+        )
+    };
+    let trust = |who: &[&str], mfa: bool| {
+        let mut st = serde_json::json!({"Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"AWS": who.iter().map(|w| arn(w)).collect::<Vec<_>>()}});
+        if mfa {
+            st["Condition"] = serde_json::json!({"Bool": {"aws:MultiFactorAuthPresent": "true"}});
+        }
+        doc(serde_json::json!([st]))
+    };
+    let reads = doc(
+        serde_json::json!([{"Effect": "Allow", "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::data/*"}]),
+    );
+    // u → a → c, all certain; a → b only with MFA; b → a, b → c, b → d
+    // certain; only c and d read.
+    let env = serde_json::json!({
+        "principals": [
+            {"arn": arn("user/u"), "policies": [assume(&["a"])]},
+            {"arn": arn("role/a"), "trust": trust(&["user/u", "role/b"], false),
+             "policies": [assume(&["b", "c"])]},
+            {"arn": arn("role/b"), "trust": trust(&["role/a"], true),
+             "policies": [assume(&["a", "c", "d"])]},
+            {"arn": arn("role/c"), "trust": trust(&["role/a", "role/b"], false),
+             "policies": [reads.clone()]},
+            {"arn": arn("role/d"), "trust": trust(&["role/b"], false),
+             "policies": [reads]},
+        ],
+        "buckets": [{"name": "data", "account": account, "ownership": "BucketOwnerEnforced"}],
+    });
+    let dir = std::env::temp_dir().join(format!("bucketlog-chains-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let file = dir.join("estate.json");
+    std::fs::write(&file, env.to_string()).expect("the estate is written");
+    let e = bucketlog::load::load_paths(&[file]).expect("the estate loads");
+    let engine = Engine::new(&e);
+    let o = engine
+        .answer("who can read data/*", Options::default())
+        .expect("answers");
+    let best = |who: &str, through: &str| {
+        o.answers
+            .iter()
+            .filter(|a| a.principal == arn(who) && a.via.last() == Some(&arn(through)))
+            .map(|a| (a.decision, a.via.len()))
+            .min()
+            .map(|(d, hops)| (d.names().0, hops))
+    };
+    // Through c: certain for every principal that reaches it without the
+    // MFA hop (b's own way back through a included).
+    for who in ["user/u", "role/a", "role/b"] {
+        assert_eq!(
+            best(who, "role/c").map(|b| b.0),
+            Some("allow"),
+            "{who} through c"
+        );
+    }
+    // Through d: only over a → b, so conditional for u and a; b's is certain.
+    assert_eq!(best("user/u", "role/d"), Some(("conditional", 4)));
+    assert_eq!(best("role/a", "role/d"), Some(("conditional", 3)));
+    assert_eq!(best("role/b", "role/d"), Some(("allow", 2)));
+    std::fs::remove_dir_all(&dir).ok();
+}
