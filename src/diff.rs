@@ -40,7 +40,11 @@ impl Change {
 fn best(o: &Outcome) -> BTreeMap<(String, String, String), &Answer> {
     let mut out: BTreeMap<_, &Answer> = BTreeMap::new();
     for a in o.answers.iter().filter(|a| a.decision.reaches()) {
-        let key = (a.principal.clone(), a.action.clone(), a.resource.clone());
+        let key = (
+            a.principal.clone(),
+            a.action.to_string(),
+            a.resource.to_string(),
+        );
         let kept = out.entry(key).or_insert(a);
         if a.rank() < kept.rank() {
             *kept = a;

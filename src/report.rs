@@ -84,12 +84,12 @@ fn answer_json(a: &Answer) -> Value {
     }));
     let mut v = json!({
         "principal": a.principal,
-        "action": a.action,
-        "resource": a.resource,
+        "action": &*a.action,
+        "resource": &*a.resource,
         "decision": decision,
         "deny": deny,
-        "allow_witness": a.allow_witness,
-        "deny_witness": a.deny_witness,
+        "allow_witness": a.allow_witness.as_deref(),
+        "deny_witness": a.deny_witness.as_deref(),
         "via": a.via,
         "because": because,
         "blocked_by": a.blocked_by,
@@ -121,8 +121,8 @@ fn proof_json(o: &Outcome, p: &Proof) -> Value {
     let counterexample = p.counterexample.as_ref().map(|(a, w)| {
         let mut c = json!({
             "principal": a.principal,
-            "action": a.action,
-            "resource": a.resource,
+            "action": &*a.action,
+            "resource": &*a.resource,
             "context": w,
             "via": a.via,
             "because": a.because.iter().map(reason_json).collect::<Vec<_>>(),
@@ -168,7 +168,7 @@ fn proof_text(p: &Proof) -> String {
         if !w.is_empty() {
             out.push_str(&format!("      with {}\n", witness_text(w)));
         }
-        for r in &a.because {
+        for r in a.because.iter() {
             out.push_str(&format!("      because {}\n", reason_text(r)));
         }
     }
@@ -388,7 +388,7 @@ pub fn outcome_text(o: &Outcome, view: View) -> String {
         if let Some((action, key)) = &a.kms_key {
             out.push_str(&format!("      needs {action} on {key}\n"));
         }
-        for r in &a.because {
+        for r in a.because.iter() {
             out.push_str(&format!("      because {}\n", reason_text(r)));
         }
         for why in &a.implicit {
@@ -409,7 +409,7 @@ pub fn outcome_text(o: &Outcome, view: View) -> String {
                     "      hop {} → {}: {d}\n",
                     hop.principal, hop.resource
                 ));
-                for r in &hop.because {
+                for r in hop.because.iter() {
                     out.push_str(&format!("          because {}\n", reason_text(r)));
                 }
                 if let Some(r) = &hop.reason {
@@ -431,7 +431,7 @@ pub fn outcome_text(o: &Outcome, view: View) -> String {
                 out.push_str(&format!("      {side} when {}\n", witness_text(w)));
             }
         }
-        for (side, pattern) in &a.partial {
+        for (side, pattern) in a.partial.iter() {
             out.push_str(&format!("      {side} under {pattern}\n"));
         }
     }
@@ -473,7 +473,7 @@ fn folded_text(answers: &[Answer], limit: Option<usize>) -> String {
         }
         let mut actions: Vec<&str> = Vec::new();
         for a in list.iter().filter(|a| a.decision == best.decision) {
-            if !actions.contains(&a.action.as_str()) {
+            if !actions.contains(&&*a.action) {
                 actions.push(&a.action);
             }
         }
@@ -605,7 +605,7 @@ type GroupKey<'a> = (&'a str, Decision, &'a [String]);
 fn grouped_text(answers: &[Answer]) -> String {
     let mut groups: Vec<(GroupKey, Vec<&str>)> = Vec::new();
     for a in answers {
-        let key = (a.resource.as_str(), a.decision, a.via.as_slice());
+        let key = (&*a.resource, a.decision, a.via.as_slice());
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, actions)) => actions.push(&a.action),
             None => groups.push((key, vec![&a.action])),

@@ -539,7 +539,7 @@ fn acl_grants_reach_only_their_actions() {
         .into_iter()
         .zip(want)
     {
-        let mut actions: Vec<&str> = o.answers.iter().map(|a| a.action.as_str()).collect();
+        let mut actions: Vec<&str> = o.answers.iter().map(|a| &*a.action).collect();
         actions.sort_unstable();
         actions.dedup();
         let mut want = want;

@@ -246,8 +246,10 @@ pub fn build(estate: &Estate, reach: &Reach, shape: Shape) -> Graph {
                 d.edge(&a.principal, &to, edge(a, EdgeKind::Access(verb), public));
             }
             for hop in &a.hops {
-                for id in [&hop.principal, &hop.resource] {
-                    d.nodes.entry(id.clone()).or_insert_with(|| principal(id));
+                for id in [hop.principal.as_str(), &hop.resource] {
+                    d.nodes
+                        .entry(id.to_string())
+                        .or_insert_with(|| principal(id));
                 }
                 d.edge(
                     &hop.principal,
@@ -299,7 +301,7 @@ fn edge(a: &Answer, kind: EdgeKind, public: bool) -> Edge {
         decision: a.decision,
         condition: condition_words(a),
         public,
-        actions: vec![a.action.clone()],
+        actions: vec![a.action.to_string()],
     }
 }
 

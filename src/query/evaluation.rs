@@ -539,13 +539,13 @@ impl Evaluation<'_> {
         let reasons = self.unknown_reasons(r);
         Answer {
             principal: self.principal_name(&info.subject),
-            action: info.action.clone(),
-            resource: self.built.resource_arn(&info.resource),
+            action: info.action.as_str().into(),
+            resource: self.built.resource_arn(&info.resource).into(),
             decision,
             via,
             access_point: info.resource.route(self.built.estate),
             kms_key: self.kms_key(r),
-            because,
+            because: because.into(),
             blocked_by,
             implicit: self
                 .implicit
@@ -557,18 +557,20 @@ impl Evaluation<'_> {
             reason: (decision == Decision::Unknown).then(|| reasons.join("; ")),
             allow_witness: (decision == Decision::Conditional)
                 .then(|| self.witness(r, true))
-                .flatten(),
+                .flatten()
+                .map(Arc::new),
             deny_witness: (decision == Decision::Conditional)
                 .then(|| self.witness(r, false))
-                .flatten(),
+                .flatten()
+                .map(Arc::new),
             considered: match self.layers {
                 true => self.considered(r),
                 false => Vec::new(),
             },
             hops: Vec::new(),
             partial: match decision {
-                Decision::Conditional => self.partial(r),
-                _ => Vec::new(),
+                Decision::Conditional => self.partial(r).into(),
+                _ => Arc::new([]),
             },
             request: r,
         }
@@ -1078,7 +1080,7 @@ impl Evaluation<'_> {
                 a.reason = Some(reasons.join("; "));
             }
             if !allowed {
-                a.allow_witness = self.chain_allow_witness(graph, &hops, req);
+                a.allow_witness = self.chain_allow_witness(graph, &hops, req).map(Arc::new);
             }
             if self.explain {
                 a.hops = taken

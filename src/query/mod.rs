@@ -143,8 +143,8 @@ pub struct Reason {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Answer {
     pub principal: String,
-    pub action: String,
-    pub resource: String,
+    pub action: Arc<str>,
+    pub resource: Arc<str>,
     pub decision: Decision,
     pub via: Vec<String>,
     /// The ARN of the access point the request goes through (semantics.md
@@ -154,7 +154,9 @@ pub struct Answer {
     /// `kms:GenerateDataKey` for an upload) and the ARN of its key
     /// (semantics.md 5.9): its answer is part of this one.
     pub kms_key: Option<(String, String)>,
-    pub because: Vec<Reason>,
+    /// Shared by every copy of the answer (`copied_as`), as are the
+    /// witnesses and `partial`: a large `who can` copies 131,000.
+    pub because: Arc<[Reason]>,
     pub blocked_by: Vec<&'static str>,
     /// Why an allow needs no statement (the owner's root user…).
     pub implicit: Vec<&'static str>,
@@ -165,8 +167,8 @@ pub struct Answer {
     /// For a `conditional` answer, a state of the request that is allowed
     /// and one that is denied, as far as bucketlog evaluates them (the
     /// owner and ACL of an object the snapshot does not list).
-    pub allow_witness: Option<Witness>,
-    pub deny_witness: Option<Witness>,
+    pub allow_witness: Option<Arc<Witness>>,
+    pub deny_witness: Option<Arc<Witness>>,
     /// Every statement that spoke to the request (for `why`), and how
     /// certainly it applied.
     pub considered: Vec<(Reason, datalog::Guard)>,
@@ -175,7 +177,7 @@ pub struct Answer {
     pub hops: Vec<Answer>,
     /// For a conditional answer on a glob: Resource patterns of statements
     /// that applied to part of it only, as ("allowed" | "denied", pattern).
-    pub partial: Vec<(&'static str, String)>,
+    pub partial: Arc<[(&'static str, String)]>,
 }
 
 impl Answer {

@@ -45,7 +45,7 @@ fn finding(answers: &[Answer]) -> Finding {
         match a.decision {
             Decision::Allow => return Finding::Breaks(Box::new((a.clone(), Witness::new()))),
             Decision::Conditional => match &a.allow_witness {
-                Some(w) => return Finding::Breaks(Box::new((a.clone(), w.clone()))),
+                Some(w) => return Finding::Breaks(Box::new((a.clone(), (**w).clone()))),
                 None => {
                     unknown.get_or_insert_with(|| {
                         format!(
@@ -159,7 +159,7 @@ fn pin(engine: &Engine, subject: &Subject, targets: &Targets, given: &Given, fou
     // The target the counterexample answers: its action, by the same route.
     let Some((action, resource)) = targets
         .iter()
-        .find(|(act, r)| act.name == a.action && r.route(engine.estate) == a.access_point)
+        .find(|(act, r)| *act.name == *a.action && r.route(engine.estate) == a.access_point)
     else {
         return;
     };
@@ -380,7 +380,7 @@ pub fn no_destroy(engine: &Engine, scope: &Scope, notes: &mut Vec<String>) -> Pr
     let exempt = |a: &Answer| {
         bucket.mfa_delete.is_some()
             && a.principal == owner_root
-            && MFA_DELETE_ACTIONS.contains(&a.action.as_str())
+            && MFA_DELETE_ACTIONS.contains(&&*a.action)
     };
     if bucket.mfa_delete.is_some() {
         notes.push(format!(
@@ -400,7 +400,7 @@ pub fn no_destroy(engine: &Engine, scope: &Scope, notes: &mut Vec<String>) -> Pr
             Finding::Unknown(why) => {
                 unknown.get_or_insert(Finding::Unknown(why));
             }
-            Finding::Breaks(found) if lock_may && found.0.action != "s3:DeleteObjectVersion" => {
+            Finding::Breaks(found) if lock_may && &*found.0.action != "s3:DeleteObjectVersion" => {
                 unknown.get_or_insert(Finding::Unknown(format!(
                     "{} may perform {} on {}, but the bucket has Object Lock on (or its object-lock.json could not be read): versions under retention outlive a lifecycle expiration, and versioning cannot be suspended",
                     found.0.principal, found.0.action, found.0.resource
@@ -415,7 +415,7 @@ pub fn no_destroy(engine: &Engine, scope: &Scope, notes: &mut Vec<String>) -> Pr
                 };
                 let theirs: Targets = targets
                     .iter()
-                    .filter(|(a, _)| a.name == found.0.action)
+                    .filter(|(a, _)| *a.name == *found.0.action)
                     .cloned()
                     .collect();
                 let concrete = asked(engine, &who, &theirs, &Given::default());

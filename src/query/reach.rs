@@ -137,7 +137,7 @@ pub(super) fn reach(
                 .filter(|a| {
                     actions
                         .iter()
-                        .any(|x| x.name == a.action && x.target == Target::Object)
+                        .any(|x| *x.name == *a.action && x.target == Target::Object)
                 })
                 .map(|a| a.principal.as_str())
                 .collect();
