@@ -264,46 +264,42 @@ fn literal_tail(glob: &str) -> &str {
 /// also matches as one glob — so it serves `relate_fields`.
 #[derive(Debug)]
 pub struct Heads {
-    /// (literal head, index into the globs given), sorted.
+    globs: Vec<String>,
+    /// (literal head, index into `globs`), sorted.
     heads: Vec<(String, usize)>,
 }
 
 impl Heads {
-    pub fn new(globs: &[String]) -> Heads {
+    pub fn new(globs: Vec<String>) -> Heads {
         let mut heads: Vec<(String, usize)> = globs
             .iter()
             .enumerate()
             .map(|(i, g)| (literal_head(g).to_string(), i))
             .collect();
         heads.sort_unstable();
-        Heads { heads }
+        Heads { globs, heads }
     }
 
-    /// The indices, ascending, of the globs whose literal head is a prefix
-    /// of the scope's or starts with it: every glob that may share a string
+    /// The globs, in the order given, whose literal head is a prefix of
+    /// the scope's or starts with it: every glob that may share a string
     /// with `scope` (and a few that do not).
-    pub fn may_meet(&self, scope: &str) -> Vec<usize> {
+    pub fn may_meet(&self, scope: &str) -> Vec<&str> {
         let head = literal_head(scope);
-        let range = |h: &str| {
-            let start = self.heads.partition_point(|(x, _)| x.as_str() < h);
-            let end = start + self.heads[start..].partition_point(|(x, _)| x == h);
-            start..end
-        };
-        let mut out: Vec<usize> = Vec::new();
-        // Heads that are a proper prefix of the scope's.
-        for (cut, _) in head.char_indices() {
-            out.extend(self.heads[range(&head[..cut])].iter().map(|(_, i)| *i));
-        }
-        // Heads that start with the scope's (it included).
-        let start = self.heads.partition_point(|(x, _)| x.as_str() < head);
-        out.extend(
-            self.heads[start..]
+        let from = |h: &str| self.heads.partition_point(|(x, _)| x.as_str() < h);
+        // Heads that are a proper prefix of the scope's, then those that
+        // start with it (it included).
+        let prefixes = head.char_indices().flat_map(|(cut, _)| {
+            let h = &head[..cut];
+            self.heads[from(h)..]
                 .iter()
-                .take_while(|(x, _)| x.starts_with(head))
-                .map(|(_, i)| *i),
-        );
-        out.sort_unstable();
-        out
+                .take_while(move |(x, _)| x == h)
+        });
+        let longer = self.heads[from(head)..]
+            .iter()
+            .take_while(|(x, _)| x.starts_with(head));
+        let mut found: Vec<usize> = prefixes.chain(longer).map(|(_, i)| *i).collect();
+        found.sort_unstable();
+        found.into_iter().map(|i| self.globs[i].as_str()).collect()
     }
 }
 
@@ -467,9 +463,10 @@ mod tests {
             scope in "arn:aws:s3:[a:*]{0,3}:[ab/*?]{0,5}",
             globs in proptest::collection::vec("(\\*|arn:aws:s3:[a:*?]{0,3}:[ab/*?]{0,5})", 0..8),
         ) {
-            let kept = Heads::new(&globs).may_meet(&scope);
-            for (i, g) in globs.iter().enumerate() {
-                if !kept.contains(&i) {
+            let heads = Heads::new(globs.clone());
+            let kept = heads.may_meet(&scope);
+            for g in &globs {
+                if !kept.contains(&g.as_str()) {
                     proptest::prop_assert_eq!(relate(&scope, g), Relation::Disjoint);
                     proptest::prop_assert_eq!(relate_fields(&scope, g), Relation::Disjoint);
                 }

@@ -59,9 +59,9 @@ pub struct Index {
     /// match an object of it, by object ARN prefix (`None`: one has a policy
     /// variable).
     patterns: Vec<std::sync::OnceLock<Option<Vec<PrefixedPattern>>>>,
-    /// Once asked: every Resource pattern of the estate, once, and by
-    /// literal head.
-    distinct_patterns: std::sync::OnceLock<(Vec<String>, crate::glob::Heads)>,
+    /// Once asked: every Resource pattern of the estate, once, by literal
+    /// head.
+    distinct_patterns: std::sync::OnceLock<crate::glob::Heads>,
     /// Whether queries leave out requests that cannot reach
     /// (`facts::Built::may_reach`). Always on; the reference test turns it
     /// off to compare with the plain evaluation of every request.
@@ -222,7 +222,7 @@ impl Index {
 impl Index {
     /// Every Resource/NotResource pattern of the estate once, sorted (many
     /// policies repeat the same few), and indexed by literal head.
-    fn distinct_patterns(&self, estate: &Estate) -> &(Vec<String>, crate::glob::Heads) {
+    fn distinct_patterns(&self, estate: &Estate) -> &crate::glob::Heads {
         self.distinct_patterns.get_or_init(|| {
             let mut out = BTreeSet::new();
             for pol in &estate.policies {
@@ -234,9 +234,7 @@ impl Index {
                     .flat_map(|r| r.items.iter());
                 out.extend(items.cloned());
             }
-            let all: Vec<String> = out.into_iter().collect();
-            let heads = crate::glob::Heads::new(&all);
-            (all, heads)
+            crate::glob::Heads::new(out.into_iter().collect())
         })
     }
 
@@ -255,20 +253,20 @@ impl Index {
                         .iter()
                         .map(|&ap| format!("{}/object/", estate.access_points[ap].arn())),
                 );
-                let (all, heads) = self.distinct_patterns(estate);
+                let patterns = self.distinct_patterns(estate);
                 let mut out = Vec::new();
                 for prefix in prefixes {
                     let objects = format!("{prefix}*");
                     // Relating 200 buckets to every pattern was a tenth of
                     // a batch of decisions; the heads leave a few each.
-                    for item in heads.may_meet(&objects).into_iter().map(|i| &all[i]) {
+                    for item in patterns.may_meet(&objects) {
                         if crate::glob::relate_fields(&objects, item)
                             != crate::glob::Relation::Disjoint
                         {
                             if item.contains("${") {
                                 return None;
                             }
-                            out.push((prefix.clone(), item.clone()));
+                            out.push((prefix.clone(), item.to_string()));
                         }
                     }
                 }
