@@ -13,15 +13,19 @@
 //! exactly, or whose policies read `${aws:username}`-like variables in a
 //! statement that speaks to those requests, is a class of its own; one such
 //! variable in a bucket, trust or organization policy puts every user in a
-//! class of its own. Roles and root users are always their own class: a
-//! role is also a target of chains, where its own trust policy tells it
-//! apart.
+//! class of its own. For every request (`Classes::new`), roles and root
+//! users are their own class: a role is also a target of chains, where its
+//! own trust policy tells it apart. Root users always are.
 //!
 //! A statement speaks to a request when its Action may cover it. The
 //! classes for every request bucketlog makes (S3 and STS, `Classes::new`)
-//! are finer than those for sts:AssumeRole alone (`Classes::assuming`):
-//! users whose policies differ only in S3 grants, such as a home prefix
-//! under `${aws:username}`, take the same hops in the can-assume graph.
+//! are finer than those for sts:AssumeRole alone (`Classes::assuming`),
+//! which leave identity policies and boundaries out: the can-assume graph
+//! tells the members of such a class apart per role, only by the identity
+//! and boundary statements that may meet the hop to it
+//! (`facts::Built::alike_on_hop`). So users whose policies differ in S3
+//! grants, such as a home prefix under `${aws:username}`, or in which
+//! other roles they may assume, take the same hop to a role.
 //!
 //! Uploads made before a query (who may own a scope's unlisted objects)
 //! are asked of every user and role, and a role's own upload does not turn
@@ -74,8 +78,10 @@ impl Classes {
         }
     }
 
-    /// Whether role `q`'s trust policy names principal `p` exactly, so that
-    /// `p`'s hop to `q` is not its class's (`Classes::assuming`).
+    /// Whether role `q`'s trust policy names principal `p` exactly, or a
+    /// session of role `p` (an `assumed-role` ARN, which names no own
+    /// string of the role), so that `p`'s hop to `q` is not its class's
+    /// (`Classes::assuming`).
     pub fn trust_names(&self, estate: &Estate, q: usize, p: usize) -> bool {
         let Some(strings) = estate.principals[q]
             .trust
@@ -83,10 +89,15 @@ impl Classes {
         else {
             return false;
         };
-        own_strings(&estate.principals[p])
+        let p = &estate.principals[p];
+        own_strings(p)
             .iter()
             .flatten()
             .any(|s| strings.contains(&s.to_ascii_lowercase()))
+            || (p.kind == PrincipalKind::Role && {
+                let own = (p.account.to_ascii_lowercase(), p.name.to_ascii_lowercase());
+                strings.iter().any(|s| session_of(s).as_ref() == Some(&own))
+            })
     }
 
     /// The classes for every request bucketlog makes.
@@ -94,14 +105,17 @@ impl Classes {
         Classes::telling_apart(estate, may_speak_to_s3, Apart::default())
     }
 
-    /// The classes for sts:AssumeRole alone (the can-assume graph). A user
-    /// that a trust policy names exactly stays in its class: that role's
-    /// hop is decided for it alone (`trust_names`), its other hops are its
-    /// class's.
+    /// The classes of users and roles for sts:AssumeRole alone (the
+    /// can-assume graph): alike but for their identity policies and
+    /// boundaries, which the graph compares per role, by the statements
+    /// that may meet the hop (`facts::Built::alike_on_hop`). A principal
+    /// that a trust policy names exactly, or a session of which it names,
+    /// stays in its class: that role's hop is decided for it alone
+    /// (`trust_names`), its other hops are shared.
     pub fn assuming(estate: &Estate) -> Classes {
         let apart = Apart {
             trusts: true,
-            ..Apart::default()
+            policies_left: true,
         };
         Classes::telling_apart(estate, |st| st.covers_action(ASSUME_ROLE), apart)
     }
@@ -112,7 +126,7 @@ impl Classes {
     /// scope compare statement by statement.
     pub fn uploading(estate: &Estate) -> Classes {
         let apart = Apart {
-            uploads: true,
+            policies_left: true,
             ..Apart::default()
         };
         Classes::telling_apart(estate, |st| st.covers_action(PUT_OBJECT), apart)
@@ -144,7 +158,7 @@ impl Classes {
             // Where the caller compares identity policies and boundaries
             // itself (and with them the statements that read the caller's
             // name), they are not part of the key.
-            let (policies, boundary) = match apart.uploads {
+            let (policies, boundary) = match apart.policies_left {
                 true => (Vec::new(), None),
                 false => {
                     let mut policies = estate.identity_policies(p);
@@ -160,7 +174,7 @@ impl Classes {
                 .any(|i| strings.personal.contains(i));
             let grouped = match p.kind {
                 PrincipalKind::User => true,
-                PrincipalKind::Role => apart.uploads,
+                PrincipalKind::Role => apart.policies_left,
                 PrincipalKind::Root => false,
             };
             if !grouped || named || personal {
@@ -230,9 +244,13 @@ struct Apart {
     /// A trust policy's exact names tell a user apart on that role's hop
     /// alone (`Classes::trust_names`).
     trusts: bool,
-    /// Roles are grouped too, and identity policies and boundaries left
-    /// for the caller to compare (`Classes::uploading`).
-    uploads: bool,
+    /// Identity policies and boundaries are left for the caller to
+    /// compare, by the statements that may meet the one request it asks
+    /// (`facts::Built::alike_on`), and with them the statements that read
+    /// the caller's name; roles are grouped too, since that request does
+    /// not turn on their own trust policies (`Classes::assuming`,
+    /// `Classes::uploading`).
+    policies_left: bool,
 }
 
 /// Everything that may tell two users apart.

@@ -101,8 +101,9 @@ fn a_shared_engine_answers_as_a_fresh_one_for_each_query() {
 /// some users are told apart only by a trust policy naming them, an
 /// `aws:PrincipalArn` condition, a tag a bucket policy reads, or a
 /// `${aws:username}` resource; and so that users told apart only by their
-/// S3 grants share their hops in the can-assume graph
-/// (`Classes::assuming`).
+/// S3 grants, or by their grants of sts:AssumeRole on other roles, share
+/// their hops in the can-assume graph (`Classes::assuming`,
+/// `Built::alike_on_hop`).
 #[test]
 fn classes_answer_as_every_principal_alone() {
     for (seed, users) in [(6, 40), (7, 60)] {
@@ -132,6 +133,29 @@ fn classes_answer_as_every_principal_alone() {
             hop_merged.len() >= users / 6,
             "seed {seed}: only {} of {users} users take another class's hops",
             hop_merged.len()
+        );
+        // So do users whose grants of sts:AssumeRole differ, on the roles
+        // that none of those grants tells apart (`Built::alike_on_hop`).
+        let assuming = |p: usize| -> Vec<usize> {
+            let mut held = e.identity_policies(&e.principals[p]);
+            held.retain(|&i| {
+                e.policies[i].body.as_ref().is_ok_and(|b| {
+                    b.statements
+                        .iter()
+                        .any(|st| st.covers_action("sts:AssumeRole"))
+                })
+            });
+            held
+        };
+        let grants_differ = (0..e.principals.len())
+            .filter(|&p| {
+                let taker = classes.index.assume_classes.class_of(p);
+                taker != p && assuming(p) != assuming(taker)
+            })
+            .count();
+        assert!(
+            grants_differ >= users / 6,
+            "seed {seed}: only {grants_differ} users share hops with other sts:AssumeRole grants"
         );
         // Roles upload alike too, whatever their policies and trust.
         let uploaders_merged = (0..e.principals.len())
@@ -654,4 +678,78 @@ fn a_chain_answers_by_its_most_certain_way() {
     assert_eq!(best("user/u", "role/d"), Some(("conditional", 4)));
     assert_eq!(best("role/a", "role/d"), Some(("conditional", 3)));
     assert_eq!(best("role/b", "role/d"), Some(("allow", 2)));
+}
+
+/// Roles alike but for their policies are one class for sts:AssumeRole
+/// (`Classes::assuming`), and a hop to a role is shared by the members
+/// whose statements meet it alike (`Built::alike_on_hop`) — unless the
+/// role's trust policy names one of them, by its ARN or by a session of
+/// it (`Classes::trust_names`). A trust in the same account naming
+/// `assumed-role/r1/build` lets r1 reach `t` with no identity Allow
+/// (conditionally: the session name is the caller's); it also names the
+/// account, which lets no one in without one, so r2, whose only policy
+/// grants an S3 read, takes a hop to `t` that is denied. Each answer is the plain evaluation's,
+/// every principal alone.
+#[test]
+fn a_trust_naming_a_session_tells_its_role_apart() {
+    let account = "111122223333";
+    let arn = |name: &str| format!("arn:aws:iam::{account}:{name}");
+    let doc = |statements: serde_json::Value| serde_json::json!({"Version": "2012-10-17", "Statement": statements});
+    let reads = |bucket: &str| {
+        doc(
+            serde_json::json!([{"Effect": "Allow", "Action": "s3:GetObject",
+        "Resource": format!("arn:aws:s3:::{bucket}/*")}]),
+        )
+    };
+    let trust = |who: String| {
+        doc(
+            serde_json::json!([{"Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"AWS": who}}]),
+        )
+    };
+    let env = serde_json::json!({
+        "principals": [
+            {"arn": arn("role/r1"), "trust": trust(arn("root"))},
+            {"arn": arn("role/r2"), "trust": trust(arn("root")), "policies": [reads("other")]},
+            {"arn": arn("role/t"), "trust": doc(serde_json::json!([{"Effect": "Allow", "Action": "sts:AssumeRole",
+                "Principal": {"AWS": [format!("arn:aws:sts::{account}:assumed-role/r1/build"), arn("root")]}}])),
+             "policies": [reads("data")]},
+        ],
+        "buckets": [
+            {"name": "data", "account": account, "ownership": "BucketOwnerEnforced"},
+            {"name": "other", "account": account, "ownership": "BucketOwnerEnforced"},
+        ],
+    });
+    let mut e = Estate::default();
+    bucketlog::load::env_file::load("estate.json", env.to_string().as_bytes(), &mut e)
+        .expect("the estate loads");
+    let engine = Engine::new(&e);
+    let role = |name: &str| {
+        e.principals
+            .iter()
+            .position(|p| p.arn == arn(name))
+            .expect("a principal of the estate")
+    };
+    let classes = &engine.index.assume_classes;
+    assert_eq!(
+        classes.class_of(role("role/r2")),
+        classes.class_of(role("role/r1")),
+        "r1 and r2 are one class for sts:AssumeRole"
+    );
+    let plain = engine_with(&e, |i| i.assume_classes = Classes::singletons(&e));
+    let q = "who can read data/*";
+    let o = engine.answer(q, Options::default()).expect("answers");
+    assert_eq!(
+        json(&o),
+        json(&plain.answer(q, Options::default()).expect("answers"))
+    );
+    let through = |who: &str| {
+        o.answers
+            .iter()
+            .filter(|a| a.principal == arn(who) && a.via == [arn(who), arn("role/t")])
+            .map(|a| a.decision.names().0)
+            .min()
+    };
+    assert_eq!(through("role/r1"), Some("conditional"));
+    assert_eq!(through("role/r2"), None);
 }

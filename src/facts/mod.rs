@@ -25,6 +25,7 @@ mod uploads;
 pub use conditions::unknown_reasons;
 pub use encryption::DECRYPTS;
 pub use principals::trust_may_name;
+pub use reaching::Alike;
 pub(crate) use uploads::uploader_account;
 pub use uploads::{PastKind, UploadsDecided, WantedUploads};
 

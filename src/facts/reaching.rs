@@ -3,6 +3,7 @@
 //! keeps requests; the reference test, not the rules, stands for it.
 
 use super::*;
+use crate::classes::reads_callers_name;
 use crate::index::StatementShapes;
 
 impl<'e> Built<'e> {
@@ -212,6 +213,23 @@ impl<'e> Built<'e> {
         )
     }
 
+    /// `alike` for principal `p`'s sts:AssumeRole on role `q`: the members
+    /// of a class of `Classes::assuming` that it finds alike take the same
+    /// hop to `q` (`query::assume`), unless `q`'s trust policy names one of
+    /// them (`Classes::trust_names`).
+    pub fn alike_on_hop(&mut self, p: usize, q: usize) -> Option<Alike> {
+        let estate = self.estate;
+        let arn = self.resource_arn(&Resource::Role(q));
+        let known = known_for(&mut self.meeting, &arn, ASSUME_ROLE);
+        let shapes = &self.index.shapes;
+        alike(estate, p, |pol| {
+            let request = (ASSUME_ROLE, arn.as_str());
+            known.reading((estate, shapes), pol, request, false, |found| {
+                PolicyMeets::of(estate, pol, found.map(Vec::as_slice))
+            })
+        })
+    }
+
     /// A request that cannot reach (`may_reach`), recorded for the order
     /// of the query's answers and its chains: none of its facts, only that
     /// it was left out, which the rules deny (R75.5).
@@ -224,6 +242,79 @@ impl<'e> Built<'e> {
         self.facts.left_out.push(LeftOut(r));
         self.left_out_ids.insert(key, r);
         r
+    }
+}
+
+/// What tells principal `p` apart from the other members of its class
+/// (`Classes::assuming`, `Classes::uploading`, which leave identity policies
+/// and boundaries out) on a request: its identity policies with a
+/// statement that may meet the request, and its boundary, which denies
+/// even where none of its statements meets. `None` when one of those
+/// statements reads the caller's name (`${aws:username}`): then `p` is
+/// told apart by its own name. `meet` reads a policy for the request.
+pub(super) fn alike(
+    estate: &Estate,
+    p: usize,
+    mut meet: impl FnMut(usize) -> PolicyMeets,
+) -> Option<Alike> {
+    let pr = &estate.principals[p];
+    let mut identity = Vec::new();
+    let mut reads_name = false;
+    for pol in estate.each_identity_policy(pr) {
+        let m = meet(pol);
+        if m.meets {
+            identity.push(pol);
+            reads_name |= m.reads_name;
+        }
+    }
+    if let Some(b) = pr.boundary {
+        reads_name |= meet(b).reads_name;
+    }
+    if reads_name {
+        return None;
+    }
+    identity.sort_unstable();
+    identity.dedup();
+    Some(Alike {
+        identity,
+        boundary: pr.boundary,
+    })
+}
+
+/// What tells the members of a class apart on a request (`alike`):
+/// their identity policies with a statement that may meet it, sorted, and
+/// their boundary.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Alike {
+    identity: Vec<usize>,
+    boundary: Option<usize>,
+}
+
+/// How one policy meets a request (`alike`).
+#[derive(Clone, Copy)]
+pub(super) struct PolicyMeets {
+    /// Some statement may meet it, or the policy could not be read.
+    meets: bool,
+    /// One of those statements may read the caller's name
+    /// (`${aws:username}`), so that it tells callers apart; a policy that
+    /// could not be read may.
+    reads_name: bool,
+}
+
+impl PolicyMeets {
+    /// `found`: the statements of policy `pol` that may meet the request
+    /// (`None`: the policy could not be read).
+    pub(super) fn of(estate: &Estate, pol: usize, found: Option<&[usize]>) -> PolicyMeets {
+        let reads_name = match (&estate.policies[pol].body, found) {
+            (Ok(body), Some(found)) => found
+                .iter()
+                .any(|&k| reads_callers_name(&body.statements[k])),
+            _ => true,
+        };
+        PolicyMeets {
+            meets: found.is_none_or(|f| !f.is_empty()),
+            reads_name,
+        }
     }
 }
 

@@ -4,8 +4,8 @@
 //! here or left to an evaluation of their own (`query/uploads.rs`), and the
 //! uploader-chosen grants settled from their decisions.
 
+use super::reaching::{alike, PolicyMeets};
 use super::*;
-use crate::classes::reads_callers_name;
 
 /// The owner of an unsigned upload (S3 User Guide, "Overview of managing
 /// access": the anonymous canonical ID 65a011a29cdf8ec533ec3d1ccaae921c).
@@ -163,32 +163,6 @@ fn possible_grant(
             })
         })
         .min()
-}
-
-/// A policy and those of its statements that may meet a request (`None`:
-/// it could not be read).
-type Meeting = (usize, Option<Vec<usize>>);
-
-/// What `unlike_uploaders` knows of one policy for an upload: its number
-/// among the policies read for the scope, whether any of its statements
-/// may meet the upload, and whether those read the caller's name.
-#[derive(Clone, Copy)]
-struct PolicyMeets {
-    number: usize,
-    meets: bool,
-    reads_name: bool,
-}
-
-/// Whether statements that meet a request may read the caller's name
-/// (`${aws:username}`), so that it tells callers apart; a policy that
-/// could not be read may.
-fn reads_name(estate: &Estate, (pol, found): &Meeting) -> bool {
-    match (&estate.policies[*pol].body, found) {
-        (Ok(body), Some(found)) => found
-            .iter()
-            .any(|&k| reads_callers_name(&body.statements[k])),
-        _ => true,
-    }
 }
 
 impl<'e> Built<'e> {
@@ -403,8 +377,8 @@ impl<'e> Built<'e> {
     /// users and roles of one uploading class (`Classes::uploading`) whose
     /// identity and boundary statements that may meet the upload —
     /// directly or through an access point of the bucket — are the same,
-    /// none of them reading the caller's name (`${aws:username}`). Every
-    /// other policy (SCPs and RCPs, bucket and access point policies, ACLs)
+    /// none of them reading the caller's name (`alike`). Every other
+    /// policy (SCPs and RCPs, bucket and access point policies, ACLs)
     /// tells members of a class apart by nothing an upload reads, so their
     /// PutObjects are decided alike, and each leaves its objects to the
     /// same account: what the rules read of past uploads.
@@ -416,49 +390,32 @@ impl<'e> Built<'e> {
             arns.push(self.resource_arn(&Resource::Through(ap, Some(pattern.to_string()))));
         }
         let mut seen = HashSet::default();
-        // Managed policies are held by many: each is read once, and known
-        // after by its number here.
+        // Managed policies are held by many: each is read once.
         let mut read: HashMap<usize, PolicyMeets> = HashMap::default();
-        let mut meet = |built: &mut Self, pol: usize| {
-            let number = read.len();
-            *read.entry(pol).or_insert_with(|| {
-                let m = built.meeting_upload(pol, &arns);
-                PolicyMeets {
-                    number,
-                    meets: m.1.as_ref().is_none_or(|f| !f.is_empty()),
-                    reads_name: reads_name(estate, &m),
-                }
-            })
-        };
         let mut out = Vec::with_capacity(all.len());
         for s in all {
             let Subject::Known(i) = s else {
                 out.push(s);
                 continue;
             };
-            let p = &estate.principals[i];
-            let identity: Vec<PolicyMeets> = estate
-                .each_identity_policy(p)
-                .map(|pol| meet(self, pol))
-                .filter(|m| m.meets)
-                .collect();
-            // A boundary that no statement of meets still denies.
-            let boundary = p.boundary.map(|pol| meet(self, pol));
-            let alone = identity.iter().chain(&boundary).any(|m| m.reads_name);
-            let mut identity: Vec<usize> = identity.iter().map(|m| m.number).collect();
-            identity.sort_unstable();
-            identity.dedup();
-            let boundary = boundary.map(|m| m.number);
             let class = index.uploader_classes.class_of(i);
-            if seen.insert((class, alone.then_some(i), identity, boundary)) {
+            let meet = |pol: usize| {
+                *read.entry(pol).or_insert_with(|| {
+                    let found = self.meeting_upload(pol, &arns);
+                    PolicyMeets::of(estate, pol, found.as_deref())
+                })
+            };
+            let alike = alike(estate, i, meet).ok_or(i);
+            if seen.insert((class, alike)) {
                 out.push(s);
             }
         }
         out
     }
 
-    /// The statements of a policy that may meet an upload at any of `arns`.
-    fn meeting_upload(&mut self, pol: usize, arns: &[String]) -> Meeting {
+    /// The statements of a policy that may meet an upload at any of `arns`
+    /// (`None`: it could not be read).
+    fn meeting_upload(&mut self, pol: usize, arns: &[String]) -> Option<Vec<usize>> {
         let mut found = Some(Vec::new());
         for arn in arns {
             found = match (
@@ -476,7 +433,7 @@ impl<'e> Built<'e> {
             found.sort_unstable();
             found.dedup();
         }
-        (pol, found)
+        found
     }
 
     /// Who may have uploaded an unlisted object of the bucket: a superset of

@@ -475,12 +475,17 @@ fn load_iam_entities(doc: &Node, account: &str, estate: &mut Estate) -> Result<(
             policies,
         });
     }
+    // A managed policy set as a boundary is one policy of that kind,
+    // whoever holds it: principals with the same boundary are told apart by
+    // nothing else it brings (`classes`), and its statements are built once.
+    let mut boundaries: BTreeMap<usize, usize> = BTreeMap::new();
     for (list, kind, inline) in [
         ("UserDetailList", PrincipalKind::User, "UserPolicyList"),
         ("RoleDetailList", PrincipalKind::Role, "RolePolicyList"),
     ] {
         for e in parts[list] {
-            principal(e, account, kind, inline, &managed, estate)?;
+            let held = (&managed, &mut boundaries);
+            principal(e, (account, kind, inline), held, estate)?;
         }
     }
     estate.principals.push(Principal::root(account));
@@ -602,10 +607,8 @@ fn entity_policies(
 /// One user or role. `Err` only when its ARN or name cannot be read.
 fn principal(
     e: &Node,
-    account: &str,
-    kind: PrincipalKind,
-    inline: &str,
-    managed: &BTreeMap<String, usize>,
+    (account, kind, inline): (&str, PrincipalKind, &str),
+    (managed, boundaries): (&BTreeMap<String, usize>, &mut BTreeMap<usize, usize>),
     estate: &mut Estate,
 ) -> Result<(), Diagnostic> {
     let (name_field, id_field) = if kind == PrincipalKind::User {
@@ -691,9 +694,8 @@ fn principal(
             });
         }
     }
-    let boundary = match e.get("PermissionsBoundary") {
-        None => None,
-        Some(b) => Some(match b.str_field("PermissionsBoundaryArn") {
+    let boundary = e.get("PermissionsBoundary").map(|b| {
+        match b.str_field("PermissionsBoundaryArn") {
             Err(d) => missing_policy(
                 &format!("{name} PermissionsBoundary"),
                 PolicyKind::Boundary,
@@ -701,12 +703,12 @@ fn principal(
                 estate,
             ),
             Ok(barn) => match managed.get(barn) {
-                Some(&i) => {
+                Some(&i) => *boundaries.entry(i).or_insert_with(|| {
                     let mut p = estate.policies[i].clone();
                     p.kind = PolicyKind::Boundary;
                     estate.policies.push(p);
                     estate.policies.len() - 1
-                }
+                }),
                 None => missing_policy(
                     barn,
                     PolicyKind::Boundary,
@@ -714,8 +716,8 @@ fn principal(
                     estate,
                 ),
             },
-        }),
-    };
+        }
+    });
     let trust_name = format!("{name} trust policy");
     let trust = match (kind, e.get("AssumeRolePolicyDocument")) {
         (PrincipalKind::Role, Some(doc)) => {

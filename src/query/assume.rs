@@ -9,7 +9,7 @@ use super::evaluation::{Apart, Evaluation};
 use super::{Engine, Given, Stats};
 use crate::catalog::{Catalog, ASSUME_ROLE};
 use crate::datalog::{Decision, ReqId};
-use crate::facts::{trust_may_name, Resource, Subject};
+use crate::facts::{trust_may_name, Alike, Built, Resource, Subject};
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::{BTreeSet, VecDeque};
@@ -25,11 +25,17 @@ pub(super) struct AssumeGraph<'e> {
     parts: Vec<Arc<Evaluation<'e>>>,
     /// Each principal's hops, in estate order of the roles.
     out: HashMap<Subject, Vec<Hop>>,
-    /// The hops of a class of users (`Classes::assuming`) on a role whose
-    /// trust policy names none of them exactly, by (class, role): every
-    /// member's, whichever member the graph decided it for.
-    shared: HashMap<(usize, usize), Hop>,
+    /// The hops to a role that members of a class (`Classes::assuming`)
+    /// take alike: every member's whose identity and boundary statements
+    /// meet the hop alike (`Built::alike_on_hop`) and whom the role's trust
+    /// policy does not name (`Classes::trust_names`), whichever member the
+    /// graph decided it for.
+    shared: HashMap<Shared, Hop>,
 }
+
+/// Which hops are one: (class, role, what tells the class's members apart
+/// on the hop).
+type Shared = (usize, usize, Alike);
 
 /// One principal's sts:AssumeRole request on a role, as the rules decided it.
 #[derive(Clone, Copy, Debug)]
@@ -97,13 +103,15 @@ impl<'e> AssumeGraph<'e> {
         let assume = Catalog::get()
             .find(ASSUME_ROLE)
             .expect("the catalogue has sts:AssumeRole");
-        // The hops to decide, each once: a user's hop on a role whose trust
-        // policy does not name it exactly is its class's for sts:AssumeRole
-        // (`Classes::assuming`), decided for the first member that asks.
+        // The hops to decide, each once: a principal's hop on a role whose
+        // trust policy does not name it is shared by the members of its
+        // class for sts:AssumeRole (`Classes::assuming`) whose statements
+        // meet it alike, decided for the first member that asks.
         let classes = &engine.index.assume_classes;
+        let mut meeting = Built::new(estate, engine.index.clone());
         let mut pending: Vec<(Subject, usize)> = Vec::new();
         let mut own_at: HashMap<(Subject, usize), usize> = HashMap::default();
-        let mut shared_at: HashMap<(usize, usize), usize> = HashMap::default();
+        let mut shared_at: HashMap<Shared, usize> = HashMap::default();
         // Per new source, its roles: a hop the graph has, or one pending.
         let mut new_sources: Vec<(Subject, Vec<Result<Hop, usize>>)> = Vec::new();
         let mut seen: HashSet<Subject> = from.iter().cloned().collect();
@@ -122,12 +130,12 @@ impl<'e> AssumeGraph<'e> {
                     let mut hops = Vec::with_capacity(roles.len());
                     for &q in &roles {
                         let class = match s {
-                            Subject::Known(p) if !classes.trust_names(estate, q, p) => {
-                                Some((classes.class_of(p), q))
-                            }
+                            Subject::Known(p) if !classes.trust_names(estate, q, p) => meeting
+                                .alike_on_hop(p, q)
+                                .map(|alike| (classes.class_of(p), q, alike)),
                             _ => None,
                         };
-                        if let Some(hop) = class.and_then(|k| self.shared.get(&k)) {
+                        if let Some(hop) = class.as_ref().and_then(|k| self.shared.get(k)) {
                             hops.push(Ok(*hop));
                             continue;
                         }
