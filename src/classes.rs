@@ -246,7 +246,7 @@ struct Apart {
     trusts: bool,
     /// Identity policies and boundaries are left for the caller to
     /// compare, by the statements that may meet the one request it asks
-    /// (`facts::Built::alike_on`), and with them the statements that read
+    /// (`alike` in facts/reaching.rs), and with them the statements that read
     /// the caller's name; roles are grouped too, since that request does
     /// not turn on their own trust policies (`Classes::assuming`,
     /// `Classes::uploading`).
