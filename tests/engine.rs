@@ -753,3 +753,85 @@ fn a_trust_naming_a_session_tells_its_role_apart() {
     assert_eq!(through("role/r1"), Some("conditional"));
     assert_eq!(through("role/r2"), None);
 }
+
+/// A `who can` grows the can-assume graph only by the hops into roles its
+/// chains may need (`assume::Needed`): those whose requests may reach, and
+/// every role a chain from which may lead to one — here `mid`, which reads
+/// nothing but may assume `reader`. Queries asked in turn on one engine
+/// each need hops the earlier ones left undecided, from sources the graph
+/// already has; every answer is the plain evaluation's, which decides
+/// every hop (`Index::leave_out_unreachable` off).
+#[test]
+fn a_query_decides_the_hops_its_chains_may_need() {
+    let account = "111122223333";
+    let arn = |name: &str| format!("arn:aws:iam::{account}:{name}");
+    let doc = |statements: serde_json::Value| serde_json::json!({"Version": "2012-10-17", "Statement": statements});
+    let reads = |bucket: &str| {
+        doc(
+            serde_json::json!([{"Effect": "Allow", "Action": "s3:GetObject",
+            "Resource": format!("arn:aws:s3:::{bucket}/*")}]),
+        )
+    };
+    let assumes = |roles: &str| {
+        doc(
+            serde_json::json!([{"Effect": "Allow", "Action": "sts:AssumeRole",
+            "Resource": arn(roles)}]),
+        )
+    };
+    let trust = |who: String| {
+        doc(
+            serde_json::json!([{"Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"AWS": who}}]),
+        )
+    };
+    let env = serde_json::json!({
+        "principals": [
+            {"arn": arn("user/u"), "policies": [assumes("role/*")]},
+            {"arn": arn("role/mid"), "trust": trust(arn("user/u")), "policies": [assumes("role/reader")]},
+            {"arn": arn("role/reader"), "trust": trust(arn("role/mid")), "policies": [reads("data")]},
+            {"arn": arn("role/other"), "trust": trust(arn("root")), "policies": [reads("other")]},
+            {"arn": arn("role/idle"), "trust": trust(arn("root"))},
+        ],
+        "buckets": [
+            {"name": "data", "account": account, "ownership": "BucketOwnerEnforced"},
+            {"name": "other", "account": account, "ownership": "BucketOwnerEnforced"},
+        ],
+    });
+    let mut e = Estate::default();
+    bucketlog::load::env_file::load("estate.json", env.to_string().as_bytes(), &mut e)
+        .expect("the estate loads");
+    let engine = Engine::new(&e);
+    let plain = engine_with(&e, |i| i.leave_out_unreachable = false);
+    let asked: Vec<String> = [
+        "who can read data/*",
+        "who can read other/*",
+        "what can user/u do",
+        "who can read data/*",
+    ]
+    .map(str::to_string)
+    .to_vec();
+    let answered = answer_alike(&engine, &plain, &asked, "needed hops");
+    assert_eq!(answered.len(), asked.len(), "every query answers");
+    let vias = |o: &query::Outcome, who: &str| -> Vec<Vec<String>> {
+        let mut v: Vec<Vec<String>> = o
+            .answers
+            .iter()
+            .filter(|a| a.principal == arn(who))
+            .map(|a| a.via.clone())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let chain = |names: &[&str]| names.iter().map(|n| arn(n)).collect::<Vec<_>>();
+    assert_eq!(
+        vias(&answered[0].1, "user/u"),
+        vec![chain(&["user/u", "role/mid", "role/reader"])],
+        "u reads data through mid, which reads nothing"
+    );
+    assert_eq!(
+        vias(&answered[1].1, "user/u"),
+        vec![chain(&["user/u", "role/other"])],
+        "the second query decides u's hop into `other`, which the first did not need"
+    );
+}

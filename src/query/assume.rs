@@ -1,29 +1,33 @@
 //! The can-assume graph, once per (estate, context): every sts:AssumeRole
 //! request a role chain may take, decided by the rules in evaluations of
-//! their own and kept by the engine. It does not depend on the scope, so a
-//! query's evaluation carries only its S3 requests and the edges
+//! their own and kept by the engine. A hop does not depend on the scope, so
+//! a query's evaluation carries only its S3 requests and the edges
 //! (rules/80 R80.1), and `public`, `what can`, `graph` and a REPL session
-//! decide each hop once.
+//! decide each hop once. A query that reports only what may give access
+//! grows the graph only by the hops into the roles its chains may need
+//! (`Needed`); a later query decides the rest as it needs them.
 
 use super::evaluation::{Apart, Evaluation};
 use super::{Engine, Given, Stats};
 use crate::catalog::{Catalog, ASSUME_ROLE};
 use crate::datalog::{Decision, ReqId};
 use crate::facts::{trust_may_name, Alike, Built, Resource, Subject};
+use crate::model::PrincipalKind;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::borrow::Cow;
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 
-/// The principals whose assumptions are decided so far, each with every
-/// role whose trust policy may name it. Grown, never changed: a query that
-/// starts from principals not yet in it adds a part.
+/// The principals whose assumptions are decided so far, each with the
+/// roles whose trust policy may name it that queries have needed. Grown,
+/// never changed: a query that needs hops it does not have adds a part.
 #[derive(Default)]
 pub(super) struct AssumeGraph<'e> {
     /// The evaluations of the sts:AssumeRole requests: per growth, one of
     /// them all, and one of the conditional ones with their ways.
     parts: Vec<Arc<Evaluation<'e>>>,
-    /// Each principal's hops, in estate order of the roles.
+    /// Each principal's hops decided so far, in estate order of the roles.
     out: HashMap<Subject, Vec<Hop>>,
     /// The hops to a role that members of a class (`Classes::assuming`)
     /// take alike: every member's whose identity and boundary statements
@@ -46,9 +50,39 @@ pub(super) struct Hop {
     pub req: ReqId,
 }
 
+/// Per principal of the estate, the roles whose trust policy may name it
+/// (the trust index narrows them, `trust_may_name` decides), in estate
+/// order; per role, the roles that may so assume it. They do not depend on
+/// the context: built once per engine.
+pub(super) struct Candidates {
+    of: Vec<Vec<usize>>,
+    assumed_by: Vec<Vec<usize>>,
+}
+
+/// The roles whose hops a query needs. A chain gives access only through
+/// the answer of its last role (R80.3), and a query that reports only what
+/// may give access leaves out a role's requests that cannot reach
+/// (`Built::may_reach`): a hop into a role none of whose requests may
+/// reach, and from which no chain of roles whose trust policies may name
+/// each other leads to one whose requests may, ends no chain that gives
+/// access, and every role of a chain that does is needed.
+pub(super) enum Needed {
+    Every,
+    Roles(Vec<bool>),
+}
+
+impl Needed {
+    pub(super) fn has(&self, role: usize) -> bool {
+        match self {
+            Needed::Every => true,
+            Needed::Roles(roles) => roles[role],
+        }
+    }
+}
+
 impl<'e> AssumeGraph<'e> {
-    /// Every hop of a principal, whatever its decision (the rules keep
-    /// those that may be taken: R80.1).
+    /// Every hop of a principal decided so far, whatever its decision (the
+    /// rules keep those that may be taken: R80.1).
     pub(super) fn all_hops(&self, s: &Subject) -> &[Hop] {
         self.out.get(s).map(Vec::as_slice).unwrap_or_default()
     }
@@ -70,14 +104,14 @@ impl<'e> AssumeGraph<'e> {
         &self.parts[hop.part]
     }
 
-    /// The roles a chain from `from` may reach (not those among `from`),
-    /// in estate order.
-    fn reached(&self, from: &[Subject]) -> BTreeSet<usize> {
+    /// The needed roles a chain from `from` may reach (not those among
+    /// `from`), in estate order.
+    fn reached(&self, from: &[Subject], needed: &Needed) -> BTreeSet<usize> {
         let mut seen: HashSet<Subject> = from.iter().cloned().collect();
         let mut frontier: VecDeque<Subject> = from.iter().cloned().collect();
         let mut reached = BTreeSet::new();
         while let Some(s) = frontier.pop_front() {
-            for hop in self.hops(&s) {
+            for hop in self.hops(&s).filter(|h| needed.has(h.role)) {
                 if seen.insert(Subject::Known(hop.role)) {
                     reached.insert(hop.role);
                     frontier.push_back(Subject::Known(hop.role));
@@ -87,17 +121,18 @@ impl<'e> AssumeGraph<'e> {
         reached
     }
 
-    /// The graph grown by the hops of every principal a chain from `from`
-    /// could reach that it does not have yet — a breadth-first walk over
-    /// the roles whose trust policy may name the current principal (the
-    /// trust index narrows them, `trust_may_name` decides) — decided in one
-    /// evaluation, the conditional ones made exact in another; `None` when
-    /// it has them all.
+    /// The graph grown by the hops into needed roles of every principal a
+    /// chain from `from` could reach that it does not have yet — a
+    /// breadth-first walk over the needed roles whose trust policy may name
+    /// the current principal (`Candidates`) — decided in one evaluation,
+    /// the conditional ones made exact in another; `None` when it has them
+    /// all.
     fn grown(
         &self,
         engine: &Engine<'e>,
         given: &Given,
         from: &[Subject],
+        needed: &Needed,
     ) -> Option<AssumeGraph<'e>> {
         let estate = engine.estate;
         let assume = Catalog::get()
@@ -112,51 +147,46 @@ impl<'e> AssumeGraph<'e> {
         let mut pending: Vec<(Subject, usize)> = Vec::new();
         let mut own_at: HashMap<(Subject, usize), usize> = HashMap::default();
         let mut shared_at: HashMap<Shared, usize> = HashMap::default();
-        // Per new source, its roles: a hop the graph has, or one pending.
+        // Per source with new hops, those hops: one another principal's
+        // the graph has, or one pending.
         let mut new_sources: Vec<(Subject, Vec<Result<Hop, usize>>)> = Vec::new();
         let mut seen: HashSet<Subject> = from.iter().cloned().collect();
         let mut frontier: VecDeque<Subject> = from.iter().cloned().collect();
         while let Some(s) = frontier.pop_front() {
-            let roles: Vec<usize> = match self.out.get(&s) {
-                Some(hops) => hops.iter().map(|h| h.role).collect(),
-                None => {
-                    let roles: Vec<usize> = engine
-                        .index
-                        .trust
-                        .candidates(estate, &s)
-                        .into_iter()
-                        .filter(|&q| Subject::Known(q) != s && trust_may_name(estate, q, &s))
-                        .collect();
-                    let mut hops = Vec::with_capacity(roles.len());
-                    for &q in &roles {
-                        let class = match s {
-                            Subject::Known(p) if !classes.trust_names(estate, q, p) => meeting
-                                .alike_on_hop(p, q)
-                                .map(|alike| (classes.class_of(p), q, alike)),
-                            _ => None,
-                        };
-                        if let Some(hop) = class.as_ref().and_then(|k| self.shared.get(k)) {
-                            hops.push(Ok(*hop));
-                            continue;
-                        }
-                        let next = pending.len();
-                        let at = match class {
-                            Some(k) => *shared_at.entry(k).or_insert(next),
-                            None => *own_at.entry((s.clone(), q)).or_insert(next),
-                        };
-                        if at == next {
-                            pending.push((s.clone(), q));
-                        }
-                        hops.push(Err(at));
-                    }
-                    new_sources.push((s.clone(), hops));
-                    roles
+            let had = self.all_hops(&s);
+            let mut hops = Vec::new();
+            for &q in engine.assumable_by(&s).iter() {
+                if !needed.has(q) {
+                    continue;
                 }
-            };
-            for q in roles {
                 if seen.insert(Subject::Known(q)) {
                     frontier.push_back(Subject::Known(q));
                 }
+                if had.binary_search_by_key(&q, |h| h.role).is_ok() {
+                    continue;
+                }
+                let class = match s {
+                    Subject::Known(p) if !classes.trust_names(estate, q, p) => meeting
+                        .alike_on_hop(p, q)
+                        .map(|alike| (classes.class_of(p), q, alike)),
+                    _ => None,
+                };
+                if let Some(hop) = class.as_ref().and_then(|k| self.shared.get(k)) {
+                    hops.push(Ok(*hop));
+                    continue;
+                }
+                let next = pending.len();
+                let at = match class {
+                    Some(k) => *shared_at.entry(k).or_insert(next),
+                    None => *own_at.entry((s.clone(), q)).or_insert(next),
+                };
+                if at == next {
+                    pending.push((s.clone(), q));
+                }
+                hops.push(Err(at));
+            }
+            if !hops.is_empty() {
+                new_sources.push((s, hops));
             }
         }
         if new_sources.is_empty() {
@@ -201,31 +231,88 @@ impl<'e> AssumeGraph<'e> {
         }
         let mut out = self.out.clone();
         for (s, hops) in new_sources {
-            let mut hops: Vec<Hop> = hops
-                .into_iter()
-                .map(|h| {
-                    h.unwrap_or_else(|i| decided_hops[i].expect("every pending hop is decided"))
-                })
-                .collect();
-            hops.sort_by_key(|h| h.role);
-            out.insert(s, hops);
+            let all = out.entry(s).or_default();
+            all.extend(hops.into_iter().map(|h| {
+                h.unwrap_or_else(|i| decided_hops[i].expect("every pending hop is decided"))
+            }));
+            all.sort_by_key(|h| h.role);
         }
         Some(AssumeGraph { parts, out, shared })
     }
 }
 
 impl<'e> Engine<'e> {
-    /// The can-assume graph of a query's context with the hops of every
-    /// principal a chain from `from` may reach, the roles reached, and what
-    /// growing the graph for it cost (nothing when it had them all).
+    fn candidates(&self) -> &Candidates {
+        self.candidates.get_or_init(|| {
+            let estate = self.estate;
+            let of: Vec<Vec<usize>> = (0..estate.principals.len())
+                .into_par_iter()
+                .map(|p| self.assumable_from_trust(&Subject::Known(p)))
+                .collect();
+            let mut assumed_by = vec![Vec::new(); of.len()];
+            for (p, roles) in of.iter().enumerate() {
+                if estate.principals[p].kind == PrincipalKind::Role {
+                    for &q in roles {
+                        assumed_by[q].push(p);
+                    }
+                }
+            }
+            Candidates { of, assumed_by }
+        })
+    }
+
+    fn assumable_from_trust(&self, s: &Subject) -> Vec<usize> {
+        let estate = self.estate;
+        self.index
+            .trust
+            .candidates(estate, s)
+            .into_iter()
+            .filter(|&q| Subject::Known(q) != *s && trust_may_name(estate, q, s))
+            .collect()
+    }
+
+    /// The roles whose trust policy may name `s`, in estate order.
+    fn assumable_by(&self, s: &Subject) -> Cow<'_, [usize]> {
+        match s {
+            Subject::Known(p) => Cow::Borrowed(&self.candidates().of[*p]),
+            other => Cow::Owned(self.assumable_from_trust(other)),
+        }
+    }
+
+    /// The roles a query needs the hops into (`Needed`), from the roles
+    /// whose own requests may reach.
+    pub(super) fn needed(&self, reaching: impl IntoIterator<Item = usize>) -> Needed {
+        let assumed_by = &self.candidates().assumed_by;
+        let mut needed = vec![false; assumed_by.len()];
+        let mut stack: Vec<usize> = Vec::new();
+        for q in reaching {
+            if !std::mem::replace(&mut needed[q], true) {
+                stack.push(q);
+            }
+        }
+        while let Some(q) = stack.pop() {
+            for &r in &assumed_by[q] {
+                if !std::mem::replace(&mut needed[r], true) {
+                    stack.push(r);
+                }
+            }
+        }
+        Needed::Roles(needed)
+    }
+
+    /// The can-assume graph of a query's context with the hops into the
+    /// roles `needed` of every principal a chain from `from` may reach, the
+    /// needed roles reached, and what growing the graph for it cost
+    /// (nothing when it had them all).
     pub(super) fn assume_graph(
         &self,
         given: &Given,
         from: &[Subject],
+        needed: &Needed,
     ) -> (Arc<AssumeGraph<'e>>, BTreeSet<usize>, Stats) {
         let key = given.key();
         let current = self.assume_graphs().get(&key).cloned().unwrap_or_default();
-        let (graph, stats) = match current.grown(self, given, from) {
+        let (graph, stats) = match current.grown(self, given, from, needed) {
             Some(grown) => {
                 let mut stats = Stats::default();
                 for part in &grown.parts[current.parts.len()..] {
@@ -237,7 +324,7 @@ impl<'e> Engine<'e> {
             }
             None => (current, Stats::default()),
         };
-        let reached = graph.reached(from);
+        let reached = graph.reached(from, needed);
         (graph, reached, stats)
     }
 }

@@ -2,12 +2,12 @@
 //! them (twice when conditional answers are made exact), and the derived
 //! relations indexed by request, read back into `Answer`s.
 
-use super::assume::{AssumeGraph, Hop};
+use super::assume::{AssumeGraph, Hop, Needed};
 use super::{Answer, Engine, Given, Reason, Scope, Stats, Targets, Witness};
 use crate::datalog::{self, Decision, EntId, ReqId};
 use crate::facts::{Built, Resource, StmtOrigin, Subject};
 use crate::index::HeadersRead;
-use crate::model::Estate;
+use crate::model::{Estate, PrincipalKind};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
@@ -152,8 +152,18 @@ pub(super) fn evaluate<'e>(
     // graph of this context (built once, as far as queries need it): the
     // same S3 requests for every role reached, and the edges among them. A
     // chain gives access only through a role's answer that may (R80.3), so
-    // a role's requests that cannot reach are left out.
-    let (graph, reached, assume_stats) = engine.assume_graph(given, &evaluated);
+    // a role's requests that cannot reach are left out, and so are the
+    // hops that can lead to none that may (`Needed`).
+    let needed = match leave_out && reported == Reported::Reaching {
+        true => engine.needed((0..engine.estate.principals.len()).filter(|&q| {
+            engine.estate.principals[q].kind == PrincipalKind::Role
+                && targets
+                    .iter()
+                    .any(|(a, res)| built.may_reach(&Subject::Known(q), &a.name, res))
+        })),
+        false => Needed::Every,
+    };
+    let (graph, reached, assume_stats) = engine.assume_graph(given, &evaluated, &needed);
     for &q in &reached {
         let role = Subject::Known(q);
         for (a, res) in targets {
@@ -170,7 +180,7 @@ pub(super) fn evaluate<'e>(
         .cloned()
         .chain(reached.iter().map(|&q| Subject::Known(q)));
     for s in sources {
-        for hop in graph.all_hops(&s) {
+        for hop in graph.all_hops(&s).iter().filter(|h| needed.has(h.role)) {
             built.assume_edge(&s, hop.role, hop.decision);
         }
     }
@@ -227,7 +237,7 @@ pub(super) fn per_scope<T: Send>(
     ask: impl Fn(&Scope) -> T + Sync + Send,
 ) -> (Vec<T>, Stats) {
     use rayon::prelude::*;
-    let (_, _, stats) = engine.assume_graph(&Given::default(), subjects);
+    let (_, _, stats) = engine.assume_graph(&Given::default(), subjects, &Needed::Every);
     (scopes.par_iter().map(ask).collect(), stats)
 }
 

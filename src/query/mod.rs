@@ -246,6 +246,9 @@ pub struct Engine<'e> {
     pub index: Arc<Index>,
     /// The can-assume graph of each context asked so far (`Given::key`).
     assume: Mutex<HashMap<String, Arc<assume::AssumeGraph<'e>>>>,
+    /// The roles each principal's trust policies may let it assume, once a
+    /// query first needs chains.
+    candidates: std::sync::OnceLock<assume::Candidates>,
     /// The upload checks of each scope decided so far (`uploads.rs`).
     uploads: Mutex<uploads::DecidedUploads>,
 }
@@ -256,6 +259,7 @@ impl<'e> Engine<'e> {
             estate,
             index: Arc::new(Index::new(estate)),
             assume: Mutex::default(),
+            candidates: std::sync::OnceLock::new(),
             uploads: Mutex::default(),
         }
     }
