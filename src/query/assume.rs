@@ -92,11 +92,16 @@ impl<'e> AssumeGraph<'e> {
         self.all_hops(s).iter().filter(|h| h.decision.reaches())
     }
 
+    /// The hop from one principal to a role, if it may be taken (a
+    /// chain's answers look up each of their hops: a principal's hops are
+    /// in estate order of the roles, and an administrator's are hundreds).
     pub(super) fn hop(&self, from: &Subject, to: &Subject) -> Option<&Hop> {
         let Subject::Known(role) = to else {
             return None;
         };
-        self.hops(from).find(|h| h.role == *role)
+        let hops = self.all_hops(from);
+        let at = hops.binary_search_by_key(role, |h| h.role).ok()?;
+        Some(&hops[at]).filter(|h| h.decision.reaches())
     }
 
     /// The evaluation that decided a hop (its answer, witnesses, reasons).
