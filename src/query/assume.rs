@@ -109,6 +109,27 @@ impl<'e> AssumeGraph<'e> {
         &self.parts[hop.part]
     }
 
+    /// Whether the graph has every hop of every principal a chain from
+    /// `from` could reach: then no query from them needs more, and leaving
+    /// hops out (`Needed`) would save nothing.
+    fn whole_from(&self, engine: &Engine<'e>, from: &[Subject]) -> bool {
+        let mut seen: HashSet<Subject> = from.iter().cloned().collect();
+        let mut frontier: VecDeque<Subject> = from.iter().cloned().collect();
+        while let Some(s) = frontier.pop_front() {
+            let roles = engine.assumable_by(&s);
+            // A principal's hops are one per role whose trust may name it.
+            if self.all_hops(&s).len() != roles.len() {
+                return false;
+            }
+            for &q in roles.iter() {
+                if seen.insert(Subject::Known(q)) {
+                    frontier.push_back(Subject::Known(q));
+                }
+            }
+        }
+        true
+    }
+
     /// The needed roles a chain from `from` may reach (not those among
     /// `from`), in estate order.
     fn reached(&self, from: &[Subject], needed: &Needed) -> BTreeSet<usize> {
@@ -303,6 +324,13 @@ impl<'e> Engine<'e> {
             }
         }
         Needed::Roles(needed)
+    }
+
+    /// Whether the can-assume graph of a query's context already has every
+    /// hop a chain from `from` could take (`AssumeGraph::whole_from`).
+    pub(super) fn chains_decided(&self, given: &Given, from: &[Subject]) -> bool {
+        let graph = self.assume_graphs().get(&given.key()).cloned();
+        graph.is_some_and(|g| g.whole_from(self, from))
     }
 
     /// The can-assume graph of a query's context with the hops into the
