@@ -59,6 +59,27 @@ fn engine_with<'e>(e: &'e Estate, set: impl FnOnce(&mut bucketlog::index::Index)
     engine
 }
 
+/// A policy document of these statements.
+fn doc(statements: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// An identity policy that reads the objects of `bucket`.
+fn reads(bucket: &str) -> serde_json::Value {
+    doc(
+        serde_json::json!([{"Effect": "Allow", "Action": "s3:GetObject",
+        "Resource": format!("arn:aws:s3:::{bucket}/*")}]),
+    )
+}
+
+/// A trust policy that lets `who` assume the role.
+fn trust(who: String) -> serde_json::Value {
+    doc(
+        serde_json::json!([{"Effect": "Allow", "Action": "sts:AssumeRole",
+        "Principal": {"AWS": who}}]),
+    )
+}
+
 fn json(o: &query::Outcome) -> String {
     report::outcome_json(o).to_string()
 }
@@ -694,19 +715,6 @@ fn a_chain_answers_by_its_most_certain_way() {
 fn a_trust_naming_a_session_tells_its_role_apart() {
     let account = "111122223333";
     let arn = |name: &str| format!("arn:aws:iam::{account}:{name}");
-    let doc = |statements: serde_json::Value| serde_json::json!({"Version": "2012-10-17", "Statement": statements});
-    let reads = |bucket: &str| {
-        doc(
-            serde_json::json!([{"Effect": "Allow", "Action": "s3:GetObject",
-        "Resource": format!("arn:aws:s3:::{bucket}/*")}]),
-        )
-    };
-    let trust = |who: String| {
-        doc(
-            serde_json::json!([{"Effect": "Allow", "Action": "sts:AssumeRole",
-            "Principal": {"AWS": who}}]),
-        )
-    };
     let env = serde_json::json!({
         "principals": [
             {"arn": arn("role/r1"), "trust": trust(arn("root"))},
@@ -765,23 +773,10 @@ fn a_trust_naming_a_session_tells_its_role_apart() {
 fn a_query_decides_the_hops_its_chains_may_need() {
     let account = "111122223333";
     let arn = |name: &str| format!("arn:aws:iam::{account}:{name}");
-    let doc = |statements: serde_json::Value| serde_json::json!({"Version": "2012-10-17", "Statement": statements});
-    let reads = |bucket: &str| {
-        doc(
-            serde_json::json!([{"Effect": "Allow", "Action": "s3:GetObject",
-            "Resource": format!("arn:aws:s3:::{bucket}/*")}]),
-        )
-    };
     let assumes = |roles: &str| {
         doc(
             serde_json::json!([{"Effect": "Allow", "Action": "sts:AssumeRole",
             "Resource": arn(roles)}]),
-        )
-    };
-    let trust = |who: String| {
-        doc(
-            serde_json::json!([{"Effect": "Allow", "Action": "sts:AssumeRole",
-            "Principal": {"AWS": who}}]),
         )
     };
     let env = serde_json::json!({
