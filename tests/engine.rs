@@ -80,6 +80,22 @@ fn trust(who: String) -> serde_json::Value {
     )
 }
 
+/// An estate of these principals and two buckets of `account`, `data` and
+/// `other`.
+fn two_buckets(account: &str, principals: serde_json::Value) -> Estate {
+    let env = serde_json::json!({
+        "principals": principals,
+        "buckets": [
+            {"name": "data", "account": account, "ownership": "BucketOwnerEnforced"},
+            {"name": "other", "account": account, "ownership": "BucketOwnerEnforced"},
+        ],
+    });
+    let mut e = Estate::default();
+    bucketlog::load::env_file::load("estate.json", env.to_string().as_bytes(), &mut e)
+        .expect("the estate loads");
+    e
+}
+
 fn json(o: &query::Outcome) -> String {
     report::outcome_json(o).to_string()
 }
@@ -715,22 +731,14 @@ fn a_chain_answers_by_its_most_certain_way() {
 fn a_trust_naming_a_session_tells_its_role_apart() {
     let account = "111122223333";
     let arn = |name: &str| format!("arn:aws:iam::{account}:{name}");
-    let env = serde_json::json!({
-        "principals": [
+    let principals = serde_json::json!([
             {"arn": arn("role/r1"), "trust": trust(arn("root"))},
             {"arn": arn("role/r2"), "trust": trust(arn("root")), "policies": [reads("other")]},
             {"arn": arn("role/t"), "trust": doc(serde_json::json!([{"Effect": "Allow", "Action": "sts:AssumeRole",
                 "Principal": {"AWS": [format!("arn:aws:sts::{account}:assumed-role/r1/build"), arn("root")]}}])),
              "policies": [reads("data")]},
-        ],
-        "buckets": [
-            {"name": "data", "account": account, "ownership": "BucketOwnerEnforced"},
-            {"name": "other", "account": account, "ownership": "BucketOwnerEnforced"},
-        ],
-    });
-    let mut e = Estate::default();
-    bucketlog::load::env_file::load("estate.json", env.to_string().as_bytes(), &mut e)
-        .expect("the estate loads");
+    ]);
+    let e = two_buckets(account, principals);
     let engine = Engine::new(&e);
     let role = |name: &str| {
         e.principals
@@ -779,22 +787,14 @@ fn a_query_decides_the_hops_its_chains_may_need() {
             "Resource": arn(roles)}]),
         )
     };
-    let env = serde_json::json!({
-        "principals": [
+    let principals = serde_json::json!([
             {"arn": arn("user/u"), "policies": [assumes("role/*")]},
             {"arn": arn("role/mid"), "trust": trust(arn("user/u")), "policies": [assumes("role/reader")]},
             {"arn": arn("role/reader"), "trust": trust(arn("role/mid")), "policies": [reads("data")]},
             {"arn": arn("role/other"), "trust": trust(arn("root")), "policies": [reads("other")]},
             {"arn": arn("role/idle"), "trust": trust(arn("root"))},
-        ],
-        "buckets": [
-            {"name": "data", "account": account, "ownership": "BucketOwnerEnforced"},
-            {"name": "other", "account": account, "ownership": "BucketOwnerEnforced"},
-        ],
-    });
-    let mut e = Estate::default();
-    bucketlog::load::env_file::load("estate.json", env.to_string().as_bytes(), &mut e)
-        .expect("the estate loads");
+    ]);
+    let e = two_buckets(account, principals);
     let engine = Engine::new(&e);
     let plain = engine_with(&e, |i| i.leave_out_unreachable = false);
     let asked: Vec<String> = [
