@@ -305,16 +305,31 @@ impl<'e> Engine<'e> {
         }
     }
 
-    /// The roles a query needs the hops into (`Needed`), from the roles
-    /// whose own requests may reach.
-    pub(super) fn needed(&self, reaching: impl IntoIterator<Item = usize>) -> Needed {
+    /// The roles a query from `from` needs the hops into (`Needed`): those
+    /// whose own requests may reach its targets (`reaches`), and every role
+    /// that may assume a needed one. `Every` when the graph of the query's
+    /// context already has every hop from `from` (the scopes of
+    /// `per_scope`, which grows it whole first): finding the roles asks
+    /// every role of the estate about every target (`public`: hundreds of
+    /// actions, per scope), which costs more than it saves there.
+    pub(super) fn needed(
+        &self,
+        given: &Given,
+        from: &[Subject],
+        mut reaches: impl FnMut(usize) -> bool,
+    ) -> Needed {
+        let graph = self.assume_graphs().get(&given.key()).cloned();
+        if graph.is_some_and(|g| g.whole_from(self, from)) {
+            return Needed::Every;
+        }
+        let estate = self.estate;
         let assumed_by = &self.candidates().assumed_by;
         let mut needed = vec![false; assumed_by.len()];
-        let mut stack: Vec<usize> = Vec::new();
-        for q in reaching {
-            if !std::mem::replace(&mut needed[q], true) {
-                stack.push(q);
-            }
+        let mut stack: Vec<usize> = (0..estate.principals.len())
+            .filter(|&q| estate.principals[q].kind == PrincipalKind::Role && reaches(q))
+            .collect();
+        for &q in &stack {
+            needed[q] = true;
         }
         while let Some(q) = stack.pop() {
             for &r in &assumed_by[q] {
@@ -324,13 +339,6 @@ impl<'e> Engine<'e> {
             }
         }
         Needed::Roles(needed)
-    }
-
-    /// Whether the can-assume graph of a query's context already has every
-    /// hop a chain from `from` could take (`AssumeGraph::whole_from`).
-    pub(super) fn chains_decided(&self, given: &Given, from: &[Subject]) -> bool {
-        let graph = self.assume_graphs().get(&given.key()).cloned();
-        graph.is_some_and(|g| g.whole_from(self, from))
     }
 
     /// The can-assume graph of a query's context with the hops into the

@@ -7,7 +7,7 @@ use super::{Answer, Engine, Given, Reason, Scope, Stats, Targets, Witness};
 use crate::datalog::{self, Decision, EntId, ReqId};
 use crate::facts::{Built, Resource, StmtOrigin, Subject};
 use crate::index::HeadersRead;
-use crate::model::{Estate, PrincipalKind};
+use crate::model::Estate;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
@@ -153,21 +153,13 @@ pub(super) fn evaluate<'e>(
     // same S3 requests for every role reached, and the edges among them. A
     // chain gives access only through a role's answer that may (R80.3), so
     // a role's requests that cannot reach are left out, and so are the
-    // hops that can lead to none that may (`Needed`) — unless the graph
-    // has every hop from the subjects already (the scopes of `per_scope`,
-    // which grows it whole first): finding the roles needed asks every role of
-    // the estate about every target (`public`: hundreds of actions, per
-    // scope), which costs more than it saves there.
-    let needed = match leave_out
-        && reported == Reported::Reaching
-        && !engine.chains_decided(given, &evaluated)
-    {
-        true => engine.needed((0..engine.estate.principals.len()).filter(|&q| {
-            engine.estate.principals[q].kind == PrincipalKind::Role
-                && targets
-                    .iter()
-                    .any(|(a, res)| built.may_reach(&Subject::Known(q), &a.name, res))
-        })),
+    // hops that can lead to none that may (`Needed`).
+    let needed = match leave_out && reported == Reported::Reaching {
+        true => engine.needed(given, &evaluated, |q| {
+            targets
+                .iter()
+                .any(|(a, res)| built.may_reach(&Subject::Known(q), &a.name, res))
+        }),
         false => Needed::Every,
     };
     let (graph, reached, assume_stats) = engine.assume_graph(given, &evaluated, &needed);
